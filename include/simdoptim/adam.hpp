@@ -1,0 +1,63 @@
+#pragma once
+/// Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW.
+#include <vector>
+
+#include "simdoptim/optimizer.hpp"
+
+namespace simdoptim {
+inline namespace v1 {
+
+/// Adam / AdamW options with torch's defaults. AdamW's weight_decay default is 1e-2.
+struct AdamOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  bool amsgrad = false;
+  bool maximize = false;
+  /// As a group dict: lr, beta1, beta2, eps, weight_decay, amsgrad, maximize.
+  GroupOptions to_group_options() const;
+};
+
+/// AdamW defaults (weight_decay = 1e-2, as torch).
+inline AdamOptions adamw_defaults() {
+  AdamOptions o;
+  o.weight_decay = 1e-2;
+  return o;
+}
+
+/// torch.optim.Adam (1.13 semantics, L2 weight decay). Per element, at step t:
+///   g = (maximize ? -grad : grad) + weight_decay * p
+///   m = beta1 * m + (1 - beta1) * g;  v = beta2 * v + (1 - beta2) * g * g
+///   vmax = max(vmax, v) when amsgrad
+///   p -= (lr / (1 - beta1^t)) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
+/// State: exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad).
+class Adam : public Optimizer {
+ public:
+  explicit Adam(std::vector<ParamSpec> params, AdamOptions options = {},
+                RuntimeOptions runtime = {});
+  explicit Adam(AdamOptions options = {}, RuntimeOptions runtime = {});
+  std::string_view name() const noexcept override { return "adam"; }
+  void validate(const GroupOptions& options) const override;
+
+ protected:
+  Adam(bool decoupled, std::vector<ParamSpec> params, AdamOptions options, RuntimeOptions runtime);
+
+ private:
+  void step_group(ParamGroup& group) override;
+  bool decoupled_;
+};
+
+/// torch.optim.AdamW: Adam with decoupled weight decay, p *= 1 - lr * weight_decay before the
+/// Adam update (which then has no L2 term).
+class AdamW final : public Adam {
+ public:
+  explicit AdamW(std::vector<ParamSpec> params, AdamOptions options = adamw_defaults(),
+                 RuntimeOptions runtime = {});
+  explicit AdamW(AdamOptions options = adamw_defaults(), RuntimeOptions runtime = {});
+  std::string_view name() const noexcept override { return "adamw"; }
+};
+
+}  // namespace v1
+}  // namespace simdoptim

@@ -1,0 +1,102 @@
+#pragma once
+/// The optimizer base class, as torch.optim.Optimizer.
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "simdoptim/group_options.hpp"
+#include "simdoptim/isa.hpp"
+#include "simdoptim/param_group.hpp"
+#include "simdoptim/types.hpp"
+
+namespace simdoptim {
+namespace detail {
+class Executor;
+struct KernelTable;
+}  // namespace detail
+
+inline namespace v1 {
+
+/// How an optimizer runs: which kernel build and how many threads.
+struct RuntimeOptions {
+  /// Kernel build; empty means default_isa() (SIMDOPTIM_ISA or the best one).
+  std::optional<Isa> isa = std::nullopt;
+  /// Worker threads; 0 means SIMDOPTIM_NUM_THREADS when set, else all cores.
+  int num_threads = 0;
+};
+
+/// Base of every optimizer. Owns the param groups (each with its arenas), a oneTBB task arena
+/// and the selected kernel table. torch.optim.Optimizer's API with C++ types.
+class Optimizer {
+ public:
+  virtual ~Optimizer();
+  Optimizer(const Optimizer&) = delete;
+  Optimizer& operator=(const Optimizer&) = delete;
+
+  /// Lower-case optimizer name ("sgd", "adam", "adamw", ...).
+  virtual std::string_view name() const noexcept = 0;
+
+  /// Adds a param group (torch: add_param_group). Options not in `overrides` take the
+  /// optimizer's defaults; `overrides` may name the optimizer's options plus `initial_lr` and
+  /// `lr_scale`. Throws std::invalid_argument on a bad option, an unknown key, a bad shape or
+  /// init size, or a name already registered. Existing views stay valid.
+  ParamGroup& add_param_group(std::vector<ParamSpec> params, const GroupOptions& overrides = {});
+
+  /// torch's `param_groups`. A deque, so references survive add_param_group.
+  std::deque<ParamGroup>& param_groups() noexcept { return groups_; }
+  const std::deque<ParamGroup>& param_groups() const noexcept { return groups_; }
+  /// The defaults every new group starts from (torch: `defaults`).
+  const GroupOptions& defaults() const noexcept { return defaults_; }
+
+  /// torch's zero_grad. With `set_to_none` every gradient becomes absent (its tensor is skipped
+  /// by step() until the gradient is written through grad()); otherwise gradients are zero-filled
+  /// and stay present.
+  void zero_grad(bool set_to_none = true) noexcept;
+
+  /// One optimisation step over every tensor that has a gradient.
+  void step();
+  /// Calls `closure` (which re-evaluates the loss and writes gradients), then steps; returns
+  /// the closure's loss (torch: step(closure)).
+  double step(const std::function<double()>& closure);
+
+  /// (group index, tensor index) of the parameter called `name`; throws std::out_of_range.
+  std::pair<std::size_t, std::size_t> locate(std::string_view name) const;
+  /// The parameter called `name`.
+  TensorView param(std::string_view name);
+  /// The gradient of the parameter called `name` (marks it present, see ParamGroup::grad).
+  TensorView grad(std::string_view name);
+
+  /// The kernel build this optimizer runs.
+  Isa isa() const noexcept { return isa_; }
+  /// Its worker thread count.
+  int num_threads() const noexcept;
+
+  /// Checks a complete option set; throws std::invalid_argument naming the option and value.
+  virtual void validate(const GroupOptions& options) const = 0;
+
+ protected:
+  Optimizer(GroupOptions defaults, RuntimeOptions runtime);
+
+  /// Updates the tensors of `group` that have a gradient. The base has already checked that at
+  /// least one has.
+  virtual void step_group(ParamGroup& group) = 0;
+
+  const detail::KernelTable& kernels() const noexcept { return *kernels_; }
+  detail::Executor& executor() noexcept { return *executor_; }
+
+ private:
+  GroupOptions defaults_;
+  std::deque<ParamGroup> groups_;
+  Isa isa_;
+  const detail::KernelTable* kernels_;
+  std::unique_ptr<detail::Executor> executor_;
+};
+
+}  // namespace v1
+}  // namespace simdoptim

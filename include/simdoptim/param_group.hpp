@@ -1,0 +1,124 @@
+#pragma once
+/// One parameter group: its options and its flat arenas (parameters, gradients, state).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "simdoptim/group_options.hpp"
+#include "simdoptim/types.hpp"
+
+namespace simdoptim {
+namespace detail {
+class AlignedBuffer;
+}
+
+inline namespace v1 {
+
+/// Where one tensor lives in its group's arenas. `offset` is a multiple of 16 elements (64 B).
+struct TensorInfo {
+  std::string name;
+  Shape shape;
+  std::size_t offset = 0;
+  std::size_t numel = 0;
+};
+
+/// Per-tensor bookkeeping, as torch's `state[p]` minus the arrays.
+struct TensorState {
+  /// torch's state[p]['step']: how many steps updated this tensor.
+  std::int64_t step = 0;
+  /// True once the optimizer created this tensor's state (torch: `len(state[p]) > 0`; for SGD:
+  /// a momentum buffer exists).
+  bool initialized = false;
+  /// False after zero_grad(set_to_none=true) until the gradient is written (torch: grad is None).
+  bool has_grad = false;
+};
+
+/// A param group, as an entry of torch's `optimizer.param_groups`. Its tensors are packed into
+/// 64-byte-aligned contiguous arenas: one for parameters, one for gradients and one per state
+/// array (exp_avg, exp_avg_sq, momentum_buffer, ...). Padding between tensors stays zero.
+class ParamGroup {
+ public:
+  ParamGroup(std::vector<ParamSpec> params, GroupOptions options);
+  ~ParamGroup();
+  ParamGroup(const ParamGroup&) = delete;
+  ParamGroup& operator=(const ParamGroup&) = delete;
+
+  /// The group's hyper-parameters (torch: the group dict without 'params').
+  GroupOptions& options() noexcept { return options_; }
+  const GroupOptions& options() const noexcept { return options_; }
+  /// options().get("lr").
+  double lr() const { return options_.get("lr"); }
+  /// options().set("lr", value).
+  void set_lr(double value) { options_.set("lr", value); }
+
+  /// Number of tensors.
+  std::size_t size() const noexcept { return tensors_.size(); }
+  /// Name, shape and arena offset of tensor `i`.
+  const TensorInfo& info(std::size_t i) const { return tensors_.at(i); }
+  /// Index of the tensor called `name`, or size() when there is none.
+  std::size_t find(std::string_view name) const noexcept;
+
+  /// Tensor `i`'s parameter values.
+  TensorView param(std::size_t i);
+  /// Tensor `i`'s gradient, for writing. Marks the gradient present; if it was absent (torch:
+  /// None) it is zero-filled first, as torch materialises a fresh zero gradient.
+  TensorView grad(std::size_t i);
+  /// Whether tensor `i` has a gradient (torch: `p.grad is not None`).
+  bool has_grad(std::size_t i) const { return states_.at(i).has_grad; }
+  /// Marks tensor `i`'s gradient present or absent without touching its values; for engines
+  /// that keep the gradient spans across steps and write them directly.
+  void set_has_grad(std::size_t i, bool present) { states_.at(i).has_grad = present; }
+
+  /// Names of the state arrays allocated so far (empty before the first step).
+  std::vector<std::string> state_names() const;
+  /// Whether the optimizer has created state for tensor `i`.
+  bool has_state(std::size_t i) const { return states_.at(i).initialized; }
+  /// Tensor `i`'s state array `name` (torch: state[p][name]). Throws std::out_of_range when the
+  /// array does not exist or the tensor has no state yet.
+  TensorView state(std::size_t i, std::string_view name);
+  /// torch's state[p]['step'].
+  std::int64_t step_count(std::size_t i) const { return states_.at(i).step; }
+  /// All per-tensor bookkeeping, for the optimizer and for checkpoints.
+  std::span<TensorState> tensor_states() noexcept { return states_; }
+
+  /// Arena length in elements: the tensors, their padding and a tail padded to 64 elements.
+  std::size_t padded_numel() const noexcept { return padded_numel_; }
+  /// The whole parameter arena, padding included.
+  std::span<float> param_arena() noexcept;
+  /// The whole gradient arena, padding included.
+  std::span<float> grad_arena() noexcept;
+  /// The whole state array `name`, or nullptr when it is not allocated.
+  float* state_arena(std::string_view name) noexcept;
+  /// Allocates (zero-filled) state array `name` if missing and returns it. Never moves an
+  /// existing array.
+  float* ensure_state_arena(std::string_view name);
+  /// Element types of the arenas.
+  DType param_dtype() const noexcept { return DType::f32; }
+  DType grad_dtype() const noexcept { return DType::f32; }
+  DType state_dtype() const noexcept { return DType::f32; }
+
+  /// Every arena element index is aligned to this many elements at a tensor start.
+  static constexpr std::size_t kTensorAlign = 16;
+  /// The arena length is a multiple of this many elements (the widest unrolled batch).
+  static constexpr std::size_t kArenaAlign = 64;
+
+ private:
+  struct NamedArray {
+    std::string name;
+    std::unique_ptr<detail::AlignedBuffer> buffer;
+  };
+  GroupOptions options_;
+  std::vector<TensorInfo> tensors_;
+  std::vector<TensorState> states_;
+  std::size_t padded_numel_ = 0;
+  std::unique_ptr<detail::AlignedBuffer> params_;
+  std::unique_ptr<detail::AlignedBuffer> grads_;
+  std::vector<NamedArray> state_arrays_;
+};
+
+}  // namespace v1
+}  // namespace simdoptim

@@ -1,0 +1,59 @@
+#include "executor.hpp"
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
+#include <tbb/task_arena.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace simdoptim::detail {
+
+struct Executor::Arena {
+  explicit Arena(int threads) : arena(threads) {}
+  tbb::task_arena arena;
+};
+
+namespace {
+
+int resolve_threads(int requested) {
+  if (requested < 0)
+    throw std::invalid_argument("num_threads must be >= 0, got " + std::to_string(requested));
+  if (requested > 0) return requested;
+  if (const char* env = std::getenv("SIMDOPTIM_NUM_THREADS"); env != nullptr && *env != '\0') {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    if (*end != '\0' || n < 1 || n > 4096)
+      throw std::invalid_argument(std::string("SIMDOPTIM_NUM_THREADS must be a positive integer, got '") + env + "'");
+    return static_cast<int>(n);
+  }
+  return tbb::this_task_arena::max_concurrency();
+}
+
+}  // namespace
+
+Executor::Executor(int num_threads) : threads_(resolve_threads(num_threads)) {
+  if (threads_ > 1) arena_ = std::make_unique<Arena>(threads_);
+}
+
+Executor::~Executor() = default;
+
+void Executor::run(std::size_t jobs, void (*fn)(void*, std::size_t), void* ctx) noexcept {
+  if (jobs == 0) return;
+  if (jobs == 1 || !arena_) {
+    for (std::size_t j = 0; j < jobs; ++j) fn(ctx, j);
+    return;
+  }
+  arena_->arena.execute([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<std::size_t>(0, jobs, 1),
+        [&](const tbb::blocked_range<std::size_t>& r) {
+          for (std::size_t j = r.begin(); j != r.end(); ++j) fn(ctx, j);
+        },
+        tbb::static_partitioner());
+  });
+}
+
+}  // namespace simdoptim::detail

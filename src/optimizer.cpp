@@ -1,0 +1,102 @@
+#include "simdoptim/optimizer.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "executor.hpp"
+#include "kernels/kernel_table.hpp"
+
+namespace simdoptim {
+inline namespace v1 {
+namespace {
+
+// Keys a group may carry beyond its optimizer's options (torch lets schedulers and recipes
+// store extra entries in the group dict).
+constexpr std::string_view kExtraKeys[] = {"initial_lr", "lr_scale"};
+
+std::string valid_keys(const GroupOptions& defaults) {
+  std::string s;
+  for (const auto& [k, v] : defaults.items()) s += (s.empty() ? "" : ", ") + k;
+  for (auto k : kExtraKeys) s += ", " + std::string(k);
+  return s;
+}
+
+}  // namespace
+
+Optimizer::Optimizer(GroupOptions defaults, RuntimeOptions runtime)
+    : defaults_(std::move(defaults)),
+      isa_(runtime.isa ? *runtime.isa : default_isa()),
+      kernels_(&detail::kernel_table(isa_)),
+      executor_(std::make_unique<detail::Executor>(runtime.num_threads)) {}
+
+Optimizer::~Optimizer() = default;
+
+int Optimizer::num_threads() const noexcept { return executor_->num_threads(); }
+
+ParamGroup& Optimizer::add_param_group(std::vector<ParamSpec> params,
+                                       const GroupOptions& overrides) {
+  GroupOptions options = defaults_;
+  for (const auto& [key, value] : overrides.items()) {
+    const bool extra = std::find(std::begin(kExtraKeys), std::end(kExtraKeys), key) !=
+                       std::end(kExtraKeys);
+    if (!extra && !defaults_.contains(key))
+      throw std::invalid_argument("unknown option '" + key + "' for optimizer '" +
+                                  std::string(name()) + "' (valid: " + valid_keys(defaults_) + ")");
+    options.set(key, value);
+  }
+  validate(options);
+  for (const auto& p : params) {
+    for (const auto& g : groups_)
+      if (g.find(p.name) != g.size())
+        throw std::invalid_argument("parameter '" + p.name + "' is already in another group");
+  }
+  return groups_.emplace_back(std::move(params), std::move(options));
+}
+
+void Optimizer::zero_grad(bool set_to_none) noexcept {
+  for (auto& group : groups_) {
+    auto states = group.tensor_states();
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (!states[i].has_grad) continue;
+      if (set_to_none) {
+        states[i].has_grad = false;
+      } else {
+        auto g = group.grad(i).data;
+        std::fill(g.begin(), g.end(), 0.0f);
+      }
+    }
+  }
+}
+
+void Optimizer::step() {
+  for (auto& group : groups_) {
+    const auto states = group.tensor_states();
+    if (std::any_of(states.begin(), states.end(), [](const TensorState& s) { return s.has_grad; }))
+      step_group(group);
+  }
+}
+
+double Optimizer::step(const std::function<double()>& closure) {
+  const double loss = closure();
+  step();
+  return loss;
+}
+
+std::pair<std::size_t, std::size_t> Optimizer::locate(std::string_view name) const {
+  for (std::size_t g = 0; g < groups_.size(); ++g)
+    if (std::size_t i = groups_[g].find(name); i != groups_[g].size()) return {g, i};
+  throw std::out_of_range("no parameter named '" + std::string(name) + "'");
+}
+
+TensorView Optimizer::param(std::string_view name) {
+  const auto [g, i] = locate(name);
+  return groups_[g].param(i);
+}
+
+TensorView Optimizer::grad(std::string_view name) {
+  const auto [g, i] = locate(name);
+  return groups_[g].grad(i);
+}
+
+}  // namespace v1
+}  // namespace simdoptim

@@ -1,0 +1,88 @@
+#pragma once
+// How one step of one group is laid out: the runs of neighbouring tensors that share a kernel
+// call (same per-step scalars), cut into 64-byte-aligned chunks and run on the executor.
+#include <algorithm>
+#include <cstddef>
+#include <vector>
+
+#include "executor.hpp"
+#include "kernels/kernel_table.hpp"
+#include "simdoptim/param_group.hpp"
+
+namespace simdoptim::detail {
+
+// A maximal run of neighbouring tensors [first, last) that all have a gradient and the same
+// key; [begin, end) is its element range in the arenas, padding included.
+struct Segment {
+  std::size_t first = 0;
+  std::size_t last = 0;
+  std::size_t begin = 0;
+  std::size_t end = 0;
+};
+
+// Calls visit(segment) for every run of tensors with a gradient and equal key(tensor index).
+template <class Key, class Visit>
+void for_each_segment(ParamGroup& group, Key key, Visit visit) {
+  const auto states = group.tensor_states();
+  const std::size_t n = group.size();
+  auto start_of = [&](std::size_t i) { return i < n ? group.info(i).offset : group.padded_numel(); };
+  std::size_t i = 0;
+  while (i < n) {
+    if (!states[i].has_grad) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < n && states[j].has_grad && key(j) == key(i)) ++j;
+    visit(Segment{i, j, start_of(i), start_of(j)});
+    i = j;
+  }
+}
+
+// The kernel calls of one step, reused across steps so the hot path does not allocate once
+// its capacity has grown.
+template <class Args>
+class StepPlan {
+ public:
+  void clear() noexcept {
+    calls_.clear();
+    jobs_.clear();
+  }
+
+  void add(const Args& args, std::size_t begin, std::size_t end) {
+    if (begin < end) calls_.push_back({args, begin, end});
+  }
+
+  // Splits the calls into chunks (at least kMinChunk elements, about eight per thread) and runs
+  // them. Each element is computed by exactly one call, so results do not depend on threads.
+  void run(Executor& executor, KernelFn<Args> kernel) {
+    std::size_t total = 0;
+    for (const Call& c : calls_) total += c.end - c.begin;
+    const std::size_t target = static_cast<std::size_t>(executor.num_threads()) * 8;
+    std::size_t chunk = std::max(kMinChunk, (total / target + kAlign - 1) / kAlign * kAlign);
+    for (std::size_t c = 0; c < calls_.size(); ++c)
+      for (std::size_t b = calls_[c].begin; b < calls_[c].end; b += chunk)
+        jobs_.push_back({c, b, std::min(b + chunk, calls_[c].end)});
+    auto body = [&](std::size_t j) {
+      const Job& job = jobs_[j];
+      kernel(calls_[job.call].args, job.begin, job.end);
+    };
+    executor.run(jobs_.size(), body);
+  }
+
+  static constexpr std::size_t kAlign = ParamGroup::kTensorAlign;
+  static constexpr std::size_t kMinChunk = std::size_t{1} << 14;
+
+ private:
+  struct Call {
+    Args args;
+    std::size_t begin, end;
+  };
+  struct Job {
+    std::size_t call, begin, end;
+  };
+  std::vector<Call> calls_;
+  std::vector<Job> jobs_;
+};
+
+}  // namespace simdoptim::detail

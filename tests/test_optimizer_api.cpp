@@ -1,0 +1,194 @@
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "simdoptim/simdoptim.hpp"
+
+using namespace simdoptim;
+using Catch::Contains;
+
+namespace {
+
+std::vector<ParamSpec> two_tensors() {
+  return {{"w", {2, 3}, {1, 2, 3, 4, 5, 6}}, {"b", {3}, {1, 1, 1}}};
+}
+
+void fill_grad(ParamGroup& g, std::size_t i, float value) {
+  for (float& x : g.grad(i).data) x = value;
+}
+
+std::vector<float> copy(std::span<const float> s) { return {s.begin(), s.end()}; }
+
+}  // namespace
+
+TEST_CASE("parameters are registered with names, shapes and initial values", "[api]") {
+  Adam opt(two_tensors());
+  REQUIRE(opt.param_groups().size() == 1);
+  auto& g = opt.param_groups()[0];
+  CHECK(g.size() == 2);
+  CHECK(g.info(0).name == "w");
+  CHECK(g.info(0).shape == Shape{2, 3});
+  CHECK(g.info(1).offset % ParamGroup::kTensorAlign == 0);
+  CHECK(g.padded_numel() % ParamGroup::kArenaAlign == 0);
+  CHECK(copy(g.param(0).data) == std::vector<float>{1, 2, 3, 4, 5, 6});
+  CHECK(reinterpret_cast<std::uintptr_t>(g.param(1).data.data()) % 64 == 0);
+  CHECK(copy(opt.param("b").data) == std::vector<float>{1, 1, 1});
+  CHECK(opt.locate("b") == std::pair<std::size_t, std::size_t>{0, 1});
+  CHECK_THROWS_AS(opt.param("nope"), std::out_of_range);
+  // A parameter without init starts at zero.
+  auto& g2 = opt.add_param_group({{"z", {5}, {}}});
+  CHECK(copy(g2.param(0).data) == std::vector<float>(5, 0.0f));
+}
+
+TEST_CASE("zero_grad(set_to_none) skips tensors whose gradient is not written", "[api]") {
+  AdamW opt(two_tensors(), AdamOptions{.lr = 0.1, .weight_decay = 0.5});
+  auto& g = opt.param_groups()[0];
+  fill_grad(g, 0, 1.0f);
+  fill_grad(g, 1, 1.0f);
+  opt.step();
+  opt.zero_grad();
+  CHECK_FALSE(g.has_grad(0));
+  CHECK_FALSE(g.has_grad(1));
+  const auto b_before = copy(g.param(1).data);
+  const auto m_before = copy(g.state(1, "exp_avg").data);
+  fill_grad(g, 0, 1.0f);
+  opt.step();
+  // 'b' had no gradient: no update, no weight decay, no state change, no step count.
+  CHECK(copy(g.param(1).data) == b_before);
+  CHECK(copy(g.state(1, "exp_avg").data) == m_before);
+  CHECK(g.step_count(0) == 2);
+  CHECK(g.step_count(1) == 1);
+  // A gradient materialised after set_to_none starts from zero, like a fresh torch gradient.
+  opt.zero_grad();
+  for (float x : g.grad(1).data) CHECK(x == 0.0f);
+}
+
+TEST_CASE("zero_grad(false) zero-fills gradients and keeps them present", "[api]") {
+  SGD opt(two_tensors(), SGDOptions{.lr = 0.1, .weight_decay = 0.5});
+  auto& g = opt.param_groups()[0];
+  fill_grad(g, 0, 3.0f);
+  fill_grad(g, 1, 3.0f);
+  opt.zero_grad(false);
+  CHECK(g.has_grad(0));
+  for (float x : g.grad_arena()) CHECK(x == 0.0f);
+  const auto before = copy(g.param(1).data);
+  opt.step();
+  // Present zero gradient: the step runs, so weight decay still shrinks the parameter.
+  CHECK(g.param(1).data[0] == Approx(before[0] * (1 - 0.1 * 0.5)));
+  CHECK(g.step_count(1) == 1);
+}
+
+TEST_CASE("a step with no gradient anywhere changes nothing", "[api]") {
+  Adam opt(two_tensors());
+  auto& g = opt.param_groups()[0];
+  const auto before = copy(g.param_arena());
+  opt.step();
+  CHECK(copy(g.param_arena()) == before);
+  CHECK(g.state_names().empty());
+  CHECK_THROWS_AS(g.state(0, "exp_avg"), std::out_of_range);
+}
+
+TEST_CASE("views stay valid across add_param_group", "[api]") {
+  SGD opt(two_tensors());
+  auto& first = opt.param_groups()[0];
+  float* p = opt.param("w").data.data();
+  float* gr = opt.grad("w").data.data();
+  for (int k = 0; k < 50; ++k)
+    opt.add_param_group({{"extra" + std::to_string(k), {1000}, {}}}, {{"lr", 0.5}});
+  CHECK(&opt.param_groups()[0] == &first);
+  CHECK(opt.param("w").data.data() == p);
+  CHECK(opt.grad("w").data.data() == gr);
+  CHECK(p[5] == 6.0f);
+  CHECK(opt.param_groups()[7].lr() == 0.5);
+  CHECK(opt.param_groups()[0].lr() == 1e-3);
+}
+
+TEST_CASE("state arrays and per-tensor step counts are exposed", "[api]") {
+  Adam opt(two_tensors(), AdamOptions{.amsgrad = true});
+  auto& g = opt.param_groups()[0];
+  fill_grad(g, 0, 2.0f);
+  fill_grad(g, 1, 2.0f);
+  opt.step();
+  CHECK(g.state_names() == std::vector<std::string>{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"});
+  // After one step m = (1 - beta1) g and v = (1 - beta2) g^2.
+  CHECK(g.state(0, "exp_avg").data[0] == Approx(0.2));
+  CHECK(g.state(0, "exp_avg_sq").data[0] == Approx(0.004));
+  CHECK(g.state(0, "exp_avg").shape.size() == 2);
+  CHECK(g.step_count(0) == 1);
+  CHECK_THROWS_WITH(g.state(0, "momentum_buffer"), Contains("momentum_buffer"));
+  SGD sgd(two_tensors(), SGDOptions{.momentum = 0.9});
+  fill_grad(sgd.param_groups()[0], 0, 2.0f);
+  sgd.step();
+  CHECK(sgd.param_groups()[0].state(0, "momentum_buffer").data[0] == 2.0f);
+  CHECK_FALSE(sgd.param_groups()[0].has_state(1));
+}
+
+TEST_CASE("step(closure) evaluates the closure once and returns its loss", "[api]") {
+  SGD opt(two_tensors(), SGDOptions{.lr = 1.0});
+  auto& g = opt.param_groups()[0];
+  int calls = 0;
+  const double loss = opt.step([&] {
+    ++calls;
+    fill_grad(g, 0, 1.0f);
+    return 4.5;
+  });
+  CHECK(calls == 1);
+  CHECK(loss == 4.5);
+  CHECK(g.param(0).data[0] == 0.0f);
+}
+
+TEST_CASE("invalid options are rejected with the option's name and value", "[api]") {
+  CHECK_THROWS_WITH(SGD(SGDOptions{.lr = -0.1}), Contains("lr") && Contains("-0.1"));
+  CHECK_THROWS_WITH(SGD(SGDOptions{.momentum = -1}), Contains("momentum"));
+  CHECK_THROWS_WITH(SGD(SGDOptions{.weight_decay = -1}), Contains("weight_decay"));
+  CHECK_THROWS_WITH(SGD(SGDOptions{.nesterov = true}), Contains("nesterov"));
+  CHECK_THROWS_WITH(SGD(SGDOptions{.momentum = 0.9, .dampening = 0.1, .nesterov = true}),
+                    Contains("dampening"));
+  CHECK_THROWS_WITH(Adam(AdamOptions{.lr = -1}), Contains("lr"));
+  CHECK_THROWS_WITH(Adam(AdamOptions{.beta1 = 1.0}), Contains("beta1") && Contains("[0, 1)"));
+  CHECK_THROWS_WITH(Adam(AdamOptions{.beta2 = -0.1}), Contains("beta2"));
+  CHECK_THROWS_WITH(Adam(AdamOptions{.eps = -1e-8}), Contains("eps"));
+  CHECK_THROWS_WITH(AdamW(AdamOptions{.weight_decay = -1}), Contains("weight_decay"));
+  CHECK_THROWS_WITH(Adam(AdamOptions{.lr = std::nan("")}), Contains("lr"));
+  Adam opt;
+  CHECK_THROWS_WITH(opt.add_param_group({{"x", {1}, {}}}, {{"betas", 0.9}}),
+                    Contains("betas") && Contains("beta1"));
+  CHECK_THROWS_WITH(opt.add_param_group({{"x", {1}, {}}}, {{"amsgrad", 2}}), Contains("amsgrad"));
+  CHECK_THROWS_WITH(opt.add_param_group({{"x", {-1}, {}}}), Contains("negative"));
+  CHECK_THROWS_WITH(opt.add_param_group({{"x", {3}, {1, 2}}}), Contains("init"));
+  CHECK_THROWS_WITH(opt.add_param_group({{"x", {1}, {}}, {"x", {1}, {}}}), Contains("twice"));
+  opt.add_param_group({{"x", {1}, {}}});
+  CHECK_THROWS_WITH(opt.add_param_group({{"x", {1}, {}}}), Contains("another group"));
+  CHECK(opt.param_groups().size() == 1);
+}
+
+TEST_CASE("NaN and Inf gradients propagate as in torch, without a crash or a skip", "[api]") {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  for (Isa isa : supported_isas()) {
+    INFO(isa_name(isa));
+    Adam adam({{"w", {20}, std::vector<float>(20, 1.0f)}}, AdamOptions{}, {isa, 1});
+    auto& g = adam.param_groups()[0];
+    auto grad = g.grad(0).data;
+    std::fill(grad.begin(), grad.end(), 1.0f);
+    grad[0] = nan;
+    grad[1] = inf;
+    adam.step();
+    CHECK(std::isnan(g.param(0).data[0]));
+    CHECK(std::isnan(g.state(0, "exp_avg").data[0]));
+    // m = 0.1 inf, v = 0.001 inf: inf / inf is NaN in torch as here.
+    CHECK(std::isnan(g.param(0).data[1]));
+    CHECK(std::isinf(g.state(0, "exp_avg_sq").data[1]));
+    CHECK(std::isfinite(g.param(0).data[2]));
+    SGD sgd({{"w", {20}, std::vector<float>(20, 1.0f)}}, SGDOptions{.lr = 0.1}, {isa, 1});
+    auto sg = sgd.param_groups()[0].grad(0).data;
+    std::fill(sg.begin(), sg.end(), 1.0f);
+    sg[0] = nan;
+    sg[1] = -inf;
+    sgd.step();
+    CHECK(std::isnan(sgd.param_groups()[0].param(0).data[0]));
+    CHECK(sgd.param_groups()[0].param(0).data[1] == inf);
+  }
+}

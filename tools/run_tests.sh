@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The README's second command (and CI's): set up, build everything with warnings as errors, and
+# run the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/bootstrap.sh
+cmake -S . -B build -G Ninja -DSIMDOPTIM_WERROR=ON >/dev/null
+cmake --build build
+ctest --test-dir build --output-on-failure
