@@ -1,8 +1,8 @@
-# simdoptim_add_kernel_isa(target NAME ns ARCH xsimd_arch FLAGS ...): compiles the one kernel
-# source for one instruction set, in its own namespace, as an object library.
+# simdoptim_add_kernel_isa(target NAME ns ARCH xsimd_arch FLAGS ... SOURCES ...): compiles the
+# SIMD kernel sources for one instruction set, in its own namespace, as an object library.
 function(simdoptim_add_kernel_isa target)
-  cmake_parse_arguments(K "" "NAME;ARCH" "FLAGS" ${ARGN})
-  add_library(${target} OBJECT ${PROJECT_SOURCE_DIR}/src/kernels/isa_kernels.cpp)
+  cmake_parse_arguments(K "" "NAME;ARCH" "FLAGS;SOURCES" ${ARGN})
+  add_library(${target} OBJECT ${K_SOURCES})
   target_compile_definitions(${target} PRIVATE SIMDOPTIM_ISA_NS=${K_NAME}
                              SIMDOPTIM_XSIMD_ARCH=${K_ARCH})
   target_compile_options(${target} PRIVATE ${K_FLAGS} -ffp-contract=off)

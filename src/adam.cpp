@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "kernels/adam_kernel.hpp"
 #include "step_plan.hpp"
 #include "validate_options.hpp"
 
@@ -88,7 +89,7 @@ void Adam::step_group(ParamGroup& group) {
     args.inv_bias_correction2_sqrt = static_cast<float>(1.0 / std::sqrt(bias_correction2));
     plan.add(args, s.begin, s.end);
   });
-  plan.run(executor(), kernels().adam);
+  plan.run(executor(), detail::adam_kernel(isa()));
 }
 
 }  // namespace v1

@@ -39,7 +39,7 @@ bool isa_supported(Isa isa) noexcept {
   switch (isa) {
     case Isa::scalar:
       return true;
-#if defined(SIMDOPTIM_HAS_X86)
+#if defined(__x86_64__)
     // __builtin_cpu_supports also checks that the OS saves the wider registers.
     case Isa::sse2:
       return __builtin_cpu_supports("sse2");
@@ -48,7 +48,7 @@ bool isa_supported(Isa isa) noexcept {
     case Isa::avx512:
       return __builtin_cpu_supports("avx512f");
 #endif
-#if defined(SIMDOPTIM_HAS_NEON)
+#if defined(__aarch64__)
     case Isa::neon:
       return true;  // Advanced SIMD is mandatory on aarch64.
 #endif

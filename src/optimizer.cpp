@@ -4,7 +4,6 @@
 #include <stdexcept>
 
 #include "executor.hpp"
-#include "kernels/kernel_table.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -26,8 +25,11 @@ std::string valid_keys(const GroupOptions& defaults) {
 Optimizer::Optimizer(GroupOptions defaults, RuntimeOptions runtime)
     : defaults_(std::move(defaults)),
       isa_(runtime.isa ? *runtime.isa : default_isa()),
-      kernels_(&detail::kernel_table(isa_)),
-      executor_(std::make_unique<detail::Executor>(runtime.num_threads)) {}
+      executor_(std::make_unique<detail::Executor>(runtime.num_threads)) {
+  if (!isa_supported(isa_))
+    throw std::invalid_argument(std::string("instruction set '") + isa_name(isa_) +
+                                "' is not supported by this CPU or build");
+}
 
 Optimizer::~Optimizer() = default;
 

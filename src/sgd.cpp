@@ -1,5 +1,6 @@
 #include "simdoptim/sgd.hpp"
 
+#include "kernels/sgd_kernel.hpp"
 #include "step_plan.hpp"
 #include "validate_options.hpp"
 
@@ -64,7 +65,7 @@ void SGD::step_group(ParamGroup& group) {
     }
     plan.add(args, s.begin, s.end);
   });
-  plan.run(executor(), kernels().sgd);
+  plan.run(executor(), detail::sgd_kernel(isa()));
 }
 
 }  // namespace v1

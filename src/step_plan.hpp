@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "executor.hpp"
-#include "kernels/kernel_table.hpp"
+#include "kernels/kernel.hpp"
 #include "simdoptim/param_group.hpp"
 
 namespace simdoptim::detail {

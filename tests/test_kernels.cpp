@@ -10,7 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "kernels/kernel_table.hpp"
+#include "kernels/adam_kernel.hpp"
+#include "kernels/sgd_kernel.hpp"
 #include "simdoptim/simdoptim.hpp"
 
 using namespace simdoptim;
@@ -200,7 +201,7 @@ TEST_CASE("kernels agree bit for bit on special values: NaN, Inf, zeros, subnorm
     std::memcpy(buf[4], a.vmax.data(), n * 4);
     detail::AdamArgs args{buf[0], buf[1], buf[2], buf[3], amsgrad ? buf[4] : nullptr,
                           0.9f, 0.1f, 0.999f, 0.001f, -1e-3f, 1.2f, 1e-8f, wd, decay, maximize};
-    detail::kernel_table(isa).adam(args, 0, n);
+    detail::adam_kernel(isa)(args, 0, n);
     std::memcpy(a.p.data(), buf[0], n * 4);
     std::memcpy(a.m.data(), buf[2], n * 4);
     std::memcpy(a.v.data(), buf[3], n * 4);
@@ -215,7 +216,7 @@ TEST_CASE("kernels agree bit for bit on special values: NaN, Inf, zeros, subnorm
     std::memcpy(buf[2], a.m.data(), n * 4);
     detail::SgdArgs args{buf[0], buf[1], momentum ? buf[2] : nullptr, -0.1f, 0.9f, 0.9f, wd,
                          maximize, nesterov, first};
-    detail::kernel_table(isa).sgd(args, 0, n);
+    detail::sgd_kernel(isa)(args, 0, n);
     std::memcpy(a.p.data(), buf[0], n * 4);
     std::memcpy(a.m.data(), buf[2], n * 4);
     return bits(a);

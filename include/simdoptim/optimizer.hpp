@@ -18,7 +18,6 @@
 namespace simdoptim {
 namespace detail {
 class Executor;
-struct KernelTable;
 }  // namespace detail
 
 inline namespace v1 {
@@ -87,14 +86,12 @@ class Optimizer {
   /// least one has.
   virtual void step_group(ParamGroup& group) = 0;
 
-  const detail::KernelTable& kernels() const noexcept { return *kernels_; }
   detail::Executor& executor() noexcept { return *executor_; }
 
  private:
   GroupOptions defaults_;
   std::deque<ParamGroup> groups_;
   Isa isa_;
-  const detail::KernelTable* kernels_;
   std::unique_ptr<detail::Executor> executor_;
 };
 

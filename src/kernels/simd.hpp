@@ -1,0 +1,34 @@
+#pragma once
+// Shared by the per-instruction-set kernel sources (*_simd.cpp), which CMake compiles once per
+// set with its flags, SIMDOPTIM_ISA_NS naming the namespace, SIMDOPTIM_XSIMD_ARCH the xsimd
+// architecture, and -ffp-contract=off: every operation in a kernel is the scalar reference's
+// operation in the same order, so each build matches it bit for bit. Everything here has
+// internal linkage, so builds for different sets never share a definition.
+#include <xsimd/xsimd.hpp>
+
+#include "kernels/bool_dispatch.hpp"
+#include "kernels/kernel.hpp"
+
+namespace simdoptim::detail::SIMDOPTIM_ISA_NS {
+namespace {
+
+using Arch = SIMDOPTIM_XSIMD_ARCH;
+using Batch = xsimd::batch<float, Arch>;
+constexpr std::size_t kWidth = Batch::size;
+
+[[maybe_unused]] Batch load(const float* p) { return Batch::load_aligned(p); }
+
+// -x as C++ defines it: flip the sign bit. xsimd 8.1 negates an AVX-512 batch as 0 - x, which
+// turns -0 into +0 and so would differ from the scalar reference.
+[[maybe_unused]] Batch negate(Batch x) { return xsimd::bitwise_xor(x, Batch(-0.0f)); }
+
+// torch.maximum: NaN if either operand is NaN (the hardware max returns its second operand).
+// xsimd::isnan, not a != a: xsimd 8.1 compares != as ordered on AVX and AVX-512 (NaN != NaN is
+// false there).
+[[maybe_unused]] Batch nan_max(Batch a, Batch b) {
+  const Batch larger = xsimd::select(a > b, a, b);
+  return xsimd::select(xsimd::isnan(a), a, larger);
+}
+
+}  // namespace
+}  // namespace simdoptim::detail::SIMDOPTIM_ISA_NS

@@ -1,0 +1,23 @@
+#pragma once
+// Memory-only kernels for benchmarks: the physical limit of an optimizer's access pattern,
+// measured in the same binary as the optimizer itself.
+#include "kernels/kernel.hpp"
+
+namespace simdoptim::detail {
+
+struct StreamArgs {
+  float* a = nullptr;
+  float* b = nullptr;
+  float* c = nullptr;
+  float* d = nullptr;
+  float scalar = 0;
+};
+
+// Adam's access pattern with trivial arithmetic: reads a, b, c, d; writes a, c, d (28 B/element).
+SIMDOPTIM_DECLARE_KERNEL(adam_pattern, StreamArgs)
+// SGD-momentum's pattern: reads a, b, c; writes a, c (20 B/element).
+SIMDOPTIM_DECLARE_KERNEL(sgd_pattern, StreamArgs)
+// STREAM triad: a = b + scalar * c (12 B/element).
+SIMDOPTIM_DECLARE_KERNEL(triad, StreamArgs)
+
+}  // namespace simdoptim::detail
