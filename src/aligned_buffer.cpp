@@ -15,7 +15,9 @@ constexpr std::size_t kCacheLine = 64;
 // 17 cache lines: offsets k * 1088 are distinct modulo 4 KiB for k < 8 streams.
 constexpr std::size_t kStaggerBytes = 17 * kCacheLine;
 
-std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+std::size_t round_up(std::size_t n, std::size_t to) {
+  return (n + to - 1) / to * to;
+}
 
 }  // namespace
 
@@ -25,8 +27,8 @@ AlignedBuffer::AlignedBuffer(std::size_t count, std::size_t stream_index) : coun
   if (bytes >= kHugeThresholdBytes) {
     // Over-map by one huge page so the start can be aligned to it.
     mapped_bytes_ = round_up(bytes, kHugePage) + kHugePage;
-    void* p = mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                   -1, 0);
+    void* p =
+        mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     base_ = p;
     auto addr = reinterpret_cast<std::uintptr_t>(p);

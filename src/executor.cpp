@@ -26,7 +26,8 @@ int resolve_threads(int requested) {
     char* end = nullptr;
     const long n = std::strtol(env, &end, 10);
     if (*end != '\0' || n < 1 || n > 4096)
-      throw std::invalid_argument(std::string("SIMDOPTIM_NUM_THREADS must be a positive integer, got '") + env + "'");
+      throw std::invalid_argument(
+          std::string("SIMDOPTIM_NUM_THREADS must be a positive integer, got '") + env + "'");
     return static_cast<int>(n);
   }
   return tbb::this_task_arena::max_concurrency();

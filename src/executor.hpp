@@ -23,7 +23,8 @@ class Executor {
 
   template <class F>
   void run(std::size_t jobs, F& f) noexcept {
-    run(jobs, [](void* c, std::size_t j) { (*static_cast<F*>(c))(j); }, &f);
+    run(
+        jobs, [](void* c, std::size_t j) { (*static_cast<F*>(c))(j); }, &f);
   }
 
  private:

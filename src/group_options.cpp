@@ -37,7 +37,8 @@ void GroupOptions::set(std::string_view key, double value) {
 }
 
 bool GroupOptions::erase(std::string_view key) noexcept {
-  auto it = std::find_if(items_.begin(), items_.end(), [&](const Item& i) { return i.first == key; });
+  auto it =
+      std::find_if(items_.begin(), items_.end(), [&](const Item& i) { return i.first == key; });
   if (it == items_.end()) return false;
   items_.erase(it);
   return true;

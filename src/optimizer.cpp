@@ -33,14 +33,16 @@ Optimizer::Optimizer(GroupOptions defaults, RuntimeOptions runtime)
 
 Optimizer::~Optimizer() = default;
 
-int Optimizer::num_threads() const noexcept { return executor_->num_threads(); }
+int Optimizer::num_threads() const noexcept {
+  return executor_->num_threads();
+}
 
 ParamGroup& Optimizer::add_param_group(std::vector<ParamSpec> params,
                                        const GroupOptions& overrides) {
   GroupOptions options = defaults_;
   for (const auto& [key, value] : overrides.items()) {
-    const bool extra = std::find(std::begin(kExtraKeys), std::end(kExtraKeys), key) !=
-                       std::end(kExtraKeys);
+    const bool extra =
+        std::find(std::begin(kExtraKeys), std::end(kExtraKeys), key) != std::end(kExtraKeys);
     if (!extra && !defaults_.contains(key))
       throw std::invalid_argument("unknown option '" + key + "' for optimizer '" +
                                   std::string(name()) + "' (valid: " + valid_keys(defaults_) + ")");

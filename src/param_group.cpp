@@ -9,7 +9,9 @@ namespace simdoptim {
 inline namespace v1 {
 namespace {
 
-std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+std::size_t round_up(std::size_t n, std::size_t to) {
+  return (n + to - 1) / to * to;
+}
 
 // Stream indices of the arenas, for their cache stagger: params, grads, then state arrays.
 constexpr std::size_t kParamStream = 0;
@@ -78,8 +80,12 @@ TensorView ParamGroup::state(std::size_t i, std::string_view name) {
   return {t.name, t.shape, {arena + t.offset, t.numel}, state_dtype()};
 }
 
-std::span<float> ParamGroup::param_arena() noexcept { return {params_->data(), padded_numel_}; }
-std::span<float> ParamGroup::grad_arena() noexcept { return {grads_->data(), padded_numel_}; }
+std::span<float> ParamGroup::param_arena() noexcept {
+  return {params_->data(), padded_numel_};
+}
+std::span<float> ParamGroup::grad_arena() noexcept {
+  return {grads_->data(), padded_numel_};
+}
 
 float* ParamGroup::state_arena(std::string_view name) noexcept {
   for (auto& a : state_arrays_)

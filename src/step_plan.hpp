@@ -25,7 +25,9 @@ template <class Key, class Visit>
 void for_each_segment(ParamGroup& group, Key key, Visit visit) {
   const auto states = group.tensor_states();
   const std::size_t n = group.size();
-  auto start_of = [&](std::size_t i) { return i < n ? group.info(i).offset : group.padded_numel(); };
+  auto start_of = [&](std::size_t i) {
+    return i < n ? group.info(i).offset : group.padded_numel();
+  };
   std::size_t i = 0;
   while (i < n) {
     if (!states[i].has_grad) {

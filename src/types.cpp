@@ -25,7 +25,8 @@ std::size_t dtype_size(DType dtype) noexcept {
 std::size_t numel_of(const Shape& shape) {
   std::size_t n = 1;
   for (std::int64_t d : shape) {
-    if (d < 0) throw std::invalid_argument("shape " + shape_to_string(shape) + " has a negative dimension");
+    if (d < 0)
+      throw std::invalid_argument("shape " + shape_to_string(shape) + " has a negative dimension");
     const auto ud = static_cast<std::size_t>(d);
     if (ud != 0 && n > std::numeric_limits<std::size_t>::max() / 8 / ud)
       throw std::invalid_argument("shape " + shape_to_string(shape) + " is too large");

@@ -3,7 +3,9 @@
 namespace simdoptim {
 inline namespace v1 {
 
-const char* version() noexcept { return "0.1.0"; }
+const char* version() noexcept {
+  return "0.1.0";
+}
 
 }  // namespace v1
 }  // namespace simdoptim

@@ -34,16 +34,19 @@ std::vector<Config> configs() {
   for (bool nesterov : {false, true})
     for (double wd : {0.0, 1e-2})
       for (bool maximize : {false, true}) {
-        SGDOptions o{.lr = 0.05, .momentum = 0.9, .dampening = 0.0, .weight_decay = wd,
-                     .nesterov = nesterov, .maximize = maximize};
+        SGDOptions o{.lr = 0.05,
+                     .momentum = 0.9,
+                     .dampening = 0.0,
+                     .weight_decay = wd,
+                     .nesterov = nesterov,
+                     .maximize = maximize};
         out.push_back({"sgd nesterov=" + std::to_string(nesterov) + " wd=" + std::to_string(wd) +
                            " max=" + std::to_string(maximize),
                        [o](RuntimeOptions r) { return std::make_unique<SGD>(o, r); },
                        {{"lr", 0.01}, {"dampening", nesterov ? 0.0 : 0.1}}});
       }
-  out.push_back({"sgd plain", [](RuntimeOptions r) {
-                   return std::make_unique<SGD>(SGDOptions{.lr = 0.1}, r);
-                 },
+  out.push_back({"sgd plain",
+                 [](RuntimeOptions r) { return std::make_unique<SGD>(SGDOptions{.lr = 0.1}, r); },
                  {{"weight_decay", 0.1}}});
   for (bool decoupled : {false, true})
     for (bool amsgrad : {false, true})
@@ -54,10 +57,11 @@ std::vector<Config> configs() {
             if (decoupled) return std::make_unique<AdamW>(o, r);
             return std::make_unique<Adam>(o, r);
           };
-          out.push_back({std::string(decoupled ? "adamw" : "adam") + " amsgrad=" +
-                             std::to_string(amsgrad) + " wd=" + std::to_string(wd) +
+          out.push_back({std::string(decoupled ? "adamw" : "adam") +
+                             " amsgrad=" + std::to_string(amsgrad) + " wd=" + std::to_string(wd) +
                              " max=" + std::to_string(maximize),
-                         make, {{"lr", 3e-3}, {"beta1", 0.8}, {"weight_decay", 0.1}}});
+                         make,
+                         {{"lr", 3e-3}, {"beta1", 0.8}, {"weight_decay", 0.1}}});
         }
   return out;
 }
@@ -159,12 +163,11 @@ TEST_CASE("the trajectories actually move and the padding stays zero", "[kernels
   }
 }
 
-TEST_CASE("kernels agree bit for bit on special values: NaN, Inf, zeros, subnormals",
-          "[kernels]") {
+TEST_CASE("kernels agree bit for bit on special values: NaN, Inf, zeros, subnormals", "[kernels]") {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();
-  const float specials[] = {0.0f, -0.0f, 1.0f, -1.0f, inf, -inf, nan, 1e-40f, -1e-40f, 3e38f,
-                            -3e38f, 1e-20f, 0.5f, 7.0f, -2.5f, 1e10f};
+  const float specials[] = {0.0f,    -0.0f, 1.0f,   -1.0f,  inf,  -inf, nan,   1e-40f,
+                            -1e-40f, 3e38f, -3e38f, 1e-20f, 0.5f, 7.0f, -2.5f, 1e10f};
   constexpr std::size_t n = 256;
   auto fill = [&](std::vector<float>& v, unsigned seed) {
     std::mt19937 rng(seed);
@@ -200,7 +203,8 @@ TEST_CASE("kernels agree bit for bit on special values: NaN, Inf, zeros, subnorm
     std::memcpy(buf[3], a.v.data(), n * 4);
     std::memcpy(buf[4], a.vmax.data(), n * 4);
     detail::AdamArgs args{buf[0], buf[1], buf[2], buf[3], amsgrad ? buf[4] : nullptr,
-                          0.9f, 0.1f, 0.999f, 0.001f, -1e-3f, 1.2f, 1e-8f, wd, decay, maximize};
+                          0.9f,   0.1f,   0.999f, 0.001f, -1e-3f,
+                          1.2f,   1e-8f,  wd,     decay,  maximize};
     detail::adam_kernel(isa)(args, 0, n);
     std::memcpy(a.p.data(), buf[0], n * 4);
     std::memcpy(a.m.data(), buf[2], n * 4);
@@ -214,8 +218,9 @@ TEST_CASE("kernels agree bit for bit on special values: NaN, Inf, zeros, subnorm
     std::memcpy(buf[0], a.p.data(), n * 4);
     std::memcpy(buf[1], a.g.data(), n * 4);
     std::memcpy(buf[2], a.m.data(), n * 4);
-    detail::SgdArgs args{buf[0], buf[1], momentum ? buf[2] : nullptr, -0.1f, 0.9f, 0.9f, wd,
-                         maximize, nesterov, first};
+    detail::SgdArgs args{
+        buf[0],   buf[1], momentum ? buf[2] : nullptr, -0.1f, 0.9f, 0.9f, wd, maximize,
+        nesterov, first};
     detail::sgd_kernel(isa)(args, 0, n);
     std::memcpy(a.p.data(), buf[0], n * 4);
     std::memcpy(a.m.data(), buf[2], n * 4);
@@ -234,7 +239,8 @@ TEST_CASE("kernels agree bit for bit on special values: NaN, Inf, zeros, subnorm
           for (bool first : {false, true})
             for (bool nesterov : {false, true}) {
               const auto ref = run_sgd(Isa::scalar, maximize, wd, momentum, first, nesterov);
-              CHECK(same_bits_or_both_nan(run_sgd(isa, maximize, wd, momentum, first, nesterov), ref));
+              CHECK(same_bits_or_both_nan(run_sgd(isa, maximize, wd, momentum, first, nesterov),
+                                          ref));
             }
       }
   }

@@ -19,7 +19,9 @@ void fill_grad(ParamGroup& g, std::size_t i, float value) {
   for (float& x : g.grad(i).data) x = value;
 }
 
-std::vector<float> copy(std::span<const float> s) { return {s.begin(), s.end()}; }
+std::vector<float> copy(std::span<const float> s) {
+  return {s.begin(), s.end()};
+}
 
 }  // namespace
 

@@ -34,10 +34,9 @@ void adam_loop(const AdamArgs& a, std::size_t begin, std::size_t end) noexcept {
 }  // namespace
 
 void adam(const AdamArgs& a, std::size_t begin, std::size_t end) noexcept {
-  with_bools([&](auto mx, auto l2, auto dec,
-                 auto ams) { adam_loop<mx, l2, dec, ams>(a, begin, end); },
-             a.maximize, a.weight_decay != 0.0f, a.decay_factor != 1.0f,
-             a.max_exp_avg_sq != nullptr);
+  with_bools(
+      [&](auto mx, auto l2, auto dec, auto ams) { adam_loop<mx, l2, dec, ams>(a, begin, end); },
+      a.maximize, a.weight_decay != 0.0f, a.decay_factor != 1.0f, a.max_exp_avg_sq != nullptr);
 }
 
 }  // namespace simdoptim::detail::SIMDOPTIM_ISA_NS

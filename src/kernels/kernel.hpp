@@ -20,15 +20,15 @@ using KernelFn = void (*)(const Args& args, std::size_t begin, std::size_t end) 
   void name(const Args& args, std::size_t begin, std::size_t end) noexcept;
 
 #if defined(__x86_64__)
-#define SIMDOPTIM_DECLARE_SIMD_KERNELS(name, Args)       \
-  namespace sse2 {                                       \
-  SIMDOPTIM_KERNEL_SIGNATURE(name, Args)                 \
-  }                                                      \
-  namespace avx2 {                                       \
-  SIMDOPTIM_KERNEL_SIGNATURE(name, Args)                 \
-  }                                                      \
-  namespace avx512 {                                     \
-  SIMDOPTIM_KERNEL_SIGNATURE(name, Args)                 \
+#define SIMDOPTIM_DECLARE_SIMD_KERNELS(name, Args) \
+  namespace sse2 {                                 \
+  SIMDOPTIM_KERNEL_SIGNATURE(name, Args)           \
+  }                                                \
+  namespace avx2 {                                 \
+  SIMDOPTIM_KERNEL_SIGNATURE(name, Args)           \
+  }                                                \
+  namespace avx512 {                               \
+  SIMDOPTIM_KERNEL_SIGNATURE(name, Args)           \
   }
 #define SIMDOPTIM_SIMD_KERNEL_CASES(name) \
   case Isa::sse2:                         \
@@ -51,15 +51,15 @@ using KernelFn = void (*)(const Args& args, std::size_t begin, std::size_t end) 
 #endif
 
 // Inside namespace simdoptim::detail. The caller has checked that `isa` is supported.
-#define SIMDOPTIM_DECLARE_KERNEL(name, Args)                          \
-  namespace scalar {                                                  \
-  SIMDOPTIM_KERNEL_SIGNATURE(name, Args)                              \
-  }                                                                   \
-  SIMDOPTIM_DECLARE_SIMD_KERNELS(name, Args)                          \
-  inline KernelFn<Args> name##_kernel(Isa isa) noexcept {             \
-    switch (isa) {                                                    \
-      SIMDOPTIM_SIMD_KERNEL_CASES(name)                               \
-      default:                                                        \
-        return scalar::name;                                          \
-    }                                                                 \
+#define SIMDOPTIM_DECLARE_KERNEL(name, Args)              \
+  namespace scalar {                                      \
+  SIMDOPTIM_KERNEL_SIGNATURE(name, Args)                  \
+  }                                                       \
+  SIMDOPTIM_DECLARE_SIMD_KERNELS(name, Args)              \
+  inline KernelFn<Args> name##_kernel(Isa isa) noexcept { \
+    switch (isa) {                                        \
+      SIMDOPTIM_SIMD_KERNEL_CASES(name)                   \
+      default:                                            \
+        return scalar::name;                              \
+    }                                                     \
   }

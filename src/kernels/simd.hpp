@@ -16,11 +16,15 @@ using Arch = SIMDOPTIM_XSIMD_ARCH;
 using Batch = xsimd::batch<float, Arch>;
 constexpr std::size_t kWidth = Batch::size;
 
-[[maybe_unused]] Batch load(const float* p) { return Batch::load_aligned(p); }
+[[maybe_unused]] Batch load(const float* p) {
+  return Batch::load_aligned(p);
+}
 
 // -x as C++ defines it: flip the sign bit. xsimd 8.1 negates an AVX-512 batch as 0 - x, which
 // turns -0 into +0 and so would differ from the scalar reference.
-[[maybe_unused]] Batch negate(Batch x) { return xsimd::bitwise_xor(x, Batch(-0.0f)); }
+[[maybe_unused]] Batch negate(Batch x) {
+  return xsimd::bitwise_xor(x, Batch(-0.0f));
+}
 
 // torch.maximum: NaN if either operand is NaN (the hardware max returns its second operand).
 // xsimd::isnan, not a != a: xsimd 8.1 compares != as ordered on AVX and AVX-512 (NaN != NaN is

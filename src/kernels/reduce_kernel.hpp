@@ -1,0 +1,26 @@
+#pragma once
+// Reductions over a range of an arena (gradient norms, trust ratios). Each build computes the
+// same fixed blocking: 16 float lanes (lane j takes elements begin + j, begin + j + 16, ...) over
+// blocks of kReduceBlock elements, each block's lanes summed in double in lane order, blocks
+// summed in order. So every instruction set gives the same bits, and a caller that cuts ranges
+// at fixed offsets and combines them in order gets the same bits at any thread count.
+#include <cstddef>
+
+#include "kernels/kernel.hpp"
+
+namespace simdoptim::detail {
+
+inline constexpr std::size_t kReduceLanes = 16;
+inline constexpr std::size_t kReduceBlock = 1024;
+
+struct ReduceArgs {
+  const float* x = nullptr;
+  double* out = nullptr;  // receives the range's result
+};
+
+// *out = sum of x[i]^2 (squares in float per lane, as above). NaN/Inf in, NaN/Inf out.
+SIMDOPTIM_DECLARE_KERNEL(sum_squares, ReduceArgs)
+// *out = max |x[i]|, NaN if any element is NaN.
+SIMDOPTIM_DECLARE_KERNEL(abs_max, ReduceArgs)
+
+}  // namespace simdoptim::detail

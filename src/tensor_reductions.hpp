@@ -1,0 +1,59 @@
+#pragma once
+// Per-tensor reductions over a group's arena (gradient norms for clipping, trust ratios for
+// LAMB/LARS), vectorized and parallel but deterministic: each tensor is cut into chunks at fixed
+// offsets (kReduceChunk elements from its start, whatever the thread count), chunks are reduced
+// by the selected kernel build and combined in order.
+#include <cstddef>
+#include <span>
+#include <vector>
+
+#include "executor.hpp"
+#include "simdoptim/isa.hpp"
+#include "simdoptim/param_group.hpp"
+
+namespace simdoptim::detail {
+
+enum class Reduction {
+  sum_squares,  // sum of x^2 (the squared L2 norm)
+  abs_max,      // max |x| (the inf norm), NaN if any NaN
+};
+
+inline constexpr std::size_t kReduceChunk = std::size_t{1} << 16;
+
+// out[i] = reduction of `arena`'s elements of tensor i, for every tensor of `group` whose
+// `selected(i)` is true (others get 0). `arena` is the group's param, grad or state arena.
+class TensorReducer {
+ public:
+  template <class Selected>
+  void run(Executor& executor, Isa isa, const ParamGroup& group, const float* arena,
+           Reduction reduction, Selected selected, std::span<double> out);
+
+ private:
+  void add_tensor(std::size_t tensor, const float* arena, std::size_t begin, std::size_t end);
+  void execute(Executor& executor, Isa isa, Reduction reduction, std::span<double> out);
+  struct Job {
+    std::size_t tensor;
+    const float* x;
+    std::size_t begin, end;
+  };
+  std::vector<Job> jobs_;
+  std::vector<double> partials_;
+};
+
+template <class Selected>
+void TensorReducer::run(Executor& executor, Isa isa, const ParamGroup& group, const float* arena,
+                        Reduction reduction, Selected selected, std::span<double> out) {
+  jobs_.clear();
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    out[i] = 0.0;
+    if (!selected(i)) continue;
+    const TensorInfo& t = group.info(i);
+    // Padding is zero, so reducing to the padded end changes nothing and keeps SIMD tails away.
+    const std::size_t padded = (t.numel + ParamGroup::kTensorAlign - 1) / ParamGroup::kTensorAlign *
+                               ParamGroup::kTensorAlign;
+    add_tensor(i, arena, t.offset, t.offset + padded);
+  }
+  execute(executor, isa, reduction, out);
+}
+
+}  // namespace simdoptim::detail
