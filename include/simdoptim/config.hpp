@@ -1,0 +1,108 @@
+#pragma once
+/// A typed training config in the style of the Swin Transformer recipe (yacs keys), read from
+/// YAML. Every key, its default and its range: docs/config.md.
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace simdoptim {
+inline namespace v1 {
+
+/// TRAIN.OPTIMIZER: which optimizer and its hyper-parameters (recipe defaults).
+struct OptimizerConfig {
+  /// NAME: case-insensitive optimizer name, one of optimizer_names() (build_optimizer.hpp).
+  std::string name = "adamw";
+  /// EPS: Adam/AdamW epsilon.
+  double eps = 1e-8;
+  /// BETAS: Adam/AdamW (beta1, beta2).
+  std::array<double, 2> betas = {0.9, 0.999};
+  /// MOMENTUM: SGD momentum (the recipe's SGD is always Nesterov).
+  double momentum = 0.9;
+};
+
+/// TRAIN.LR_SCHEDULER: read and checked here, consumed by build_scheduler (recipe defaults).
+struct LrSchedulerConfig {
+  /// NAME: cosine, linear, step, multistep, or a torch scheduler name.
+  std::string name = "cosine";
+  /// DECAY_EPOCHS: epochs between decays of `step`.
+  int decay_epochs = 30;
+  /// DECAY_RATE: lr factor of `step`.
+  double decay_rate = 0.1;
+  /// WARMUP_PREFIX: the decay starts after the warmup (timm's warmup_prefix).
+  bool warmup_prefix = true;
+  /// GAMMA: lr factor of `multistep`.
+  double gamma = 0.1;
+  /// MULTISTEPS: epochs at which `multistep` decays.
+  std::vector<int> multisteps = {};
+};
+
+/// One entry of TRAIN.PARAM_OVERRIDES: parameters whose name matches the glob PATTERN (`*`, `?`,
+/// `[...]`, `[!...]`) get this lr and/or weight decay. The first matching entry wins.
+struct ParamOverride {
+  /// PATTERN: glob matched against the whole parameter name.
+  std::string pattern;
+  /// LR: base lr of the matched parameters (layer decay still scales it).
+  std::optional<double> lr = std::nullopt;
+  /// WEIGHT_DECAY: weight decay of the matched parameters, replacing the recipe's rule.
+  std::optional<double> weight_decay = std::nullopt;
+};
+
+/// TRAIN: the recipe's training section.
+struct TrainConfig {
+  /// EPOCHS: training epochs.
+  int epochs = 300;
+  /// WARMUP_EPOCHS: epochs of linear warmup from WARMUP_LR to BASE_LR.
+  int warmup_epochs = 20;
+  /// WEIGHT_DECAY: weight decay of the decay group.
+  double weight_decay = 0.05;
+  /// BASE_LR: the lr after warmup.
+  double base_lr = 5e-4;
+  /// WARMUP_LR: the lr at the start of warmup.
+  double warmup_lr = 5e-7;
+  /// MIN_LR: the final lr of the cosine / linear schedules.
+  double min_lr = 5e-6;
+  /// CLIP_GRAD: max global gradient L2 norm; 0 (or YAML null, the recipe's None) disables.
+  double clip_grad = 5.0;
+  /// LAYER_DECAY: layer-wise lr decay rate in (0, 1]; 1 disables (timm's layer_decay).
+  double layer_decay = 1.0;
+  OptimizerConfig optimizer;
+  LrSchedulerConfig lr_scheduler;
+  /// PARAM_OVERRIDES: per-name lr / weight decay overrides, in priority order.
+  std::vector<ParamOverride> param_overrides = {};
+};
+
+/// DATA: the input pipeline.
+struct DataConfig {
+  /// BATCH_SIZE: samples per optimizer step.
+  int batch_size = 128;
+};
+
+/// The whole config. Defaults are the Swin recipe's.
+struct Config {
+  /// SEED: random seed of data shuffling and initialisation.
+  int seed = 0;
+  DataConfig data;
+  TrainConfig train;
+};
+
+/// Parses YAML text over the defaults, like yacs' merge_from_file: keys absent from the text keep
+/// their default; an unknown key, a wrong type or an out-of-range value throws
+/// std::invalid_argument naming `source`, the line, the full key path (`TRAIN.OPTIMIZER.NAME`),
+/// the value and what was expected.
+Config parse_config(std::string_view text, std::string_view source = "<string>");
+
+/// Reads and parses a config file (see parse_config). Throws std::invalid_argument when the file
+/// cannot be read.
+Config load_config(const std::string& path);
+
+/// Checks the ranges of a config built in code; throws std::invalid_argument as parse_config.
+void validate_config(const Config& config);
+
+/// The config as YAML, every key included (yacs: `print(config)`). parse_config of the result
+/// gives back an equal config.
+std::string dump_config(const Config& config);
+
+}  // namespace v1
+}  // namespace simdoptim
