@@ -23,14 +23,14 @@ const std::vector<std::int64_t> kSizes = {0, 1, 15, 16, 17, 1009, 100003};
 
 using Factory = std::function<std::unique_ptr<Optimizer>(RuntimeOptions)>;
 
-struct Config {
+struct Case {
   std::string label;
   Factory make;
   GroupOptions second_group;  // overrides of the second group
 };
 
-std::vector<Config> configs() {
-  std::vector<Config> out;
+std::vector<Case> cases() {
+  std::vector<Case> out;
   for (bool nesterov : {false, true})
     for (double wd : {0.0, 1e-2})
       for (bool maximize : {false, true}) {
@@ -80,7 +80,7 @@ std::vector<ParamSpec> specs(const std::string& prefix, std::mt19937& rng) {
 
 // Runs `steps` steps on two groups; tensor 3 of group 0 has no gradient on every third step, so
 // segments split and step counts diverge. Returns every param and state value, flattened.
-std::vector<float> trajectory(const Config& c, RuntimeOptions runtime, int steps = 6) {
+std::vector<float> trajectory(const Case& c, RuntimeOptions runtime, int steps = 6) {
   std::mt19937 rng(42);
   auto opt = c.make(runtime);
   opt->add_param_group(specs("a", rng));
@@ -126,7 +126,7 @@ bool same_bits_or_both_nan(const std::vector<float>& a, const std::vector<float>
 
 TEST_CASE("every build equals the scalar reference bit for bit, at 1, 2 and 4 threads",
           "[kernels]") {
-  for (const Config& c : configs()) {
+  for (const Case& c : cases()) {
     const auto reference = trajectory(c, {Isa::scalar, 1});
     for (Isa isa : supported_isas()) {
       for (int threads : {1, 2, 4}) {
@@ -138,7 +138,7 @@ TEST_CASE("every build equals the scalar reference bit for bit, at 1, 2 and 4 th
 }
 
 TEST_CASE("the trajectories actually move and the padding stays zero", "[kernels]") {
-  for (const Config& c : configs()) {
+  for (const Case& c : cases()) {
     INFO(c.label);
     std::mt19937 rng(42);
     auto opt = c.make({best_isa(), 2});
