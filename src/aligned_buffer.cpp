@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string_view>
 
 namespace simdoptim::detail {
 namespace {
@@ -17,6 +18,15 @@ constexpr std::size_t kStaggerBytes = 17 * kCacheLine;
 
 std::size_t round_up(std::size_t n, std::size_t to) {
   return (n + to - 1) / to * to;
+}
+
+// SIMDOPTIM_HUGE_PAGES=0 turns the madvise off, to measure what huge pages bring.
+bool huge_pages_wanted() {
+  static const bool wanted = [] {
+    const char* env = std::getenv("SIMDOPTIM_HUGE_PAGES");
+    return env == nullptr || std::string_view(env) != "0";
+  }();
+  return wanted;
 }
 
 }  // namespace
@@ -34,8 +44,8 @@ AlignedBuffer::AlignedBuffer(std::size_t count, std::size_t stream_index) : coun
     auto addr = reinterpret_cast<std::uintptr_t>(p);
     auto aligned = round_up(addr, kHugePage);
 #ifdef MADV_HUGEPAGE
-    huge_ = madvise(reinterpret_cast<void*>(aligned), mapped_bytes_ - (aligned - addr),
-                    MADV_HUGEPAGE) == 0;
+    huge_ = huge_pages_wanted() && madvise(reinterpret_cast<void*>(aligned),
+                                           mapped_bytes_ - (aligned - addr), MADV_HUGEPAGE) == 0;
 #endif
     data_ = reinterpret_cast<float*>(aligned + stagger);
   } else {
