@@ -1,11 +1,13 @@
-// train_digits: the demo trainer. An MLP learns the UCI handwritten digits with an optimizer
-// that build_optimizer makes from a YAML config; the model's parameters and gradients live in
-// the optimizer's arenas.
+// train_digits: the demo trainer. An MLP learns the UCI handwritten digits with the optimizer
+// and lr scheduler that build_optimizer and build_scheduler make from a YAML config; the model's
+// parameters and gradients live in the optimizer's arenas.
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -14,6 +16,7 @@
 #include "digits/dataset.hpp"
 #include "digits/mlp.hpp"
 #include "simdoptim/build_optimizer.hpp"
+#include "simdoptim/build_scheduler.hpp"
 #include "simdoptim/config.hpp"
 #include "simdoptim/version.hpp"
 
@@ -40,7 +43,7 @@ const char* const kUsage =
     "usage: train_digits [options]\n"
     "  --config PATH            training config (default tools/configs/digits.yaml)\n"
     "  --data PATH              digits CSV (default tools/data/digits.csv)\n"
-    "  --epochs N               override TRAIN.EPOCHS\n"
+    "  --epochs N               override TRAIN.EPOCHS (more than TRAIN.WARMUP_EPOCHS)\n"
     "  --hidden N[,N...]        hidden layer widths (default 128)\n"
     "  --threads N              optimizer threads (default: all cores)\n"
     "  --print-config           print the resolved config and exit\n"
@@ -154,9 +157,12 @@ int run(const Options& opts) {
   const std::unique_ptr<simdoptim::Optimizer> optimizer =
       simdoptim::build_optimizer(config, spec, runtime);
   model.bind(*optimizer, seed);
-  // Scheduler seam: a scheduler from build_scheduler(config, *optimizer, steps_per_epoch) would
-  // be created here and stepped after every optimizer step below. It writes each group's lr;
-  // step() and the epoch lines read the lr from the groups, so nothing else changes.
+  const auto batch_size = static_cast<std::size_t>(config.data.batch_size);
+  const std::size_t batches = (data.train.size() + batch_size - 1) / batch_size;
+  // Stepped after every optimizer step (per iteration, as the recipe); it writes each group's lr,
+  // which step() and the epoch lines read from the groups.
+  const std::unique_ptr<simdoptim::Scheduler> scheduler =
+      simdoptim::build_scheduler(config, *optimizer, static_cast<std::int64_t>(batches));
 
   std::string arch = std::to_string(widths.front());
   for (std::size_t i = 1; i < widths.size(); ++i) {
@@ -166,16 +172,17 @@ int run(const Options& opts) {
   const std::size_t numel = spec.trainable_numel();
   std::printf("simdoptim %s train_digits: MLP %s (%zu params), %zu train / %zu test digits\n",
               simdoptim::version(), arch.c_str(), numel, data.train.size(), data.test.size());
-  std::printf("config %s: %s, lr %s, weight decay %g, batch %d, epochs %d, clip %g; %s x%d\n",
-              opts.config.c_str(), optimizer->name().data(), lr_text(*optimizer).c_str(),
-              config.train.weight_decay, config.data.batch_size, config.train.epochs,
-              config.train.clip_grad, simdoptim::isa_name(optimizer->isa()),
-              optimizer->num_threads());
+  std::printf(
+      "config %s: %s, lr %g, weight decay %g, batch %d, epochs %d, clip %g; %s x%d\n"
+      "scheduler %s (%s): %d warmup epochs from %g, min lr %g, %zu steps per epoch\n",
+      opts.config.c_str(), optimizer->name().data(), config.train.base_lr,
+      config.train.weight_decay, config.data.batch_size, config.train.epochs,
+      config.train.clip_grad, simdoptim::isa_name(optimizer->isa()), optimizer->num_threads(),
+      config.train.lr_scheduler.name.c_str(), scheduler->name().data(), config.train.warmup_epochs,
+      config.train.warmup_lr, config.train.min_lr, batches);
 
   const double initial_loss = model.evaluate(data.train).mean_loss();
   const bool tty = !opts.quiet && isatty(fileno(stdout)) != 0;
-  const auto batch_size = static_cast<std::size_t>(config.data.batch_size);
-  const std::size_t batches = (data.train.size() + batch_size - 1) / batch_size;
   std::mt19937_64 rng(seed + 1);
   Clock::duration step_time{};
   std::size_t steps = 0;
@@ -184,6 +191,7 @@ int run(const Options& opts) {
   for (int epoch = 1; epoch <= config.train.epochs; ++epoch) {
     const std::vector<std::size_t> order = digits::permutation(data.train.size(), rng);
     digits::Score train;
+    const std::string epoch_lr = lr_text(*optimizer);  // the lr of the epoch's first step
     const Clock::duration epoch_step_time_before = step_time;
     for (std::size_t b = 0; b < batches; ++b) {
       const std::size_t first = b * batch_size;
@@ -194,6 +202,7 @@ int run(const Options& opts) {
       const Clock::time_point t0 = Clock::now();
       optimizer->step();
       step_time += Clock::now() - t0;
+      scheduler->step();
       ++steps;
       train.loss_sum += s.loss_sum;
       train.correct += s.correct;
@@ -209,8 +218,8 @@ int run(const Options& opts) {
         "%sepoch %3d/%d  loss %.4f  train acc %5.1f%%  test loss %.4f  acc %5.1f%%  "
         "lr %s  step %.1f us (%.2f Gparam/s)\n",
         tty ? "\r\033[K" : "", epoch, config.train.epochs, train.mean_loss(),
-        100.0 * train.accuracy(), test.mean_loss(), 100.0 * test.accuracy(),
-        lr_text(*optimizer).c_str(), us, static_cast<double>(numel) / us * 1e-3);
+        100.0 * train.accuracy(), test.mean_loss(), 100.0 * test.accuracy(), epoch_lr.c_str(), us,
+        static_cast<double>(numel) / us * 1e-3);
   }
 
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();

@@ -24,17 +24,18 @@ struct OptimizerConfig {
 
 /// TRAIN.LR_SCHEDULER: read and checked here, consumed by build_scheduler (recipe defaults).
 struct LrSchedulerConfig {
-  /// NAME: cosine, linear, step, multistep, or a torch scheduler name.
+  /// NAME: case-insensitive scheduler name, one of scheduler_names() (build_scheduler.hpp):
+  /// cosine, linear, step, multistep, or a torch scheduler name (StepLR, ...).
   std::string name = "cosine";
-  /// DECAY_EPOCHS: epochs between decays of `step`.
+  /// DECAY_EPOCHS: epochs between decays of `step` and StepLR.
   int decay_epochs = 30;
-  /// DECAY_RATE: lr factor of `step`.
+  /// DECAY_RATE: lr factor of `step` and StepLR.
   double decay_rate = 0.1;
-  /// WARMUP_PREFIX: the decay starts after the warmup (timm's warmup_prefix).
+  /// WARMUP_PREFIX: `cosine` starts after the warmup (timm's warmup_prefix; only `cosine`).
   bool warmup_prefix = true;
-  /// GAMMA: lr factor of `multistep`.
+  /// GAMMA: lr factor of `multistep` and MultiStepLR, and ExponentialLR's factor per epoch.
   double gamma = 0.1;
-  /// MULTISTEPS: epochs at which `multistep` decays.
+  /// MULTISTEPS: epochs at which `multistep` (and MultiStepLR, after the warmup) decays.
   std::vector<int> multisteps = {};
 };
 

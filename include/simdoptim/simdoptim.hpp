@@ -2,6 +2,7 @@
 /// Umbrella header: the whole public C++ API.
 #include "simdoptim/adam.hpp"
 #include "simdoptim/build_optimizer.hpp"
+#include "simdoptim/build_scheduler.hpp"
 #include "simdoptim/config.hpp"
 #include "simdoptim/group_options.hpp"
 #include "simdoptim/isa.hpp"

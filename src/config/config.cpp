@@ -9,6 +9,7 @@
 #include "config/text.hpp"
 #include "config/yaml_util.hpp"
 #include "simdoptim/build_optimizer.hpp"
+#include "simdoptim/build_scheduler.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -85,7 +86,10 @@ const std::vector<Field>& fields() {
       {"TRAIN.OPTIMIZER.MOMENTUM", +[](Config& c) -> double& { return c.train.optimizer.momentum; },
        kNonNegative},
       {"TRAIN.LR_SCHEDULER.NAME",
-       +[](Config& c) -> std::string& { return c.train.lr_scheduler.name; }},
+       +[](Config& c) -> std::string& { return c.train.lr_scheduler.name; },
+       {},
+       false,
+       &scheduler_names},
       {"TRAIN.LR_SCHEDULER.DECAY_EPOCHS",
        +[](Config& c) -> int& { return c.train.lr_scheduler.decay_epochs; }, kAtLeastOne},
       {"TRAIN.LR_SCHEDULER.DECAY_RATE",
@@ -107,8 +111,10 @@ const std::vector<std::string> kOverrideKeys = {"PATTERN", "LR", "WEIGHT_DECAY"}
 
 bool valid_choice(const Field& field, const std::string& value) {
   if (field.choices == nullptr) return true;
+  const std::string lower = detail::to_lower(value);
   const std::vector<std::string> choices = field.choices();
-  return std::find(choices.begin(), choices.end(), detail::to_lower(value)) != choices.end();
+  return std::any_of(choices.begin(), choices.end(),
+                     [&](const std::string& c) { return detail::to_lower(c) == lower; });
 }
 
 std::string expected_string(const Field& field) {
