@@ -61,8 +61,8 @@ class Optimizer {
   /// One optimisation step over every tensor that has a gradient.
   void step();
   /// Calls `closure` (which re-evaluates the loss and writes gradients), then steps; returns
-  /// the closure's loss (torch: step(closure)).
-  double step(const std::function<double()>& closure);
+  /// the closure's loss (torch: step(closure)). Virtual for closure-driven optimizers (LBFGS).
+  virtual double step(const std::function<double()>& closure);
 
   /// (group index, tensor index) of the parameter called `name`; throws std::out_of_range.
   std::pair<std::size_t, std::size_t> locate(std::string_view name) const;

@@ -1,0 +1,60 @@
+#pragma once
+/// LAMB (layer-wise adaptive moments), as in You et al. 2019 and timm's `Lamb`.
+#include <vector>
+
+#include "simdoptim/optimizer.hpp"
+
+namespace simdoptim {
+inline namespace v1 {
+
+/// LAMB options with timm's defaults (timm.optim.Lamb).
+struct LambOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-6;
+  double weight_decay = 0.01;
+  bool bias_correction = true;
+  /// m takes (1 - beta1) * g when true, g when false.
+  bool grad_averaging = true;
+  /// Global gradient-norm clipping before the step (all groups together); 0 turns it off
+  /// (timm: None). Only the optimizer's default counts, as in timm.
+  double max_grad_norm = 1.0;
+  /// Clamp the trust ratio to at most 1.
+  bool trust_clip = false;
+  /// Apply the trust ratio even when weight_decay == 0.
+  bool always_adapt = false;
+  /// As a group dict: lr, beta1, beta2, eps, weight_decay, bias_correction, grad_averaging,
+  /// max_grad_norm, trust_clip, always_adapt.
+  GroupOptions to_group_options() const;
+};
+
+/// LAMB (You et al. 2019, "Large Batch Optimization for Deep Learning: Training BERT in 76
+/// minutes", Algorithm 2) with timm's options. With c = ||all gradients|| / max_grad_norm when
+/// that exceeds 1 (else 1), per tensor at its step t, g = grad / c:
+///   m = beta1 * m + (grad_averaging ? 1 - beta1 : 1) * g;  v = beta2 * v + (1 - beta2) * g * g
+///   u = (m / bc1) / (sqrt(v) / sqrt(bc2) + eps) + weight_decay * p
+///       (bc = 1 - beta^t, or 1 without bias_correction)
+///   r = ||p|| / ||u|| when both are > 0, else 1; r = min(r, 1) with trust_clip; r = 1 when
+///       weight_decay == 0 and not always_adapt
+///   p -= lr * r * u
+/// State: exp_avg, exp_avg_sq, and the scratch array `update` (u; when the trust ratio applies).
+/// Not in torch.
+class Lamb final : public Optimizer {
+ public:
+  explicit Lamb(std::vector<ParamSpec> params, LambOptions options = {},
+                RuntimeOptions runtime = {});
+  /// An optimizer with no groups yet; add them with add_param_group.
+  explicit Lamb(LambOptions options = {}, RuntimeOptions runtime = {});
+  std::string_view name() const noexcept override { return "lamb"; }
+  void validate(const GroupOptions& options) const override;
+
+ private:
+  void step_group(ParamGroup& group) override;
+  // The divisor c of this step's gradients, computed when the first group with a gradient steps.
+  double global_clip();
+  double clip_ = 1.0;
+};
+
+}  // namespace v1
+}  // namespace simdoptim

@@ -1,0 +1,150 @@
+#include "simdoptim/lamb.hpp"
+
+#include <cmath>
+#include <vector>
+
+#include "kernels/axpy_kernel.hpp"
+#include "kernels/lamb_kernel.hpp"
+#include "step_plan.hpp"
+#include "tensor_reductions.hpp"
+#include "validate_options.hpp"
+
+namespace simdoptim {
+inline namespace v1 {
+
+GroupOptions LambOptions::to_group_options() const {
+  return {{"lr", lr},
+          {"beta1", beta1},
+          {"beta2", beta2},
+          {"eps", eps},
+          {"weight_decay", weight_decay},
+          {"bias_correction", bias_correction ? 1.0 : 0.0},
+          {"grad_averaging", grad_averaging ? 1.0 : 0.0},
+          {"max_grad_norm", max_grad_norm},
+          {"trust_clip", trust_clip ? 1.0 : 0.0},
+          {"always_adapt", always_adapt ? 1.0 : 0.0}};
+}
+
+Lamb::Lamb(LambOptions options, RuntimeOptions runtime)
+    : Optimizer(options.to_group_options(), runtime) {
+  validate(defaults());
+}
+
+Lamb::Lamb(std::vector<ParamSpec> params, LambOptions options, RuntimeOptions runtime)
+    : Lamb(options, runtime) {
+  add_param_group(std::move(params));
+}
+
+void Lamb::validate(const GroupOptions& o) const {
+  detail::require_non_negative(o, "lr");
+  detail::require_non_negative(o, "eps");
+  detail::require_in_range(o, "beta1", 0.0, 1.0);
+  detail::require_in_range(o, "beta2", 0.0, 1.0);
+  detail::require_non_negative(o, "weight_decay");
+  detail::require_flag(o, "bias_correction");
+  detail::require_flag(o, "grad_averaging");
+  detail::require_non_negative(o, "max_grad_norm");
+  detail::require_flag(o, "trust_clip");
+  detail::require_flag(o, "always_adapt");
+}
+
+double Lamb::global_clip() {
+  const double max_norm = defaults().get("max_grad_norm");
+  if (max_norm == 0.0) return 1.0;
+  static thread_local detail::TensorReducer reducer;
+  static thread_local std::vector<double> sums;
+  // Tensor order, then group order: the same sum at any thread count.
+  double total = 0.0;
+  for (ParamGroup& g : param_groups()) {
+    sums.resize(g.size());
+    const auto states = g.tensor_states();
+    reducer.run(
+        executor(), isa(), g, g.grad_arena().data(), detail::Reduction::sum_squares,
+        [&](std::size_t i) { return states[i].has_grad; }, sums);
+    for (double s : sums) total += s;
+  }
+  const double norm = std::sqrt(total);
+  return norm > max_norm ? norm / max_norm : 1.0;
+}
+
+void Lamb::step_group(ParamGroup& group) {
+  // Optimizer::step() visits groups in order and skips those without a gradient.
+  for (ParamGroup& g : param_groups()) {
+    const auto st = g.tensor_states();
+    bool any = false;
+    for (const auto& s : st) any = any || s.has_grad;
+    if (!any) continue;
+    if (&g == &group) clip_ = global_clip();
+    break;
+  }
+
+  const GroupOptions& o = group.options();
+  const double lr = o.get("lr");
+  const double beta1 = o.get("beta1");
+  const double beta2 = o.get("beta2");
+  const double weight_decay = o.get("weight_decay");
+  const bool adapt = weight_decay != 0.0 || o.flag("always_adapt");
+  detail::LambArgs base;
+  base.param = group.param_arena().data();
+  base.grad = group.grad_arena().data();
+  base.exp_avg = group.ensure_state_arena("exp_avg");
+  base.exp_avg_sq = group.ensure_state_arena("exp_avg_sq");
+  base.update = adapt ? group.ensure_state_arena("update") : nullptr;
+  base.clip = static_cast<float>(clip_);
+  base.beta1 = static_cast<float>(beta1);
+  base.beta3 = static_cast<float>(o.flag("grad_averaging") ? 1.0 - beta1 : 1.0);
+  base.beta2 = static_cast<float>(beta2);
+  base.one_minus_beta2 = static_cast<float>(1.0 - beta2);
+  base.eps = static_cast<float>(o.get("eps"));
+  base.weight_decay = static_cast<float>(weight_decay);
+  base.neg_lr = static_cast<float>(-lr);
+  const bool bias_correction = o.flag("bias_correction");
+
+  auto states = group.tensor_states();
+  static thread_local detail::StepPlan<detail::LambArgs> plan;
+  plan.clear();
+  auto step_of = [&](std::size_t i) { return states[i].step; };
+  detail::for_each_segment(group, step_of, [&](const detail::Segment& s) {
+    const std::int64_t t = states[s.first].step + 1;
+    for (std::size_t i = s.first; i < s.last; ++i) {
+      states[i].step = t;
+      states[i].initialized = true;
+    }
+    detail::LambArgs args = base;
+    if (bias_correction) {
+      args.bias_correction1 = static_cast<float>(1.0 - std::pow(beta1, static_cast<double>(t)));
+      args.bias_correction2_sqrt =
+          static_cast<float>(std::sqrt(1.0 - std::pow(beta2, static_cast<double>(t))));
+    }
+    plan.add(args, s.begin, s.end);
+  });
+  plan.run(executor(), detail::lamb_kernel(isa()));
+  if (!adapt) return;
+
+  // Pass 2: r = ||p|| / ||u|| per tensor (deterministic segment reductions), p -= lr * r * u.
+  static thread_local detail::TensorReducer reducer;
+  static thread_local std::vector<double> p_sq, u_sq;
+  p_sq.resize(group.size());
+  u_sq.resize(group.size());
+  auto selected = [&](std::size_t i) { return states[i].has_grad; };
+  reducer.run(executor(), isa(), group, base.param, detail::Reduction::sum_squares, selected, p_sq);
+  reducer.run(executor(), isa(), group, base.update, detail::Reduction::sum_squares, selected,
+              u_sq);
+  const bool trust_clip = o.flag("trust_clip");
+  static thread_local detail::StepPlan<detail::AxpyArgs> apply;
+  apply.clear();
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!states[i].has_grad) continue;
+    const double w_norm = std::sqrt(p_sq[i]);
+    const double u_norm = std::sqrt(u_sq[i]);
+    double ratio = w_norm > 0.0 && u_norm > 0.0 ? w_norm / u_norm : 1.0;
+    if (trust_clip && ratio > 1.0) ratio = 1.0;
+    const TensorInfo& info = group.info(i);
+    const std::size_t end = i + 1 < group.size() ? group.info(i + 1).offset : group.padded_numel();
+    apply.add({base.param, base.update, static_cast<float>(-lr * ratio)}, info.offset, end);
+  }
+  apply.run(executor(), detail::axpy_kernel(isa()));
+}
+
+}  // namespace v1
+}  // namespace simdoptim
