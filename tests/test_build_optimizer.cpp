@@ -143,10 +143,37 @@ TEST_CASE("the optimizer is chosen by case-insensitive name with the recipe's ar
 TEST_CASE("an unknown optimizer in a config built in code lists the valid names",
           "[build_optimizer]") {
   Config config;
-  config.train.optimizer.name = "lamb";
+  config.train.optimizer.name = "lambda";
   CHECK_THAT(build_error(config, rule_model()),
-             Contains("unknown optimizer 'lamb' (config key TRAIN.OPTIMIZER.NAME); valid names: "
-                      "adam, adamw, sgd"));
+             Contains("unknown optimizer 'lambda' (config key TRAIN.OPTIMIZER.NAME); valid names: "
+                      "adadelta, adafactor, adagrad, adam, adamax, adamw, asgd, lamb, lars, lion, "
+                      "nadam, radam, rmsprop, rprop, sgd"));
+  config.train.optimizer.name = "lbfgs";
+  CHECK_THAT(build_error(config, rule_model()), Contains("unknown optimizer 'lbfgs'"));
+}
+
+TEST_CASE("every optimizer of the library builds from a config, with the recipe's groups",
+          "[build_optimizer]") {
+  for (const std::string& name : optimizer_names()) {
+    INFO(name);
+    Config config;
+    config.train.optimizer.name = name;
+    config.train.base_lr = 0.01;
+    config.train.optimizer.eps = 1e-7;
+    config.train.optimizer.betas = {0.85, 0.95};
+    auto opt = build_optimizer(config, rule_model());
+    CHECK(opt->name() == name);
+    REQUIRE(opt->param_groups().size() == 2);
+    const GroupOptions& decay = opt->param_groups()[0].options();
+    const GroupOptions& no_decay = opt->param_groups()[1].options();
+    CHECK(decay.get("lr") == 0.01);
+    if (decay.contains("weight_decay")) {
+      CHECK(decay.get("weight_decay") == config.train.weight_decay);
+      CHECK(no_decay.get("weight_decay") == 0.0);
+    }
+    if (decay.contains("eps") && name != "adafactor") CHECK(decay.get("eps") == 1e-7);
+    if (decay.contains("beta1")) CHECK(decay.get("beta1") == 0.85);
+  }
 }
 
 TEST_CASE("layer decay gives timm's per-layer lr_scale", "[build_optimizer]") {

@@ -19,6 +19,7 @@
 #include "simdoptim/lion.hpp"
 #include "simdoptim/nadam.hpp"
 #include "simdoptim/optimizer.hpp"
+#include "simdoptim/optimizer_registry.hpp"
 #include "simdoptim/param_group.hpp"
 #include "simdoptim/radam.hpp"
 #include "simdoptim/rmsprop.hpp"

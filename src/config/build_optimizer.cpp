@@ -10,6 +10,7 @@
 #include "config/glob.hpp"
 #include "config/text.hpp"
 #include "simdoptim/adam.hpp"
+#include "simdoptim/optimizer_registry.hpp"
 #include "simdoptim/sgd.hpp"
 
 namespace simdoptim {
@@ -132,9 +133,15 @@ std::vector<Bucket> bucket_params(const Config& config, const ModelSpec& model, 
 
 }  // namespace
 
+// LBFGS needs a closure and a single group, which the recipe's grouping does not give.
+bool recipe_can_build(std::string_view name) {
+  return name != "lbfgs";
+}
+
 std::vector<std::string> optimizer_names() {
   std::vector<std::string> names;
-  for (const OptimizerEntry& e : kOptimizers) names.emplace_back(e.name);
+  for (const std::string& n : registered_optimizers())
+    if (recipe_can_build(n)) names.push_back(n);
   return names;
 }
 
@@ -181,20 +188,34 @@ std::vector<ParamGroupPlan> plan_param_groups(const Config& config, const ModelS
 std::unique_ptr<Optimizer> build_optimizer(const Config& config, const ModelSpec& model,
                                            RuntimeOptions runtime) {
   const std::string name = detail::to_lower(config.train.optimizer.name);
-  const auto entry = std::find_if(kOptimizers.begin(), kOptimizers.end(),
-                                  [&](const OptimizerEntry& e) { return e.name == name; });
-  if (entry == kOptimizers.end()) {
+  const std::vector<std::string> names = optimizer_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) {
     throw std::invalid_argument(
         "build_optimizer: unknown optimizer '" + config.train.optimizer.name +
-        "' (config key TRAIN.OPTIMIZER.NAME); valid names: " + detail::join(optimizer_names()));
+        "' (config key TRAIN.OPTIMIZER.NAME); valid names: " + detail::join(names));
   }
   const std::vector<ParamGroupPlan> plans = plan_param_groups(config, model);
-  std::unique_ptr<Optimizer> optimizer = entry->make(config, runtime);
+  const auto entry = std::find_if(kOptimizers.begin(), kOptimizers.end(),
+                                  [&](const OptimizerEntry& e) { return e.name == name; });
+  // The recipe's own optimizers take its constructor arguments; any other starts from torch's
+  // defaults and takes the recipe's eps and betas where it has them.
+  std::unique_ptr<Optimizer> optimizer =
+      entry != kOptimizers.end() ? entry->make(config, runtime) : make_optimizer(name, runtime);
+  const GroupOptions& defaults = optimizer->defaults();
   for (const ParamGroupPlan& plan : plans) {
     std::vector<ParamSpec> specs;
     specs.reserve(plan.params.size());
     for (const std::string& n : plan.params) specs.push_back({n, model.find(n)->shape});
-    optimizer->add_param_group(std::move(specs), plan.options);
+    GroupOptions options;
+    for (const auto& [key, value] : plan.options.items())
+      if (defaults.contains(key) || key == "initial_lr" || key == "lr_scale")
+        options.set(key, value);
+    if (entry == kOptimizers.end()) {
+      if (defaults.contains("eps")) options.set("eps", config.train.optimizer.eps);
+      if (defaults.contains("beta1")) options.set("beta1", config.train.optimizer.betas[0]);
+      if (defaults.contains("beta2")) options.set("beta2", config.train.optimizer.betas[1]);
+    }
+    optimizer->add_param_group(std::move(specs), options);
   }
   return optimizer;
 }

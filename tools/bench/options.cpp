@@ -1,0 +1,245 @@
+#include "bench/options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "bench/size.hpp"
+#include "simdoptim/version.hpp"
+
+namespace simdoptim::bench {
+namespace {
+
+constexpr std::size_t kDefaultFlatNumel = std::size_t{1} << 26;
+
+std::vector<std::string> split(const std::string& text, char sep = ',') {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, sep);)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+double parse_number(const std::string& what, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw std::invalid_argument(what + ": '" + text + "' is not a number");
+}
+
+std::vector<Isa> parse_isas(const std::vector<std::string>& names) {
+  std::vector<Isa> out;
+  for (const std::string& name : names) {
+    if (name == "all") {
+      for (Isa isa : supported_isas()) out.push_back(isa);
+      continue;
+    }
+    const Isa isa = parse_isa(name);
+    if (!isa_supported(isa)) {
+      std::string list;
+      for (Isa s : supported_isas()) list += std::string(list.empty() ? "" : ", ") + isa_name(s);
+      throw std::invalid_argument(
+          "instruction set '" + name +
+          "' is not supported by this machine or build (supported: " + list + ")");
+    }
+    out.push_back(isa);
+  }
+  return out;
+}
+
+std::vector<int> parse_threads(const std::vector<std::string>& items) {
+  std::vector<int> out;
+  for (const std::string& item : items) {
+    const double v = parse_number("--threads", item);
+    if (v < 1 || v > 4096 || v != static_cast<int>(v))
+      throw std::invalid_argument("--threads: '" + item + "' is not a thread count >= 1");
+    out.push_back(static_cast<int>(v));
+  }
+  return out;
+}
+
+template <class T>
+void dedupe(std::vector<T>& v) {
+  std::vector<T> out;
+  for (const T& x : v)
+    if (std::find(out.begin(), out.end(), x) == out.end()) out.push_back(x);
+  v = std::move(out);
+}
+
+}  // namespace
+
+std::optional<BenchOptions> parse_options(int argc, char** argv) {
+  CLI::App app{
+      "simdoptim-bench: times simdoptim optimizer steps against two references measured in the "
+      "same run, the memory-only kernel with the same access pattern (the roofline) and the "
+      "scalar reference build. Without arguments: a quick roofline report for Adam, AdamW and "
+      "SGD (momentum 0.9) on ResNet-50 and on a flat 2^26-element tensor.",
+      "simdoptim-bench"};
+  app.set_version_flag("--version", std::string("simdoptim-bench ") + version());
+  app.option_defaults()->delimiter(',');
+  std::vector<std::string> numels, specs, models, opts, isas, thread_items, sets;
+  std::string config_path, betas;
+  std::optional<double> lr, weight_decay, momentum, dampening, eps;
+  bool amsgrad = false, nesterov = false, maximize = false, no_scalar = false;
+  BenchOptions o;
+
+  auto* g_work = "Workload";
+  app.add_option("--numel", numels, "Flat tensor sizes: 1000, 64K, 64M, 1G (binary), 2^26")
+      ->group(g_work);
+  app.add_option("--spec", specs, "Model spec files (docs/model_spec.md)")->group(g_work);
+  app.add_option("--model", models, "Built-in model shapes: resnet50")->group(g_work);
+
+  auto* g_opt = "Optimizer";
+  std::string opt_help = "Optimizers:";
+  for (const std::string& n : bench_optimizer_names()) opt_help += " " + n;
+  app.add_option("--opt", opts, opt_help + " (default: adam,adamw,sgd)")->group(g_opt);
+  app.add_option("--config", config_path,
+                 "Training config (YAML, docs/config.md): build_optimizer's optimizer and groups")
+      ->group(g_opt);
+  app.add_option("--lr", lr, "Learning rate")->group(g_opt);
+  app.add_option("--weight-decay", weight_decay, "Weight decay")->group(g_opt);
+  app.add_option("--momentum", momentum, "SGD momentum (the default run uses 0.9)")->group(g_opt);
+  app.add_option("--dampening", dampening, "SGD dampening")->group(g_opt);
+  app.add_option("--betas", betas, "Adam betas: B1,B2")->delimiter('\0')->group(g_opt);
+  app.add_option("--eps", eps, "Adam epsilon")->group(g_opt);
+  app.add_flag("--amsgrad", amsgrad, "Adam/AdamW amsgrad")->group(g_opt);
+  app.add_flag("--nesterov", nesterov, "SGD Nesterov momentum")->group(g_opt);
+  app.add_flag("--maximize", maximize, "Maximize instead of minimize")->group(g_opt);
+  app.add_option("--set", sets, "Any group option: KEY=VALUE (repeatable)")->group(g_opt);
+
+  auto* g_run = "Run";
+  app.add_option("--isa", isas, "Instruction sets, or 'all' (default: the selected one)")
+      ->group(g_run);
+  app.add_option("--threads", thread_items, "Thread counts (default: 1 and all cores)")
+      ->group(g_run);
+  app.add_option("--warmup", o.timing.warmup,
+                 "Untimed steps before the first sample (the last one calibrates the sample "
+                 "length)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str()
+      ->group(g_run);
+  app.add_option("--reps", o.timing.reps, "Timed samples per subject")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str()
+      ->group(g_run);
+  app.add_option("--scalar-reps", o.timing.scalar_reps, "Timed samples of the scalar reference")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str()
+      ->group(g_run);
+  app.add_option("--rounds", o.timing.rounds,
+                 "Interleaved rounds the samples are taken in; 0: one per sample when a step "
+                 "moves more than 64 MiB, else 2")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str()
+      ->group(g_run);
+  app.add_option("--min-sample-ms", o.timing.min_sample_ms,
+                 "Each sample runs enough steps to last this long")
+      ->check(CLI::Range(0.001, 60000.0))
+      ->capture_default_str()
+      ->group(g_run);
+  app.add_flag("--no-scalar", no_scalar, "Skip the scalar reference (faster)")->group(g_run);
+
+  auto* g_out = "Output";
+  app.add_option("--json", o.json_path, "Write every sample and the machine description")
+      ->group(g_out);
+  app.add_option("--csv", o.csv_path, "Write one row per sample")->group(g_out);
+  app.add_flag("--quiet,-q", o.quiet, "No progress lines on stderr")->group(g_out);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    app.exit(e);
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    throw std::invalid_argument(e.what());
+  }
+  o.timing.scalar_reference = !no_scalar;
+
+  // Option overrides, in the library's group-option names.
+  GroupOptions overrides;
+  if (lr) overrides.set("lr", *lr);
+  if (weight_decay) overrides.set("weight_decay", *weight_decay);
+  if (momentum) overrides.set("momentum", *momentum);
+  if (dampening) overrides.set("dampening", *dampening);
+  if (eps) overrides.set("eps", *eps);
+  if (amsgrad) overrides.set("amsgrad", 1);
+  if (nesterov) overrides.set("nesterov", 1);
+  if (maximize) overrides.set("maximize", 1);
+  if (!betas.empty()) {
+    const auto parts = split(betas);
+    if (parts.size() != 2)
+      throw std::invalid_argument("--betas: expected B1,B2, got '" + betas + "'");
+    overrides.set("beta1", parse_number("--betas", parts[0]));
+    overrides.set("beta2", parse_number("--betas", parts[1]));
+  }
+  for (const std::string& kv : sets) {
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw std::invalid_argument("--set: expected KEY=VALUE, got '" + kv + "'");
+    overrides.set(kv.substr(0, eq), parse_number("--set " + kv.substr(0, eq), kv.substr(eq + 1)));
+  }
+
+  o.default_run = numels.empty() && specs.empty() && models.empty() && opts.empty() &&
+                  config_path.empty() && overrides.items().empty();
+
+  // Optimizers: a config, or names with the overrides (each option must apply to at least one).
+  if (!config_path.empty()) {
+    if (!opts.empty() || !overrides.items().empty())
+      throw std::invalid_argument(
+          "--config sets the optimizer and its options; do not combine it with --opt or option "
+          "flags");
+    o.recipes.push_back({"", {}, load_config(config_path), config_path});
+  } else {
+    const bool default_opts = opts.empty();
+    if (default_opts) opts = {"adam", "adamw", "sgd"};
+    dedupe(opts);
+    for (const std::string& name : opts) {
+      check_optimizer_name(name);
+      OptimizerRecipe recipe{name, {}, std::nullopt, ""};
+      const GroupOptions defaults = optimizer_defaults(name);
+      for (const auto& [key, value] : overrides.items())
+        if (defaults.contains(key)) recipe.overrides.set(key, value);
+      if (default_opts && name == "sgd" && !momentum) recipe.overrides.set("momentum", 0.9);
+      o.recipes.push_back(std::move(recipe));
+    }
+    for (const auto& item : overrides.items()) {
+      const bool used = std::any_of(o.recipes.begin(), o.recipes.end(), [&](const auto& r) {
+        return r.overrides.contains(item.first);
+      });
+      if (!used)
+        throw std::invalid_argument("option '" + item.first + "' does not apply to " +
+                                    (opts.size() == 1 ? opts[0] : "any of the optimizers"));
+    }
+  }
+
+  // Workloads, in the order given; the default pair when none is.
+  for (const std::string& m : models) {
+    if (m != "resnet50")
+      throw std::invalid_argument("--model: unknown built-in model '" + m + "' (valid: resnet50)");
+  }
+  if (!models.empty()) o.workloads.push_back(resnet50_workload());
+  for (const std::string& path : specs) o.workloads.push_back(spec_workload(path));
+  std::vector<std::size_t> sizes;
+  for (const std::string& n : numels) sizes.push_back(parse_size(n));
+  dedupe(sizes);
+  for (std::size_t n : sizes) o.workloads.push_back(flat_workload(n));
+  if (o.workloads.empty()) {
+    o.workloads.push_back(resnet50_workload());
+    o.workloads.push_back(flat_workload(kDefaultFlatNumel));
+  }
+
+  o.isas = isas.empty() ? std::vector<Isa>{default_isa()} : parse_isas(isas);
+  dedupe(o.isas);
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  o.threads = thread_items.empty() ? std::vector<int>{1, cores} : parse_threads(thread_items);
+  dedupe(o.threads);
+  return o;
+}
+
+}  // namespace simdoptim::bench
