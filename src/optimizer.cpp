@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 #include "executor.hpp"
+#include "nonfinite.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -58,6 +60,7 @@ ParamGroup& Optimizer::add_param_group(std::vector<ParamSpec> params,
 }
 
 void Optimizer::zero_grad(bool set_to_none) noexcept {
+  grads_known_finite_ = false;
   for (auto& group : groups_) {
     auto states = group.tensor_states();
     for (std::size_t i = 0; i < group.size(); ++i) {
@@ -73,6 +76,12 @@ void Optimizer::zero_grad(bool set_to_none) noexcept {
 }
 
 void Optimizer::step() {
+  last_step_skipped_ = false;
+  const bool known_finite = std::exchange(grads_known_finite_, false);
+  if (skip_if_nonfinite_ && !known_finite && !detail::grads_finite(*executor_, isa_, groups_)) {
+    last_step_skipped_ = true;
+    return;
+  }
   for (auto& group : groups_) {
     const auto states = group.tensor_states();
     if (std::any_of(states.begin(), states.end(), [](const TensorState& s) { return s.has_grad; }))
@@ -81,10 +90,17 @@ void Optimizer::step() {
 }
 
 double Optimizer::step(const std::function<double()>& closure) {
+  grads_known_finite_ = false;  // the closure writes new gradients
   const double loss = closure();
   step();
   return loss;
 }
+
+void Optimizer::save_tensor_scalars(std::size_t, std::size_t,
+                                    std::vector<std::pair<std::string, double>>&) const {}
+
+void Optimizer::load_tensor_scalars(std::size_t, std::size_t,
+                                    std::span<const std::pair<std::string, double>>) {}
 
 std::pair<std::size_t, std::size_t> Optimizer::locate(std::string_view name) const {
   for (std::size_t g = 0; g < groups_.size(); ++g)

@@ -6,6 +6,7 @@ packages=(
   libcli11-dev                          # simdoptim-bench's argument parser
   clang libclang-rt-14-dev              # libFuzzer targets (tools/run_fuzz.sh)
   pybind11-dev python3-dev              # the Python module
+  python3-torch python3-numpy           # the Python module's tests against torch.optim
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -79,6 +80,34 @@ class Optimizer {
   /// Checks a complete option set; throws std::invalid_argument naming the option and value.
   virtual void validate(const GroupOptions& options) const = 0;
 
+  /// Opt-in step mode (AMP's found_inf, optax's apply_if_finite): when on, step() first checks
+  /// that every present gradient is finite and, if one is NaN or Inf, leaves parameters, state
+  /// and step counts untouched and reports it through last_step_skipped(). The check is one
+  /// read-only pass over the gradients, or free when clip_grad_norm_ over the whole optimizer
+  /// ran since the last step (its norm already tells). Off by default, as torch.
+  void set_skip_if_nonfinite(bool on) noexcept { skip_if_nonfinite_ = on; }
+  bool skip_if_nonfinite() const noexcept { return skip_if_nonfinite_; }
+  /// True when the last step() was skipped because a gradient was not finite.
+  bool last_step_skipped() const noexcept { return last_step_skipped_; }
+  /// Records that every present gradient is finite until the next step(), zero_grad() or
+  /// step(closure); clip_grad_norm_ calls it when its total norm is finite, so that step() in
+  /// skip_if_nonfinite mode need not look again. Gradients written after this call are not seen.
+  void note_grads_finite() noexcept { grads_known_finite_ = true; }
+
+  /// Per-tensor scalar state kept outside the arenas (torch's 0-d tensor state, e.g. NAdam's
+  /// mu_product, ASGD's eta and mu), for checkpoints: appends (name, value) pairs for tensor
+  /// `tensor` of group `group`, the same names in the same order for every tensor. Default: none.
+  virtual void save_tensor_scalars(std::size_t group, std::size_t tensor,
+                                   std::vector<std::pair<std::string, double>>& out) const;
+  /// Restores what save_tensor_scalars wrote. Checkpoint loading has already checked that the
+  /// names equal save_tensor_scalars' names, so this must not fail. Default: nothing.
+  virtual void load_tensor_scalars(std::size_t group, std::size_t tensor,
+                                   std::span<const std::pair<std::string, double>> values);
+
+  /// The worker threads, for the library's own tools (clipping, non-finite checks); its type is
+  /// internal.
+  detail::Executor& tools_executor() noexcept { return *executor_; }
+
  protected:
   Optimizer(GroupOptions defaults, RuntimeOptions runtime);
 
@@ -93,6 +122,9 @@ class Optimizer {
   std::deque<ParamGroup> groups_;
   Isa isa_;
   std::unique_ptr<detail::Executor> executor_;
+  bool skip_if_nonfinite_ = false;
+  bool last_step_skipped_ = false;
+  bool grads_known_finite_ = false;
 };
 
 }  // namespace v1

@@ -6,6 +6,8 @@
 #include "simdoptim/adam.hpp"
 #include "simdoptim/build_optimizer.hpp"
 #include "simdoptim/build_scheduler.hpp"
+#include "simdoptim/checkpoint.hpp"
+#include "simdoptim/clip_grad.hpp"
 #include "simdoptim/config.hpp"
 #include "simdoptim/adamax.hpp"
 #include "simdoptim/asgd.hpp"

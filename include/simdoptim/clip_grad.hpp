@@ -1,0 +1,42 @@
+#pragma once
+/// Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_, over the present
+/// gradients of a whole optimizer or of one param group.
+#include "simdoptim/optimizer.hpp"
+#include "simdoptim/param_group.hpp"
+
+namespace simdoptim {
+inline namespace v1 {
+
+/// torch.nn.utils.clip_grad_norm_ (1.13) over every present gradient (torch skips `grad is
+/// None`) of every group. With total_norm the norm of the per-tensor norms:
+///   clip_coef = max_norm / (total_norm + 1e-6), clamped to at most 1 (float32, as torch)
+///   every present gradient *= clip_coef (skipped when clip_coef == 1, which changes no bit)
+/// Returns total_norm rounded to float32 (torch returns a float32 tensor), or 0 when no gradient
+/// is present.
+///
+/// `norm_type`: 2 (default), +infinity (max |g|), or any p > 0. p = 2 is sqrt of the sum of the
+/// per-tensor sums of squares, in double, combined in group then tensor order over the
+/// deterministic parallel reduction (the same bits at any thread count and instruction set);
+/// inf is the max of the per-tensor max |g| (NaN if any is NaN). Other p use a plain
+/// single-threaded loop in double: (sum_t (sum_i |g_i|^p)^(1/p)^p)^(1/p).
+/// Matches torch to float32 rounding (torch accumulates in float32; see tests).
+///
+/// With `error_if_nonfinite`, a NaN or infinite total norm throws std::runtime_error before any
+/// gradient changes. Throws std::invalid_argument on norm_type <= 0 or NaN. A finite total norm
+/// and clip coefficient are recorded with Optimizer::note_grads_finite(), so a following step()
+/// in skip_if_nonfinite mode needs no pass of its own.
+double clip_grad_norm_(Optimizer& optimizer, double max_norm, double norm_type = 2.0,
+                       bool error_if_nonfinite = false);
+/// clip_grad_norm_ over the present gradients of `group` (of `optimizer`) only.
+double clip_grad_norm_(Optimizer& optimizer, ParamGroup& group, double max_norm,
+                       double norm_type = 2.0, bool error_if_nonfinite = false);
+
+/// torch.nn.utils.clip_grad_value_: every present gradient element is clamped to
+/// [-clip_value, clip_value] (float32 bounds; NaN stays NaN). Throws std::invalid_argument on a
+/// NaN clip_value.
+void clip_grad_value_(Optimizer& optimizer, double clip_value);
+/// clip_grad_value_ over the present gradients of `group` (of `optimizer`) only.
+void clip_grad_value_(Optimizer& optimizer, ParamGroup& group, double clip_value);
+
+}  // namespace v1
+}  // namespace simdoptim

@@ -1,0 +1,297 @@
+/* simdoptim C API: a stable C ABI over the C++ library, for engines written in C, Rust, Go,
+ * Python (ctypes/cffi) and anything else with a C FFI. Compiles as C99 and as C++.
+ *
+ * Conventions
+ * - Every function returns a simdoptim_status; SIMDOPTIM_OK (0) is success. On failure the
+ *   outputs are left untouched and simdoptim_last_error() returns a message naming the problem
+ *   (thread-local; valid until the next failing call on the same thread).
+ * - Null handles or output pointers, out-of-range indices and wrong sizes are errors, never
+ *   crashes. No C++ exception crosses this boundary.
+ * - Handles are opaque. An optimizer handle owns its arenas; the pointers to parameter and
+ *   gradient storage it hands out stay valid until the optimizer is destroyed (adding a param
+ *   group never moves them). A scheduler keeps its optimizer alive: destroying the optimizer
+ *   handle first is allowed, the memory goes when the last handle does.
+ * - Parameters are numbered 0..n-1 over all param groups in order (group 0's tensors first).
+ *   Parameters given with requires_grad == 0 are not part of the optimizer (torch: frozen).
+ * - Handles are not thread-safe: use one handle from one thread at a time.
+ * Full guide: docs/c_api.md. */
+#ifndef SIMDOPTIM_SIMDOPTIM_H
+#define SIMDOPTIM_SIMDOPTIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIMDOPTIM_VERSION_MAJOR 0
+#define SIMDOPTIM_VERSION_MINOR 1
+#define SIMDOPTIM_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH, for #if comparisons. */
+#define SIMDOPTIM_VERSION_NUMBER \
+  (SIMDOPTIM_VERSION_MAJOR * 10000 + SIMDOPTIM_VERSION_MINOR * 100 + SIMDOPTIM_VERSION_PATCH)
+
+#if defined(SIMDOPTIM_C_BUILDING)
+#define SIMDOPTIM_API __attribute__((visibility("default")))
+#else
+#define SIMDOPTIM_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The result of every call. */
+typedef enum simdoptim_status {
+  SIMDOPTIM_OK = 0,
+  /* A handle or pointer argument is NULL. */
+  SIMDOPTIM_ERROR_NULL_POINTER = 1,
+  /* A bad option, option value, name, shape, config or scheduler kind. */
+  SIMDOPTIM_ERROR_INVALID_ARGUMENT = 2,
+  /* A parameter or group index (or a name) that does not exist. */
+  SIMDOPTIM_ERROR_OUT_OF_RANGE = 3,
+  /* A buffer whose length does not match the tensor or is too short. */
+  SIMDOPTIM_ERROR_SIZE_MISMATCH = 4,
+  /* The call does not apply to this object (e.g. step() of LBFGS, which needs a closure). */
+  SIMDOPTIM_ERROR_UNSUPPORTED = 5,
+  /* A checkpoint file is unreadable, corrupted or does not match; the object is unchanged. */
+  SIMDOPTIM_ERROR_CHECKPOINT = 6,
+  /* A failure at run time: an I/O error, a non-finite norm with error_if_nonfinite. */
+  SIMDOPTIM_ERROR_RUNTIME = 7,
+  /* The closure passed to simdoptim_optimizer_step_closure returned non-zero. */
+  SIMDOPTIM_ERROR_CALLBACK = 8,
+  SIMDOPTIM_ERROR_OUT_OF_MEMORY = 9,
+  /* A bug: please report it with the message. */
+  SIMDOPTIM_ERROR_INTERNAL = 10
+} simdoptim_status;
+
+/* An optimizer with its param groups and arenas (C++: simdoptim::Optimizer). */
+typedef struct simdoptim_optimizer simdoptim_optimizer;
+/* A learning-rate scheduler driving one optimizer (C++: simdoptim::Scheduler). */
+typedef struct simdoptim_scheduler simdoptim_scheduler;
+
+/* A parameter to register (torch: an item of named_parameters()). Values start at zero; write
+ * them through simdoptim_optimizer_param_data or simdoptim_optimizer_set_param. */
+typedef struct simdoptim_param_spec {
+  /* Unique name, e.g. "layers.0.attn.qkv.weight" (NUL-terminated, copied). */
+  const char* name;
+  /* ndim dimensions (may be NULL when ndim == 0: a scalar). */
+  const int64_t* shape;
+  size_t ndim;
+  /* 0 leaves the parameter out (frozen). */
+  int requires_grad;
+} simdoptim_param_spec;
+
+/* One option: a group option ("lr", "weight_decay", "beta1", flags as 0/1, ...) or a scheduler
+ * argument ("step_size", "gamma", ...). */
+typedef struct simdoptim_option {
+  const char* key;
+  double value;
+} simdoptim_option;
+
+/* How an optimizer runs. Zero-initialise for the defaults. */
+typedef struct simdoptim_runtime {
+  /* "scalar", "sse2", "avx2", "avx512", "neon"; NULL or "" for the default (SIMDOPTIM_ISA or the
+   * best supported one). An unsupported set is SIMDOPTIM_ERROR_INVALID_ARGUMENT. */
+  const char* isa;
+  /* Worker threads; 0 for SIMDOPTIM_NUM_THREADS when set, else all cores. */
+  int num_threads;
+} simdoptim_runtime;
+
+/* A closure for simdoptim_optimizer_step_closure: re-evaluates the loss, writes the gradients,
+ * stores the loss in *loss and returns 0 (non-zero aborts the step). */
+typedef int (*simdoptim_closure)(void* user_data, double* loss);
+
+/* ---- library ---- */
+
+/* "0.1.0": the version of the loaded library (compare with SIMDOPTIM_VERSION_* to detect a
+ * header/library mismatch). Never NULL. */
+SIMDOPTIM_API const char* simdoptim_version(void);
+/* SIMDOPTIM_VERSION_NUMBER of the loaded library. */
+SIMDOPTIM_API int simdoptim_version_number(void);
+/* The message of the last failing call on this thread, or "" when none failed. Never NULL. */
+SIMDOPTIM_API const char* simdoptim_last_error(void);
+/* A fixed name for a status ("SIMDOPTIM_ERROR_OUT_OF_RANGE"). Never NULL. */
+SIMDOPTIM_API const char* simdoptim_status_name(simdoptim_status status);
+/* The number of optimizer names simdoptim_optimizer_create accepts, and the i-th (sorted). */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_name_count(size_t* count);
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_name_at(size_t index, const char** name);
+
+/* ---- optimizer: lifetime ---- */
+
+/* Creates optimizer `name` ("adamw", "sgd", "lion", ...) with torch's defaults overridden by
+ * `options`, and one param group holding the params with requires_grad != 0 (torch:
+ * torch.optim.AdamW(params, lr=..., ...)). `runtime` may be NULL. */
+SIMDOPTIM_API simdoptim_status
+simdoptim_optimizer_create(const char* name, const simdoptim_option* options, size_t num_options,
+                           const simdoptim_param_spec* params, size_t num_params,
+                           const simdoptim_runtime* runtime, simdoptim_optimizer** out);
+/* Creates the optimizer of a YAML training config (TRAIN.OPTIMIZER.NAME, BASE_LR, WEIGHT_DECAY,
+ * PARAM_OVERRIDES, LAYER_DECAY, ...; docs/config.md) with the recipe's param groups (C++:
+ * build_optimizer). Frozen params are left out. `runtime` may be NULL. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_create_from_config(
+    const char* yaml_config, const simdoptim_param_spec* params, size_t num_params,
+    const simdoptim_runtime* runtime, simdoptim_optimizer** out);
+/* Adds a param group (torch: add_param_group) with the optimizer's defaults overridden by
+ * `options`. Existing data pointers stay valid; the new params are numbered after the old. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_add_param_group(
+    simdoptim_optimizer* optimizer, const simdoptim_param_spec* params, size_t num_params,
+    const simdoptim_option* options, size_t num_options);
+/* Releases the handle. NULL is allowed (and does nothing). */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_destroy(simdoptim_optimizer* optimizer);
+
+/* ---- optimizer: properties ---- */
+
+/* Optimizer name ("adamw"); the string lives as long as the optimizer. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_name(const simdoptim_optimizer* optimizer,
+                                                        const char** name);
+/* The instruction set its kernels run ("avx2"); a static string. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_isa(const simdoptim_optimizer* optimizer,
+                                                       const char** isa);
+/* Its worker thread count. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_num_threads(const simdoptim_optimizer* optimizer,
+                                                               int* num_threads);
+
+/* ---- optimizer: param groups and their options ---- */
+
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_num_groups(const simdoptim_optimizer* optimizer,
+                                                              size_t* count);
+/* Number of parameters of group `group`. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_group_size(const simdoptim_optimizer* optimizer,
+                                                              size_t group, size_t* count);
+/* A group option (torch: param_groups[group][key]; betas are "beta1"/"beta2"). */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_get_option(const simdoptim_optimizer* optimizer,
+                                                              size_t group, const char* key,
+                                                              double* value);
+/* Sets a group option after checking it (torch: param_groups[group][key] = value). Keys: the
+ * optimizer's options, "initial_lr" and "lr_scale". */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_set_option(simdoptim_optimizer* optimizer,
+                                                              size_t group, const char* key,
+                                                              double value);
+
+/* ---- optimizer: parameters and gradients ---- */
+
+/* Total number of parameters over all groups. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_num_params(const simdoptim_optimizer* optimizer,
+                                                              size_t* count);
+/* The index of the parameter called `name`. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_param_index(const simdoptim_optimizer* optimizer,
+                                                               const char* name, size_t* index);
+/* Name, shape and group of parameter `index`; the name and shape live as long as the
+ * optimizer. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_param_info(const simdoptim_optimizer* optimizer,
+                                                              size_t index, const char** name,
+                                                              const int64_t** shape, size_t* ndim,
+                                                              size_t* group);
+/* The parameter's contiguous float32 storage and its element count. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_param_data(simdoptim_optimizer* optimizer,
+                                                              size_t index, float** data,
+                                                              size_t* numel);
+/* The gradient's contiguous float32 storage and its element count. Marks the gradient present
+ * (zero-filled first when it was absent), as writing torch's p.grad. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_grad_data(simdoptim_optimizer* optimizer,
+                                                             size_t index, float** data,
+                                                             size_t* numel);
+/* Copies `numel` values into the parameter; numel must equal its element count. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_set_param(simdoptim_optimizer* optimizer,
+                                                             size_t index, const float* values,
+                                                             size_t numel);
+/* Copies `numel` values into the gradient and marks it present; numel must equal its count. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_set_grad(simdoptim_optimizer* optimizer,
+                                                            size_t index, const float* values,
+                                                            size_t numel);
+/* Marks the gradient present (1) or absent (0, torch: p.grad is None) without touching it, for
+ * engines that keep the grad_data pointers across steps. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_set_has_grad(simdoptim_optimizer* optimizer,
+                                                                size_t index, int present);
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_has_grad(const simdoptim_optimizer* optimizer,
+                                                            size_t index, int* present);
+
+/* ---- optimizer: stepping ---- */
+
+/* torch's zero_grad(set_to_none): set_to_none != 0 marks every gradient absent (skipped by step
+ * until written through grad_data/set_grad or set_has_grad), 0 zero-fills the present ones. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_zero_grad(simdoptim_optimizer* optimizer,
+                                                             int set_to_none);
+/* One step over every parameter whose gradient is present (torch: optimizer.step()). */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_step(simdoptim_optimizer* optimizer);
+/* torch's step(closure): calls `closure` (as often as the optimizer needs: LBFGS evaluates it
+ * several times) and steps; *loss (may be NULL) receives the first loss. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_step_closure(simdoptim_optimizer* optimizer,
+                                                                simdoptim_closure closure,
+                                                                void* user_data, double* loss);
+
+/* ---- gradient clipping (torch.nn.utils) ---- */
+
+/* clip_grad_norm_ over every present gradient: norm_type 2.0 is the usual choice (INFINITY for
+ * max |g|); *total_norm (may be NULL) receives the norm before clipping. error_if_nonfinite != 0
+ * makes a NaN/Inf norm SIMDOPTIM_ERROR_RUNTIME with the gradients untouched. */
+SIMDOPTIM_API simdoptim_status simdoptim_clip_grad_norm(simdoptim_optimizer* optimizer,
+                                                        double max_norm, double norm_type,
+                                                        int error_if_nonfinite, double* total_norm);
+/* clip_grad_value_: clamps every present gradient element to [-clip_value, clip_value]. */
+SIMDOPTIM_API simdoptim_status simdoptim_clip_grad_value(simdoptim_optimizer* optimizer,
+                                                         double clip_value);
+
+/* ---- checkpoints (docs/checkpoint_format.md) ---- */
+
+/* Writes the optimizer's state, parameters included, to `path` atomically. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_save(simdoptim_optimizer* optimizer,
+                                                        const char* path);
+/* Restores a checkpoint of an optimizer of the same kind and parameters (strict match);
+ * SIMDOPTIM_ERROR_CHECKPOINT leaves the optimizer unchanged. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_load(simdoptim_optimizer* optimizer,
+                                                        const char* path);
+
+/* ---- schedulers ---- */
+
+/* Creates scheduler `kind` on `optimizer` with the arguments `options` (torch's keyword names;
+ * a list argument repeats its key in order). Kinds and keys (required ones marked *):
+ *   StepLR: step_size*, gamma, last_epoch          MultiStepLR: milestones* (repeated), gamma,
+ *   ExponentialLR: gamma*, last_epoch                            last_epoch
+ *   CosineAnnealingLR: T_max*, eta_min, last_epoch
+ *   CosineAnnealingWarmRestarts: T_0*, T_mult, eta_min, last_epoch
+ *   ConstantLR: factor, total_iters, last_epoch    LinearLR: start_factor, end_factor,
+ *   PolynomialLR: total_iters, power, last_epoch             total_iters, last_epoch
+ *   OneCycleLR: max_lr* (repeated: one or one per group), total_steps or epochs and
+ *               steps_per_epoch, pct_start, anneal_linear (0/1), cycle_momentum (0/1),
+ *               base_momentum, max_momentum, div_factor, final_div_factor, three_phase (0/1),
+ *               last_epoch
+ *   CosineLRScheduler (timm): t_initial*, lr_min, cycle_mul, cycle_decay, cycle_limit,
+ *               warmup_t, warmup_lr_init, warmup_prefix (0/1), t_in_epochs (0/1), k_decay
+ * Integer arguments must be whole numbers. Construction writes the initial lr into the groups,
+ * as torch. */
+SIMDOPTIM_API simdoptim_status simdoptim_scheduler_create(simdoptim_optimizer* optimizer,
+                                                          const char* kind,
+                                                          const simdoptim_option* options,
+                                                          size_t num_options,
+                                                          simdoptim_scheduler** out);
+/* Creates the recipe's per-iteration scheduler of a YAML training config
+ * (TRAIN.LR_SCHEDULER.NAME, EPOCHS, WARMUP_EPOCHS, BASE_LR, WARMUP_LR, MIN_LR, ...;
+ * docs/lr_scheduler.md, "build_scheduler") with `steps_per_epoch` iterations per epoch (C++:
+ * build_scheduler). Call simdoptim_scheduler_step after every optimizer step. */
+SIMDOPTIM_API simdoptim_status
+simdoptim_scheduler_create_from_config(simdoptim_optimizer* optimizer, const char* yaml_config,
+                                       int64_t steps_per_epoch, simdoptim_scheduler** out);
+/* Releases the handle. NULL is allowed. */
+SIMDOPTIM_API simdoptim_status simdoptim_scheduler_destroy(simdoptim_scheduler* scheduler);
+/* The scheduler's kind as torch spells it ("StepLR"); lives as long as the scheduler. */
+SIMDOPTIM_API simdoptim_status simdoptim_scheduler_kind(const simdoptim_scheduler* scheduler,
+                                                        const char** kind);
+/* Advances the schedule by one step and writes the groups' lr (torch: scheduler.step()). */
+SIMDOPTIM_API simdoptim_status simdoptim_scheduler_step(simdoptim_scheduler* scheduler);
+/* torch's get_last_lr(): *count receives the number of groups; when `lrs` is not NULL, the first
+ * min(count, capacity) values are written and capacity < count is SIMDOPTIM_ERROR_SIZE_MISMATCH
+ * (with *count set, so the caller can size its buffer). */
+SIMDOPTIM_API simdoptim_status simdoptim_scheduler_get_last_lr(const simdoptim_scheduler* scheduler,
+                                                               double* lrs, size_t capacity,
+                                                               size_t* count);
+/* Writes the scheduler's state to `path` atomically (docs/checkpoint_format.md). */
+SIMDOPTIM_API simdoptim_status simdoptim_scheduler_save(const simdoptim_scheduler* scheduler,
+                                                        const char* path);
+/* Restores a state saved from a scheduler of the same kind and arguments. */
+SIMDOPTIM_API simdoptim_status simdoptim_scheduler_load(simdoptim_scheduler* scheduler,
+                                                        const char* path);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* SIMDOPTIM_SIMDOPTIM_H */

@@ -1,0 +1,282 @@
+// simdoptim.Optimizer: any optimizer of the library, its groups and zero-copy numpy views of its
+// arenas.
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capi/optimizer_registry.hpp"
+#include "module.hpp"
+#include "simdoptim/build_optimizer.hpp"
+#include "simdoptim/checkpoint.hpp"
+#include "simdoptim/clip_grad.hpp"
+#include "simdoptim/config.hpp"
+#include "simdoptim/isa.hpp"
+#include "simdoptim/model_spec.hpp"
+#include "simdoptim/optimizer.hpp"
+
+namespace py = pybind11;
+
+namespace simdoptim::python {
+namespace {
+
+RuntimeOptions runtime_of(const std::optional<std::string>& isa, int num_threads) {
+  RuntimeOptions r;
+  if (isa && !isa->empty()) {
+    r.isa = parse_isa(*isa);
+    if (!isa_supported(*r.isa))
+      throw std::invalid_argument("instruction set '" + *isa +
+                                  "' is not supported on this machine");
+  }
+  if (num_threads < 0) throw std::invalid_argument("num_threads must be >= 0");
+  r.num_threads = num_threads;
+  return r;
+}
+
+// (name, shape) pairs -> ParamSpec.
+std::vector<ParamSpec> specs_of(const std::vector<std::pair<std::string, Shape>>& params) {
+  std::vector<ParamSpec> specs;
+  specs.reserve(params.size());
+  for (const auto& [name, shape] : params) specs.push_back(ParamSpec{name, shape, {}});
+  return specs;
+}
+
+GroupOptions options_of(const py::dict& options) {
+  GroupOptions o;
+  for (const auto& [key, value] : options) o.set(key.cast<std::string>(), value.cast<double>());
+  return o;
+}
+
+py::dict dict_of(const GroupOptions& options) {
+  py::dict d;
+  for (const auto& [key, value] : options.items()) d[py::str(key)] = value;
+  return d;
+}
+
+ParamGroup& group_at(Optimizer& opt, std::size_t g) {
+  if (g >= opt.param_groups().size())
+    throw py::index_error("group index " + std::to_string(g) + " out of range (" +
+                          std::to_string(opt.param_groups().size()) + " groups)");
+  return opt.param_groups()[g];
+}
+
+const TensorInfo& info_at(ParamGroup& group, std::size_t i) {
+  if (i >= group.size())
+    throw py::index_error("tensor index " + std::to_string(i) + " out of range (" +
+                          std::to_string(group.size()) + " tensors)");
+  return group.info(i);
+}
+
+// A float32 numpy array over `data` with `shape`, keeping `owner` (the Python optimizer) alive.
+py::array_t<float> view(float* data, const Shape& shape, const py::object& owner) {
+  std::vector<py::ssize_t> dims(shape.begin(), shape.end());
+  std::vector<py::ssize_t> strides(dims.size());
+  py::ssize_t stride = sizeof(float);
+  for (std::size_t k = dims.size(); k-- > 0;) {
+    strides[k] = stride;
+    stride *= std::max<py::ssize_t>(dims[k], 1);
+  }
+  return py::array_t<float>(dims, strides, data, owner);
+}
+
+}  // namespace
+
+void bind_optimizer(py::module_& m) {
+  py::class_<Optimizer>(m, "Optimizer",
+                        "Any optimizer of the library (torch.optim.Optimizer's model): param "
+                        "groups packed into flat arenas, and numpy views of them.")
+      .def_static(
+          "create",
+          [](const std::string& name, const std::vector<std::pair<std::string, Shape>>& params,
+             const py::dict& options, const std::optional<std::string>& isa, int num_threads) {
+            return embed::make_registered(name, specs_of(params), options_of(options),
+                                          runtime_of(isa, num_threads));
+          },
+          py::arg("name"), py::arg("params"), py::arg("options") = py::dict(),
+          py::arg("isa") = py::none(), py::arg("num_threads") = 0,
+          "Optimizer `name` with torch's defaults overridden by `options` and one group of "
+          "`params`, a list of (name, shape).")
+      .def_property_readonly("name", [](const Optimizer& o) { return std::string(o.name()); })
+      .def_property_readonly("isa", [](const Optimizer& o) { return isa_name(o.isa()); })
+      .def_property_readonly("num_threads", &Optimizer::num_threads)
+      .def_property_readonly("defaults", [](const Optimizer& o) { return dict_of(o.defaults()); })
+      .def(
+          "add_param_group",
+          [](Optimizer& o, const std::vector<std::pair<std::string, Shape>>& params,
+             const py::dict& options) { o.add_param_group(specs_of(params), options_of(options)); },
+          py::arg("params"), py::arg("options") = py::dict())
+      .def_property_readonly("num_groups",
+                             [](const Optimizer& o) { return o.param_groups().size(); })
+      .def(
+          "group_size", [](Optimizer& o, std::size_t g) { return group_at(o, g).size(); },
+          py::arg("group"))
+      .def(
+          "group_options",
+          [](Optimizer& o, std::size_t g) { return dict_of(group_at(o, g).options()); },
+          py::arg("group"), "A copy of group `group`'s options.")
+      .def(
+          "set_group_options",
+          [](Optimizer& o, std::size_t g, const py::dict& options) {
+            ParamGroup& group = group_at(o, g);
+            GroupOptions merged = group.options();
+            const GroupOptions given = options_of(options);
+            for (const auto& [key, value] : given.items()) {
+              if (!merged.contains(key) && key != "initial_lr" && key != "lr_scale")
+                throw std::invalid_argument("unknown option '" + key + "' for optimizer '" +
+                                            std::string(o.name()) + "'");
+              merged.set(key, value);
+            }
+            o.validate(merged);
+            group.options() = std::move(merged);
+          },
+          py::arg("group"), py::arg("options"),
+          "Updates the given options of group `group` after checking the result.")
+      .def(
+          "param_names",
+          [](Optimizer& o, std::size_t g) {
+            ParamGroup& group = group_at(o, g);
+            std::vector<std::string> names;
+            for (std::size_t i = 0; i < group.size(); ++i) names.push_back(group.info(i).name);
+            return names;
+          },
+          py::arg("group"))
+      .def(
+          "param",
+          [](py::object self, std::size_t g, std::size_t i) {
+            ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
+            const TensorInfo& t = info_at(group, i);
+            return view(group.param_arena().data() + t.offset, t.shape, self);
+          },
+          py::arg("group"), py::arg("index"),
+          "Tensor `index` of group `group` as a writable numpy view of the parameter arena.")
+      .def(
+          "grad",
+          [](py::object self, std::size_t g, std::size_t i) {
+            ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
+            const TensorInfo& t = info_at(group, i);
+            return view(group.grad_arena().data() + t.offset, t.shape, self);
+          },
+          py::arg("group"), py::arg("index"),
+          "The gradient arena view of a tensor. Does not mark the gradient present: see "
+          "set_has_grad.")
+      .def(
+          "state",
+          [](py::object self, std::size_t g, std::size_t i, const std::string& name) {
+            ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
+            const TensorInfo& t = info_at(group, i);
+            return view(group.state(i, name).data.data(), t.shape, self);
+          },
+          py::arg("group"), py::arg("index"), py::arg("name"),
+          "State array `name` of a tensor (torch: state[p][name]) as a numpy view.")
+      .def(
+          "state_names", [](Optimizer& o, std::size_t g) { return group_at(o, g).state_names(); },
+          py::arg("group"))
+      .def(
+          "has_state",
+          [](Optimizer& o, std::size_t g, std::size_t i) {
+            ParamGroup& group = group_at(o, g);
+            info_at(group, i);
+            return group.has_state(i);
+          },
+          py::arg("group"), py::arg("index"))
+      .def(
+          "step_count",
+          [](Optimizer& o, std::size_t g, std::size_t i) {
+            ParamGroup& group = group_at(o, g);
+            info_at(group, i);
+            return group.step_count(i);
+          },
+          py::arg("group"), py::arg("index"), "torch's state[p]['step'].")
+      .def(
+          "has_grad",
+          [](Optimizer& o, std::size_t g, std::size_t i) {
+            ParamGroup& group = group_at(o, g);
+            info_at(group, i);
+            return group.has_grad(i);
+          },
+          py::arg("group"), py::arg("index"))
+      .def(
+          "set_has_grad",
+          [](Optimizer& o, std::size_t g, std::size_t i, bool present) {
+            ParamGroup& group = group_at(o, g);
+            info_at(group, i);
+            group.set_has_grad(i, present);
+          },
+          py::arg("group"), py::arg("index"), py::arg("present"),
+          "Marks a gradient present or absent (torch: p.grad is None) without touching it.")
+      .def(
+          "set_has_grads",
+          [](Optimizer& o, std::size_t g, const std::vector<bool>& present) {
+            ParamGroup& group = group_at(o, g);
+            if (present.size() != group.size())
+              throw std::invalid_argument("set_has_grads: " + std::to_string(present.size()) +
+                                          " flags for " + std::to_string(group.size()) +
+                                          " tensors");
+            for (std::size_t i = 0; i < present.size(); ++i) group.set_has_grad(i, present[i]);
+          },
+          py::arg("group"), py::arg("present"), "set_has_grad for every tensor of a group.")
+      .def(
+          "zero_grad", [](Optimizer& o, bool set_to_none) { o.zero_grad(set_to_none); },
+          py::arg("set_to_none") = true)
+      .def(
+          "zero_grad_arenas",
+          [](Optimizer& o) {
+            for (ParamGroup& g : o.param_groups()) {
+              const std::span<float> a = g.grad_arena();
+              std::fill(a.begin(), a.end(), 0.0f);
+            }
+          },
+          "Zero-fills every gradient arena, present or not (one pass per group).")
+      .def(
+          "step", [](Optimizer& o) { o.step(); }, py::call_guard<py::gil_scoped_release>(),
+          "One step over every tensor with a present gradient (releases the GIL).")
+      .def(
+          "step_closure",
+          [](Optimizer& o, const std::function<double()>& closure) { return o.step(closure); },
+          py::arg("closure"),
+          "torch's step(closure): `closure` writes the gradients and returns the loss.")
+      .def(
+          "clip_grad_norm_",
+          [](Optimizer& o, double max_norm, double norm_type, bool error_if_nonfinite) {
+            return clip_grad_norm_(o, max_norm, norm_type, error_if_nonfinite);
+          },
+          py::arg("max_norm"), py::arg("norm_type") = 2.0, py::arg("error_if_nonfinite") = false,
+          py::call_guard<py::gil_scoped_release>(),
+          "torch.nn.utils.clip_grad_norm_ over every present gradient; returns the total norm.")
+      .def(
+          "clip_grad_value_",
+          [](Optimizer& o, double clip_value) { clip_grad_value_(o, clip_value); },
+          py::arg("clip_value"))
+      .def(
+          "save", [](Optimizer& o, const std::string& path) { save(o, path); }, py::arg("path"),
+          "Writes a checkpoint file (parameters included) atomically.")
+      .def(
+          "load", [](Optimizer& o, const std::string& path) { load(o, path); }, py::arg("path"),
+          "Restores a checkpoint file; the optimizer is unchanged when it fails.");
+
+  m.def(
+      "build_optimizer",
+      [](const std::string& config_yaml, const std::vector<py::tuple>& params,
+         const std::optional<std::string>& isa, int num_threads) {
+        const Config config = parse_config(config_yaml, "<config>");
+        ModelSpec model;
+        for (const py::tuple& p : params) {
+          if (p.size() != 2 && p.size() != 3)
+            throw std::invalid_argument(
+                "build_optimizer: each param is (name, shape) or (name, shape, requires_grad)");
+          model.add(p[0].cast<std::string>(), p[1].cast<Shape>(),
+                    p.size() == 3 ? p[2].cast<bool>() : true);
+        }
+        return build_optimizer(config, model, runtime_of(isa, num_threads));
+      },
+      py::arg("config"), py::arg("params"), py::arg("isa") = py::none(), py::arg("num_threads") = 0,
+      "The optimizer and param groups of a YAML training config (docs/config.md) for `params`, "
+      "a list of (name, shape[, requires_grad]).");
+}
+
+}  // namespace simdoptim::python

@@ -1,0 +1,55 @@
+// zero_grad, step, step with a closure, and gradient clipping.
+#include <functional>
+
+#include "capi/handles.hpp"
+#include "simdoptim/clip_grad.hpp"
+
+namespace capi = simdoptim::capi;
+
+extern "C" {
+
+simdoptim_status simdoptim_optimizer_zero_grad(simdoptim_optimizer* optimizer, int set_to_none) {
+  return capi::guard(__func__, [&] { capi::optimizer_of(optimizer).zero_grad(set_to_none != 0); });
+}
+
+simdoptim_status simdoptim_optimizer_step(simdoptim_optimizer* optimizer) {
+  return capi::guard(__func__, [&] { capi::optimizer_of(optimizer).step(); });
+}
+
+simdoptim_status simdoptim_optimizer_step_closure(simdoptim_optimizer* optimizer,
+                                                  simdoptim_closure closure, void* user_data,
+                                                  double* loss) {
+  return capi::guard(__func__, [&] {
+    simdoptim::Optimizer& opt = capi::optimizer_of(optimizer);
+    capi::require(closure, "closure");
+    int calls = 0;
+    const std::function<double()> call = [&]() {
+      double value = 0.0;
+      ++calls;
+      if (const int rc = closure(user_data, &value); rc != 0)
+        throw capi::Error(SIMDOPTIM_ERROR_CALLBACK, "the closure returned " + std::to_string(rc) +
+                                                        " on call " + std::to_string(calls) +
+                                                        "; the step stopped there");
+      return value;
+    };
+    const double first = opt.step(call);
+    if (loss != nullptr) *loss = first;
+  });
+}
+
+simdoptim_status simdoptim_clip_grad_norm(simdoptim_optimizer* optimizer, double max_norm,
+                                          double norm_type, int error_if_nonfinite,
+                                          double* total_norm) {
+  return capi::guard(__func__, [&] {
+    const double norm = simdoptim::clip_grad_norm_(capi::optimizer_of(optimizer), max_norm,
+                                                   norm_type, error_if_nonfinite != 0);
+    if (total_norm != nullptr) *total_norm = norm;
+  });
+}
+
+simdoptim_status simdoptim_clip_grad_value(simdoptim_optimizer* optimizer, double clip_value) {
+  return capi::guard(
+      __func__, [&] { simdoptim::clip_grad_value_(capi::optimizer_of(optimizer), clip_value); });
+}
+
+}  // extern "C"

@@ -1,0 +1,354 @@
+// The checkpoint file format, version 1 (docs/checkpoint_format.md): encoding and decoding of
+// optimizer and scheduler states. Decoding checks every CRC and every length before it
+// allocates, so a corrupt or hostile file fails with CheckpointError, never a crash.
+#include <stdexcept>
+
+#include "checkpoint/byte_io.hpp"
+#include "checkpoint/crc32c.hpp"
+#include "simdoptim/version.hpp"
+
+namespace simdoptim {
+inline namespace v1 {
+namespace {
+
+using detail::ByteReader;
+using detail::ByteWriter;
+
+constexpr std::size_t kMaxSchedulerDepth = 32;
+
+std::string tag_name(std::uint32_t tag) {
+  std::string s;
+  for (int i = 0; i < 4; ++i) {
+    const char c = static_cast<char>((tag >> (8 * i)) & 0xFFu);
+    s += (c >= 0x20 && c < 0x7F) ? c : '?';
+  }
+  return s;
+}
+
+std::uint8_t dtype_code(DType d) {
+  return static_cast<std::uint8_t>(d);
+}
+
+DType read_dtype(ByteReader& r) {
+  const std::uint8_t code = r.u8();
+  if (code != dtype_code(DType::f32)) r.fail("unknown dtype code " + std::to_string(code));
+  return DType::f32;
+}
+
+bool read_bool(ByteReader& r, const char* what) {
+  const std::uint8_t b = r.u8();
+  if (b > 1) r.fail(std::string(what) + " flag is " + std::to_string(b) + ", not 0 or 1");
+  return b == 1;
+}
+
+bool has_data(const TensorStateDict& t) {
+  return !t.arrays.empty() || t.param.has_value();
+}
+
+void write_group(ByteWriter& w, const GroupStateDict& g) {
+  w.u32(static_cast<std::uint32_t>(g.options.items().size()));
+  for (const auto& [key, value] : g.options.items()) {
+    w.str(key);
+    w.f64(value);
+  }
+  w.u32(static_cast<std::uint32_t>(g.tensors.size()));
+  for (const TensorStateDict& t : g.tensors) {
+    w.str(t.name);
+    w.u8(dtype_code(t.dtype));
+    w.u32(static_cast<std::uint32_t>(t.shape.size()));
+    for (std::int64_t d : t.shape) w.i64(d);
+    w.i64(t.step);
+    w.u8(t.initialized ? 1 : 0);
+    w.u32(static_cast<std::uint32_t>(t.scalars.size()));
+    for (const auto& [name, value] : t.scalars) {
+      w.str(name);
+      w.f64(value);
+    }
+    w.u32(static_cast<std::uint32_t>(t.arrays.size()));
+    for (const StateArray& a : t.arrays) {
+      w.str(a.name);
+      w.u8(dtype_code(a.dtype));
+    }
+    w.u8(t.param ? 1 : 0);
+  }
+}
+
+// The GRUP section of one group: options and tensor metadata; the arrays follow in DATA.
+GroupStateDict read_group(ByteReader& r) {
+  GroupStateDict g;
+  const std::size_t options = r.count(12);
+  for (std::size_t k = 0; k < options; ++k) {
+    std::string key = r.str();
+    const double value = r.f64();
+    if (g.options.contains(key)) r.fail("option '" + key + "' appears twice");
+    g.options.set(key, value);
+  }
+  const std::size_t tensors = r.count(35);
+  g.tensors.resize(tensors);
+  for (TensorStateDict& t : g.tensors) {
+    t.name = r.str();
+    t.dtype = read_dtype(r);
+    const std::size_t ndim = r.count(8);
+    for (std::size_t d = 0; d < ndim; ++d) t.shape.push_back(r.i64());
+    t.step = r.i64();
+    t.initialized = read_bool(r, "initialized");
+    const std::size_t scalars = r.count(12);
+    for (std::size_t s = 0; s < scalars; ++s) {
+      std::string name = r.str();
+      t.scalars.emplace_back(std::move(name), r.f64());
+    }
+    const std::size_t arrays = r.count(5);
+    t.arrays.resize(arrays);
+    for (StateArray& a : t.arrays) {
+      a.name = r.str();
+      a.dtype = read_dtype(r);
+    }
+    if (read_bool(r, "has_param")) t.param.emplace();
+  }
+  if (r.remaining() != 0) r.fail(std::to_string(r.remaining()) + " unexpected trailing bytes");
+  return g;
+}
+
+std::size_t checked_numel(ByteReader& r, const TensorStateDict& t) {
+  try {
+    return numel_of(t.shape);
+  } catch (const std::invalid_argument& e) {
+    r.fail("tensor '" + t.name + "': " + e.what());
+  }
+}
+
+void read_data(ByteReader& r, std::uint32_t group, std::uint32_t tensor, TensorStateDict& t) {
+  if (r.u32() != group || r.u32() != tensor)
+    r.fail("tensor data out of order (expected group " + std::to_string(group) + " tensor " +
+           std::to_string(tensor) + ")");
+  const std::size_t numel = checked_numel(r, t);
+  auto read_array = [&](std::vector<float>& out, const std::string& what) {
+    out = r.floats();
+    if (out.size() != numel)
+      r.fail("tensor '" + t.name + "' " + what + " has " + std::to_string(out.size()) +
+             " elements, its shape " + shape_to_string(t.shape) + " has " + std::to_string(numel));
+  };
+  for (StateArray& a : t.arrays) read_array(a.data, "state '" + a.name + "'");
+  if (t.param) read_array(*t.param, "param");
+  if (r.remaining() != 0) r.fail(std::to_string(r.remaining()) + " unexpected trailing bytes");
+}
+
+void write_scheduler(ByteWriter& w, const SchedulerState& s) {
+  w.str(s.kind);
+  w.u32(static_cast<std::uint32_t>(s.values.size()));
+  for (const auto& [key, list] : s.values) {
+    w.str(key);
+    w.u64(list.size());
+    for (double v : list) w.f64(v);
+  }
+  w.u32(static_cast<std::uint32_t>(s.children.size()));
+  for (const SchedulerState& child : s.children) write_scheduler(w, child);
+}
+
+SchedulerState read_scheduler(ByteReader& r, std::size_t depth) {
+  if (depth > kMaxSchedulerDepth) r.fail("schedulers nested too deeply");
+  SchedulerState s;
+  s.kind = r.str();
+  const std::size_t values = r.count(12);
+  for (std::size_t k = 0; k < values; ++k) {
+    std::string key = r.str();
+    const std::uint64_t n = r.u64();
+    if (n > r.remaining() / 8) r.fail("list '" + key + "' is truncated");
+    std::vector<double> list(static_cast<std::size_t>(n));
+    for (double& v : list) v = r.f64();
+    if (!s.values.emplace(std::move(key), std::move(list)).second)
+      r.fail("scheduler value appears twice");
+  }
+  const std::size_t children = r.count(12);
+  for (std::size_t c = 0; c < children; ++c) s.children.push_back(read_scheduler(r, depth + 1));
+  return s;
+}
+
+}  // namespace
+}  // namespace v1
+
+namespace detail {
+
+void write_header(ByteWriter& w, FileKind kind) {
+  const std::size_t start = w.bytes().size();
+  w.raw(kMagic, sizeof kMagic);
+  w.u32(kFormatVersion);
+  w.u8(kLittleEndian);
+  w.u8(static_cast<std::uint8_t>(kind));
+  w.u16(0);
+  w.u32(crc32c(0, w.bytes().data() + start, w.bytes().size() - start));
+}
+
+void read_header(ByteReader& r, FileKind kind) {
+  if (r.remaining() < kHeaderSize) r.fail("truncated: too short for a checkpoint header");
+  const auto head = r.take(kHeaderSize - 4);
+  if (std::memcmp(head.data(), kMagic, sizeof kMagic) != 0)
+    r.fail("not a simdoptim checkpoint (bad magic)");
+  const std::uint32_t stored = r.u32();
+  const std::uint32_t computed = crc32c(0, head.data(), head.size());
+  if (stored != computed) r.fail("header CRC mismatch: the file is corrupted");
+  ByteReader h(head.subspan(sizeof kMagic), r.what());
+  const std::uint32_t version = h.u32();
+  if (version > kFormatVersion)
+    r.fail("format version " + std::to_string(version) + " is newer than this library reads (" +
+           std::to_string(kFormatVersion) + "); upgrade simdoptim");
+  if (version == 0) r.fail("invalid format version 0");
+  const std::uint8_t order = h.u8();
+  if (order != kLittleEndian)
+    r.fail("byte order " + std::to_string(order) + " is not supported (1 = little-endian)");
+  const auto file_kind = static_cast<FileKind>(h.u8());
+  if (file_kind != kind) {
+    const char* names[] = {"unknown", "optimizer", "scheduler"};
+    const auto k = static_cast<std::size_t>(file_kind);
+    r.fail(std::string("this is ") + (k < 3 ? names[k] : "an unknown kind of") +
+           " checkpoint, not a" + (kind == FileKind::optimizer ? "n optimizer" : " scheduler") +
+           " checkpoint");
+  }
+}
+
+void write_section(ByteWriter& w, std::uint32_t tag, const std::vector<std::byte>& payload) {
+  const std::size_t start = w.bytes().size();
+  w.u32(tag);
+  w.u64(payload.size());
+  w.raw(payload.data(), payload.size());
+  w.u32(crc32c(0, w.bytes().data() + start, w.bytes().size() - start));
+}
+
+std::span<const std::byte> read_section(ByteReader& r, std::uint32_t expected, const char* name) {
+  const std::size_t offset = r.position();
+  if (r.remaining() < 16)
+    r.fail(std::string("truncated: section ") + name + " missing at offset " +
+           std::to_string(offset));
+  const std::uint32_t tag = r.u32();
+  const std::uint64_t length = r.u64();
+  if (length > r.remaining() || r.remaining() - length < 4)
+    r.fail(std::string("truncated: section ") + name + " at offset " + std::to_string(offset) +
+           " claims " + std::to_string(length) + " bytes, " + std::to_string(r.remaining()) +
+           " remain (the file is truncated or corrupted)");
+  const auto payload = r.take(static_cast<std::size_t>(length));
+  const std::uint32_t stored = r.u32();
+  std::uint8_t frame[12];
+  for (int i = 0; i < 4; ++i) frame[i] = static_cast<std::uint8_t>(tag >> (8 * i));
+  for (int i = 0; i < 8; ++i) frame[4 + i] = static_cast<std::uint8_t>(length >> (8 * i));
+  const std::uint32_t computed = crc32c(crc32c(0, frame, 12), payload.data(), payload.size());
+  if (stored != computed)
+    r.fail(std::string("section ") + name + " at offset " + std::to_string(offset) +
+           ": CRC-32C mismatch, the file is corrupted");
+  if (tag != expected)
+    r.fail(std::string("expected section ") + name + " at offset " + std::to_string(offset) +
+           ", found '" + tag_name(tag) + "'");
+  return payload;
+}
+
+void write_end(ByteWriter& w, std::uint32_t sections) {
+  ByteWriter p;
+  p.u32(sections);
+  write_section(w, kEnd, p.bytes());
+}
+
+void read_end(ByteReader& r, std::uint32_t sections) {
+  ByteReader end(read_section(r, kEnd, "END"), r.what() + ": END");
+  if (end.u32() != sections) end.fail("section count does not match");
+  if (r.remaining() != 0)
+    r.fail(std::to_string(r.remaining()) + " unexpected bytes after the END section");
+}
+
+}  // namespace detail
+
+inline namespace v1 {
+
+std::vector<std::byte> encode_checkpoint(const OptimizerStateDict& state) {
+  ByteWriter w;
+  detail::write_header(w, detail::FileKind::optimizer);
+  std::uint32_t sections = 0;
+  {
+    ByteWriter meta;
+    meta.str(version());
+    meta.str(state.optimizer);
+    meta.u32(static_cast<std::uint32_t>(state.param_groups.size()));
+    detail::write_section(w, detail::kMeta, meta.bytes());
+    ++sections;
+  }
+  for (std::size_t g = 0; g < state.param_groups.size(); ++g) {
+    const GroupStateDict& group = state.param_groups[g];
+    ByteWriter meta;
+    write_group(meta, group);
+    detail::write_section(w, detail::kGroup, meta.bytes());
+    ++sections;
+    for (std::size_t i = 0; i < group.tensors.size(); ++i) {
+      const TensorStateDict& t = group.tensors[i];
+      if (!has_data(t)) continue;
+      ByteWriter data;
+      data.u32(static_cast<std::uint32_t>(g));
+      data.u32(static_cast<std::uint32_t>(i));
+      for (const StateArray& a : t.arrays) data.floats(a.data);
+      if (t.param) data.floats(*t.param);
+      detail::write_section(w, detail::kData, data.bytes());
+      ++sections;
+    }
+  }
+  detail::write_end(w, sections);
+  return std::move(w.bytes());
+}
+
+OptimizerStateDict decode_checkpoint(std::span<const std::byte> bytes) {
+  ByteReader r(bytes, "checkpoint");
+  detail::read_header(r, detail::FileKind::optimizer);
+  OptimizerStateDict state;
+  std::uint32_t sections = 1;
+  ByteReader meta(read_section(r, detail::kMeta, "META"), "checkpoint META");
+  meta.str();  // the writer's library version, informational
+  state.optimizer = meta.str();
+  // Each group is a section of at least 16 bytes in the rest of the file.
+  const std::uint32_t groups = meta.u32();
+  if (groups > r.remaining() / 16)
+    meta.fail("truncated or corrupted: group count " + std::to_string(groups) +
+              " exceeds the data");
+  for (std::uint32_t g = 0; g < groups; ++g) {
+    const std::string where = "checkpoint group " + std::to_string(g);
+    ByteReader gr(read_section(r, detail::kGroup, "GRUP"), where);
+    state.param_groups.push_back(read_group(gr));
+    ++sections;
+    auto& tensors = state.param_groups.back().tensors;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+      if (!has_data(tensors[i])) continue;
+      ByteReader dr(read_section(r, detail::kData, "DATA"),
+                    where + " tensor '" + tensors[i].name + "'");
+      read_data(dr, static_cast<std::uint32_t>(g), static_cast<std::uint32_t>(i), tensors[i]);
+      ++sections;
+    }
+  }
+  detail::read_end(r, sections);
+  return state;
+}
+
+std::vector<std::byte> encode_scheduler_checkpoint(const SchedulerState& state) {
+  ByteWriter w;
+  detail::write_header(w, detail::FileKind::scheduler);
+  ByteWriter meta;
+  meta.str(version());
+  meta.str(state.kind);
+  detail::write_section(w, detail::kMeta, meta.bytes());
+  ByteWriter body;
+  write_scheduler(body, state);
+  detail::write_section(w, detail::kSched, body.bytes());
+  detail::write_end(w, 2);
+  return std::move(w.bytes());
+}
+
+SchedulerState decode_scheduler_checkpoint(std::span<const std::byte> bytes) {
+  ByteReader r(bytes, "scheduler checkpoint");
+  detail::read_header(r, detail::FileKind::scheduler);
+  ByteReader meta(read_section(r, detail::kMeta, "META"), "scheduler checkpoint META");
+  meta.str();
+  const std::string kind = meta.str();
+  ByteReader body(read_section(r, detail::kSched, "SCHD"), "scheduler checkpoint SCHD");
+  SchedulerState state = read_scheduler(body, 0);
+  if (body.remaining() != 0) body.fail("unexpected trailing bytes");
+  if (state.kind != kind) body.fail("scheduler kind differs from META");
+  detail::read_end(r, 2);
+  return state;
+}
+
+}  // namespace v1
+}  // namespace simdoptim

@@ -1,0 +1,25 @@
+#pragma once
+// Gradient clipping (include/simdoptim/clip_grad.hpp): scaling by the clip coefficient and
+// clamping to [-clip_value, clip_value], in place.
+#include "kernels/kernel.hpp"
+
+namespace simdoptim::detail {
+
+struct ClipScaleArgs {
+  float* x = nullptr;
+  float factor = 1;
+};
+
+struct ClipClampArgs {
+  float* x = nullptr;
+  float lo = 0;
+  float hi = 0;
+};
+
+// x[i] = x[i] * factor (torch: g.mul_(clip_coef)).
+SIMDOPTIM_DECLARE_KERNEL(clip_scale, ClipScaleArgs)
+// x[i] = NaN stays NaN, else min(max(x[i], lo), hi) (torch: g.clamp_(min=lo, max=hi); with
+// lo > hi the result is hi, as torch).
+SIMDOPTIM_DECLARE_KERNEL(clip_clamp, ClipClampArgs)
+
+}  // namespace simdoptim::detail

@@ -1,0 +1,127 @@
+"""The native module without torch: optimizers, numpy views of the arenas, schedulers,
+build_optimizer / build_scheduler, checkpoints and errors."""
+import os
+import tempfile
+import unittest
+
+import numpy as np
+
+import simdoptim
+
+
+class NativeModule(unittest.TestCase):
+    def test_version_and_names(self):
+        self.assertEqual(simdoptim.__version__, simdoptim.version())
+        self.assertIn("adamw", simdoptim.optimizer_names())
+        self.assertEqual(simdoptim.supported_isas()[0], "scalar")
+        self.assertIn(simdoptim.default_isa(), simdoptim.supported_isas())
+        self.assertEqual(simdoptim.optimizer_defaults("adamw")["weight_decay"], 1e-2)
+
+    def test_views_and_step(self):
+        opt = simdoptim.Optimizer.create("sgd", [("w", (3, 4)), ("b", (4,))], {"lr": 0.5},
+                                         isa="scalar", num_threads=1)
+        self.assertEqual((opt.name, opt.isa, opt.num_threads), ("sgd", "scalar", 1))
+        w, gw = opt.param(0, 0), opt.grad(0, 0)
+        self.assertEqual(w.shape, (3, 4))
+        w[:] = np.arange(12, dtype=np.float32).reshape(3, 4)
+        gw[:] = 1.0
+        opt.set_has_grads(0, [True, False])
+        opt.step()
+        np.testing.assert_array_equal(opt.param(0, 0), np.arange(12).reshape(3, 4) - 0.5)
+        np.testing.assert_array_equal(opt.param(0, 1), 0.0)  # no gradient: skipped
+        del opt  # the views keep the arena alive
+        self.assertEqual(w[0, 0], -0.5)
+
+    def test_state_and_groups(self):
+        opt = simdoptim.Optimizer.create("adamw", [("w", (5,))], {"lr": 0.1})
+        opt.add_param_group([("v", (2,))], {"weight_decay": 0.0})
+        self.assertEqual(opt.num_groups, 2)
+        self.assertEqual(opt.param_names(1), ["v"])
+        opt.grad(0, 0)[:] = 1.0
+        opt.set_has_grad(0, 0, True)
+        opt.step()
+        self.assertEqual(opt.step_count(0, 0), 1)
+        self.assertEqual(opt.step_count(1, 0), 0)
+        np.testing.assert_allclose(opt.state(0, 0, "exp_avg"), 0.1)
+        opt.set_group_options(0, {"lr": 0.01})
+        self.assertEqual(opt.group_options(0)["lr"], 0.01)
+        with self.assertRaises(ValueError):
+            opt.set_group_options(0, {"lr": -1.0})
+        with self.assertRaises(ValueError):
+            opt.set_group_options(0, {"momentum": 0.9})
+        self.assertEqual(opt.group_options(0)["lr"], 0.01)
+        with self.assertRaises(IndexError):
+            opt.param(0, 5)
+        with self.assertRaises(IndexError):
+            opt.group_options(2)
+
+    def test_errors(self):
+        with self.assertRaisesRegex(ValueError, "adamx"):
+            simdoptim.Optimizer.create("adamx", [("w", (2,))])
+        with self.assertRaisesRegex(ValueError, "momentun"):
+            simdoptim.Optimizer.create("sgd", [("w", (2,))], {"momentun": 0.9})
+        with self.assertRaises(ValueError):
+            simdoptim.Optimizer.create("sgd", [("w", (2,))], isa="avx9000")
+
+    def test_schedulers(self):
+        opt = simdoptim.Optimizer.create("sgd", [("w", (2,))], {"lr": 0.1})
+        sched = simdoptim.StepLR(opt, step_size=2, gamma=0.5)
+        lrs = []
+        for _ in range(5):
+            lrs.append(sched.get_last_lr()[0])
+            sched.step()
+        self.assertEqual(lrs, [0.1, 0.1, 0.05, 0.05, 0.025])
+        lam = simdoptim.LambdaLR(opt, lambda epoch: 1.0 / (epoch + 1))
+        lam.step()
+        self.assertAlmostEqual(opt.group_options(0)["lr"], 0.1 / 2)
+
+    def test_build_optimizer_and_scheduler(self):
+        config = ("TRAIN:\n  EPOCHS: 4\n  WARMUP_EPOCHS: 1\n  BASE_LR: 0.01\n  WARMUP_LR: 0.0\n"
+                  "  OPTIMIZER:\n    NAME: adamw\n")
+        opt = simdoptim.build_optimizer(config, [("fc.weight", (4, 4)), ("fc.bias", (4,)),
+                                                 ("stem.weight", (4, 4), False)])
+        self.assertEqual(opt.name, "adamw")
+        self.assertEqual(opt.num_groups, 2)
+        self.assertEqual(opt.group_options(1)["weight_decay"], 0.0)
+        sched = simdoptim.build_scheduler(config, opt, steps_per_epoch=10)
+        sched.step()
+        self.assertAlmostEqual(opt.group_options(0)["lr"], 0.01 / 10)
+        with self.assertRaisesRegex(ValueError, "BASE_LRR"):
+            simdoptim.build_optimizer("TRAIN:\n  BASE_LRR: 1\n", [("w", (2,))])
+
+    def test_checkpoint_round_trip(self):
+        opt = simdoptim.Optimizer.create("adam", [("w", (3,))], {"lr": 0.1})
+        opt.grad(0, 0)[:] = 1.0
+        opt.set_has_grad(0, 0, True)
+        opt.step()
+        saved = opt.param(0, 0).copy()
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "adam.ckpt")
+            opt.save(path)
+            opt.step()
+            opt.load(path)
+            np.testing.assert_array_equal(opt.param(0, 0), saved)
+            with open(path, "wb") as f:
+                f.write(b"garbage")
+            with self.assertRaises(RuntimeError):
+                opt.load(path)
+        np.testing.assert_array_equal(opt.param(0, 0), saved)
+
+    def test_clip_and_closure(self):
+        opt = simdoptim.Optimizer.create("lbfgs", [("x", (4,))], {"strong_wolfe": 1})
+        x, g = opt.param(0, 0), opt.grad(0, 0)
+        opt.set_has_grad(0, 0, True)
+
+        def closure():
+            g[:] = 2.0 * (x - 3.0)
+            return float(((x - 3.0) ** 2).sum())
+
+        self.assertEqual(opt.step_closure(closure), 36.0)
+        np.testing.assert_allclose(x, 3.0, atol=1e-4)
+        g[:] = [3.0, 4.0, 0.0, 0.0]
+        self.assertAlmostEqual(opt.clip_grad_norm_(1.0), 5.0, places=5)
+        np.testing.assert_allclose(g[:2], [0.6, 0.8], rtol=1e-5)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,123 @@
+"""state_dict() / load_state_dict() in torch's format, both ways between torch.optim and
+simdoptim.torch."""
+import copy
+import unittest
+
+import torch
+
+import simdoptim.torch as st
+from torch_models import max_param_diff, train, twin_models
+
+PARAM_ATOL = 1e-5  # as test_torch_dropin.py
+
+
+class StateDictInterop(unittest.TestCase):
+    def resume(self, first_cls, second_cls, options):
+        """Train 5 steps with first_cls, hand its state dict to second_cls, train 5 more;
+        compare with 10 uninterrupted torch steps."""
+        ref, ours = twin_models()
+        ropt = getattr(torch.optim, first_cls.__name__)(ref.parameters(), **options)
+        train(ref, ropt, 10)
+
+        first = first_cls(ours.parameters(), **options)
+        train(ours, first, 5)
+        state = copy.deepcopy(first.state_dict())
+        second = second_cls(ours.parameters(), **options)
+        second.load_state_dict(state)
+        # the loss loop resumes where it stopped: batches 5..9
+        from torch_models import make_data
+        x, y = make_data()
+        for step in range(5, 10):
+            lo = (step * 16) % x.shape[0]
+            loss = torch.nn.functional.cross_entropy(ours(x[lo:lo + 16]), y[lo:lo + 16])
+            second.zero_grad()
+            loss.backward()
+            second.step()
+        self.assertLess(max_param_diff(ref, ours), PARAM_ATOL)
+
+    def test_torch_to_simdoptim(self):
+        for name, options in (("AdamW", dict(lr=1e-2, amsgrad=True)),
+                              ("SGD", dict(lr=0.1, momentum=0.9)),
+                              ("Adagrad", dict(lr=1e-2)),
+                              ("Rprop", dict(lr=1e-2))):
+            with self.subTest(optimizer=name):
+                self.resume(getattr(torch.optim, name), getattr(st, name), options)
+
+    # Known gap (reported): the library's NAdam and ASGD do not implement
+    # Optimizer::save_tensor_scalars, so their 0-d state (mu_product; eta, mu) has no place in a
+    # state dict and loading torch's is refused. When it is implemented this test passes and
+    # unittest reports an unexpected success: drop the decorator then.
+    @unittest.expectedFailure
+    def test_torch_to_simdoptim_scalar_state(self):
+        self.resume(torch.optim.NAdam, st.NAdam, dict(lr=2e-3))
+        self.resume(torch.optim.ASGD, st.ASGD, dict(lr=1e-2, t0=3))
+
+    def test_simdoptim_to_torch(self):
+        for name, options in (("AdamW", dict(lr=1e-2)), ("RMSprop", dict(lr=1e-2, momentum=0.5))):
+            with self.subTest(optimizer=name):
+                self.resume(getattr(st, name), getattr(torch.optim, name), options)
+
+    def test_format_matches_torch(self):
+        ref, ours = twin_models()
+        ropt = torch.optim.AdamW(ref.parameters(), lr=1e-2)
+        oopt = st.AdamW(ours.parameters(), lr=1e-2)
+        train(ref, ropt, 3)
+        train(ours, oopt, 3)
+        rs, os_ = ropt.state_dict(), oopt.state_dict()
+        self.assertEqual(rs["param_groups"], os_["param_groups"])
+        self.assertEqual(sorted(rs["state"]), sorted(os_["state"]))
+        for k in rs["state"]:
+            self.assertEqual(set(rs["state"][k]), set(os_["state"][k]))
+            for name, value in rs["state"][k].items():
+                self.assertEqual(value.shape, os_["state"][k][name].shape)
+                self.assertTrue(torch.allclose(value, os_["state"][k][name], atol=1e-6), name)
+        # torch.save / torch.load round trip of our dict
+        import io
+        buffer = io.BytesIO()
+        torch.save(os_, buffer)
+        buffer.seek(0)
+        oopt.load_state_dict(torch.load(buffer))
+
+    def test_load_restores_group_options(self):
+        _, ours = twin_models()
+        opt = st.AdamW(ours.parameters(), lr=1e-2)
+        state = opt.state_dict()
+        state["param_groups"][0]["lr"] = 5e-4
+        state["param_groups"][0]["betas"] = (0.8, 0.99)
+        opt.load_state_dict(state)
+        self.assertEqual(opt.param_groups[0]["lr"], 5e-4)
+        options = opt.native.group_options(0)
+        self.assertEqual((options["lr"], options["beta1"], options["beta2"]), (5e-4, 0.8, 0.99))
+        self.assertIs(opt.param_groups[0]["params"][0], next(ours.parameters()))
+
+    def test_mismatch_is_refused_and_changes_nothing(self):
+        _, ours = twin_models()
+        opt = st.AdamW(ours.parameters(), lr=1e-2)
+        train(ours, opt, 2)
+        good = opt.state_dict()
+        bad = copy.deepcopy(good)
+        bad["state"][0]["exp_avg"] = torch.zeros(7)
+        with self.assertRaises(RuntimeError):
+            opt.load_state_dict(bad)
+        bad = copy.deepcopy(good)
+        bad["param_groups"][0]["params"] = bad["param_groups"][0]["params"][:-1]
+        with self.assertRaises(ValueError):
+            opt.load_state_dict(bad)
+        after = opt.state_dict()
+        self.assertEqual(good["param_groups"], after["param_groups"])
+        for k in good["state"]:
+            for name in good["state"][k]:
+                self.assertTrue(torch.equal(good["state"][k][name], after["state"][k][name]))
+
+    def test_state_dict_is_a_copy(self):
+        _, ours = twin_models()
+        opt = st.Adam(ours.parameters(), lr=1e-2)
+        train(ours, opt, 1)
+        state = opt.state_dict()
+        before = state["state"][0]["exp_avg"].clone()
+        train(ours, opt, 1)
+        self.assertTrue(torch.equal(state["state"][0]["exp_avg"], before))
+
+
+if __name__ == "__main__":
+    unittest.main()
