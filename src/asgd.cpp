@@ -55,6 +55,20 @@ void ASGD::validate(const GroupOptions& o) const {
   detail::require_flag(o, "maximize");
 }
 
+void ASGD::save_tensor_scalars(std::size_t group, std::size_t tensor,
+                               std::vector<std::pair<std::string, double>>& out) const {
+  out.emplace_back("eta", detail::table_get(eta_, group, tensor, 0.0f));
+  out.emplace_back("mu", detail::table_get(mu_, group, tensor, 1.0f));
+}
+
+void ASGD::load_tensor_scalars(std::size_t group, std::size_t tensor,
+                               std::span<const std::pair<std::string, double>> values) {
+  // Saved from float32 values, so the casts back are exact.
+  const std::size_t n = param_groups()[group].size();
+  detail::table_row(eta_, group, n, 0.0f)[tensor] = static_cast<float>(values[0].second);
+  detail::table_row(mu_, group, n, 1.0f)[tensor] = static_cast<float>(values[1].second);
+}
+
 double ASGD::eta(std::size_t group, std::size_t tensor) const {
   require_state(*this, group, tensor);
   return detail::table_get(eta_, group, tensor, 0.0f);

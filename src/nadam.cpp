@@ -36,6 +36,18 @@ void NAdam::validate(const GroupOptions& o) const {
   detail::require_non_negative(o, "momentum_decay");
 }
 
+void NAdam::save_tensor_scalars(std::size_t group, std::size_t tensor,
+                                std::vector<std::pair<std::string, double>>& out) const {
+  out.emplace_back("mu_product", detail::table_get(mu_product_, group, tensor, 1.0f));
+}
+
+void NAdam::load_tensor_scalars(std::size_t group, std::size_t tensor,
+                                std::span<const std::pair<std::string, double>> values) {
+  // Saved from a float32, so the cast back is exact.
+  detail::table_row(mu_product_, group, param_groups()[group].size(), 1.0f)[tensor] =
+      static_cast<float>(values[0].second);
+}
+
 double NAdam::mu_product(std::size_t group, std::size_t tensor) const {
   return detail::table_get(mu_product_, group, tensor, 1.0f);
 }

@@ -19,7 +19,8 @@ using namespace simdoptim;
 // Optimizers whose whole state lives in the arenas and TensorState. NAdam and ASGD keep
 // per-tensor scalars on the host and join once they implement Optimizer::save_tensor_scalars.
 inline const std::vector<std::string> kOptimizers = {
-    "sgd", "adam", "adamw", "adagrad", "rmsprop", "adadelta", "adamax", "radam", "rprop"};
+    "sgd",   "adam",  "adamw", "adagrad", "rmsprop", "adadelta",
+    "adamax", "radam", "rprop", "nadam",  "asgd"};
 
 inline std::unique_ptr<Optimizer> make_optimizer(const std::string& name, RuntimeOptions rt) {
   if (name == "sgd")
@@ -32,6 +33,8 @@ inline std::unique_ptr<Optimizer> make_optimizer(const std::string& name, Runtim
   if (name == "adamax") return std::make_unique<Adamax>(AdamaxOptions{}, rt);
   if (name == "radam") return std::make_unique<RAdam>(RAdamOptions{}, rt);
   if (name == "rprop") return std::make_unique<Rprop>(RpropOptions{}, rt);
+  if (name == "nadam") return std::make_unique<NAdam>(NAdamOptions{}, rt);
+  if (name == "asgd") return std::make_unique<ASGD>(ASGDOptions{.t0 = 3}, rt);
   throw std::invalid_argument("unknown optimizer " + name);
 }
 

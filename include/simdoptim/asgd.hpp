@@ -2,6 +2,9 @@
 /// Averaged SGD, as torch.optim.ASGD.
 #include <cstddef>
 #include <deque>
+#include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "simdoptim/optimizer.hpp"
@@ -42,6 +45,12 @@ class ASGD final : public Optimizer {
   double eta(std::size_t group, std::size_t tensor) const;
   /// torch's state[p]['mu']; throws as eta().
   double mu(std::size_t group, std::size_t tensor) const;
+
+  /// Checkpoint hooks (Optimizer::save_tensor_scalars): the per-tensor scalars below.
+  void save_tensor_scalars(std::size_t group, std::size_t tensor,
+                           std::vector<std::pair<std::string, double>>& out) const override;
+  void load_tensor_scalars(std::size_t group, std::size_t tensor,
+                           std::span<const std::pair<std::string, double>> values) override;
 
  private:
   void step_group(ParamGroup& group) override;

@@ -2,6 +2,9 @@
 /// NAdam, as torch.optim.NAdam.
 #include <cstddef>
 #include <deque>
+#include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "simdoptim/optimizer.hpp"
@@ -47,6 +50,12 @@ class NAdam final : public Optimizer {
   /// torch's state[p]['mu_product'] of tensor `tensor` of group `group` (1 before its first
   /// step).
   double mu_product(std::size_t group, std::size_t tensor) const;
+
+  /// Checkpoint hooks (Optimizer::save_tensor_scalars): the per-tensor scalars below.
+  void save_tensor_scalars(std::size_t group, std::size_t tensor,
+                           std::vector<std::pair<std::string, double>>& out) const override;
+  void load_tensor_scalars(std::size_t group, std::size_t tensor,
+                           std::span<const std::pair<std::string, double>> values) override;
 
  private:
   void step_group(ParamGroup& group) override;

@@ -43,11 +43,8 @@ class StateDictInterop(unittest.TestCase):
             with self.subTest(optimizer=name):
                 self.resume(getattr(torch.optim, name), getattr(st, name), options)
 
-    # Known gap (reported): the library's NAdam and ASGD do not implement
-    # Optimizer::save_tensor_scalars, so their 0-d state (mu_product; eta, mu) has no place in a
-    # state dict and loading torch's is refused. When it is implemented this test passes and
-    # unittest reports an unexpected success: drop the decorator then.
-    @unittest.expectedFailure
+    # NAdam's and ASGD's 0-d state (mu_product; eta, mu) goes through
+    # Optimizer::save_tensor_scalars.
     def test_torch_to_simdoptim_scalar_state(self):
         self.resume(torch.optim.NAdam, st.NAdam, dict(lr=2e-3))
         self.resume(torch.optim.ASGD, st.ASGD, dict(lr=1e-2, t0=3))
