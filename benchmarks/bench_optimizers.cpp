@@ -28,7 +28,9 @@ struct Workload {
   std::function<std::vector<ParamSpec>()> params;
 };
 
-std::vector<ParamSpec> flat(std::size_t n) { return {{"w", {static_cast<std::int64_t>(n)}, {}}}; }
+std::vector<ParamSpec> flat(std::size_t n) {
+  return {{"w", {static_cast<std::int64_t>(n)}, {}}};
+}
 
 std::size_t total_numel(const Optimizer& opt) {
   std::size_t n = 0;
@@ -84,8 +86,8 @@ void bench_pattern(benchmark::State& st, detail::KernelFn<detail::StreamArgs> (*
 void register_all() {
   std::vector<Workload> workloads;
   for (int log2 : {16, 20, 24, 26})
-    workloads.push_back({"n:2^" + std::to_string(log2),
-                         [log2] { return flat(std::size_t{1} << log2); }});
+    workloads.push_back(
+        {"n:2^" + std::to_string(log2), [log2] { return flat(std::size_t{1} << log2); }});
   workloads.push_back({"resnet50", [] { return workloads::resnet50_params(); }});
   workloads.push_back({"flat_resnet50_size", [] { return flat(25557032); }});
 

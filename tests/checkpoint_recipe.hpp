@@ -18,9 +18,9 @@ using namespace simdoptim;
 
 // Optimizers whose whole state lives in the arenas and TensorState. NAdam and ASGD keep
 // per-tensor scalars on the host and join once they implement Optimizer::save_tensor_scalars.
-inline const std::vector<std::string> kOptimizers = {
-    "sgd",   "adam",  "adamw", "adagrad", "rmsprop", "adadelta",
-    "adamax", "radam", "rprop", "nadam",  "asgd"};
+inline const std::vector<std::string> kOptimizers = {"sgd",     "adam",     "adamw",  "adagrad",
+                                                     "rmsprop", "adadelta", "adamax", "radam",
+                                                     "rprop",   "nadam",    "asgd"};
 
 inline std::unique_ptr<Optimizer> make_optimizer(const std::string& name, RuntimeOptions rt) {
   if (name == "sgd")

@@ -1,70 +1,16 @@
-#include "capi/optimizer_registry.hpp"
+#include "optimizer_registry.hpp"
 
-#include <algorithm>
 #include <stdexcept>
+#include <string>
 
-#include "simdoptim/adadelta.hpp"
-#include "simdoptim/adafactor.hpp"
-#include "simdoptim/adagrad.hpp"
-#include "simdoptim/adam.hpp"
-#include "simdoptim/adamax.hpp"
-#include "simdoptim/asgd.hpp"
-#include "simdoptim/lamb.hpp"
-#include "simdoptim/lars.hpp"
 #include "simdoptim/lbfgs.hpp"
-#include "simdoptim/lion.hpp"
-#include "simdoptim/nadam.hpp"
-#include "simdoptim/radam.hpp"
-#include "simdoptim/rmsprop.hpp"
-#include "simdoptim/rprop.hpp"
-#include "simdoptim/sgd.hpp"
+#include "simdoptim/optimizer_registry.hpp"
 
+// The names, defaults and constructors come from the library's registry
+// (simdoptim/optimizer_registry.hpp); this layer adds the one-call construction with a group the
+// embeddings need, which LBFGS (validated at construction, one group) has to do its own way.
 namespace simdoptim::embed {
 namespace {
-
-// An optimizer with its defaults and no param group yet.
-template <class Opt, class Options>
-std::unique_ptr<Optimizer> make_empty(RuntimeOptions runtime) {
-  return std::make_unique<Opt>(Options{}, runtime);
-}
-
-struct Entry {
-  std::string_view name;
-  // Null for an optimizer that takes its parameters at construction (LBFGS: one group only).
-  std::unique_ptr<Optimizer> (*make)(RuntimeOptions);
-};
-
-// Sorted by name; adding an optimizer is one row.
-constexpr Entry kEntries[] = {
-    {"adadelta", &make_empty<Adadelta, AdadeltaOptions>},
-    {"adafactor", &make_empty<Adafactor, AdafactorOptions>},
-    {"adagrad", &make_empty<Adagrad, AdagradOptions>},
-    {"adam", &make_empty<Adam, AdamOptions>},
-    {"adamax", &make_empty<Adamax, AdamaxOptions>},
-    {"adamw",
-     [](RuntimeOptions r) -> std::unique_ptr<Optimizer> {
-       return std::make_unique<AdamW>(adamw_defaults(), r);
-     }},
-    {"asgd", &make_empty<ASGD, ASGDOptions>},
-    {"lamb", &make_empty<Lamb, LambOptions>},
-    {"lars", &make_empty<Lars, LarsOptions>},
-    {"lbfgs", nullptr},
-    {"lion", &make_empty<Lion, LionOptions>},
-    {"nadam", &make_empty<NAdam, NAdamOptions>},
-    {"radam", &make_empty<RAdam, RAdamOptions>},
-    {"rmsprop", &make_empty<RMSprop, RMSpropOptions>},
-    {"rprop", &make_empty<Rprop, RpropOptions>},
-    {"sgd", &make_empty<SGD, SGDOptions>},
-};
-
-const Entry& find_entry(std::string_view name) {
-  for (const Entry& e : kEntries)
-    if (e.name == name) return e;
-  std::string list;
-  for (const Entry& e : kEntries) list += (list.empty() ? "" : ", ") + std::string(e.name);
-  throw std::invalid_argument("unknown optimizer '" + std::string(name) + "' (valid: " + list +
-                              ")");
-}
 
 // LBFGS validates its options at construction, so overrides go into LbfgsOptions' dict first.
 std::unique_ptr<Optimizer> make_lbfgs(std::vector<ParamSpec> params, const GroupOptions& overrides,
@@ -98,23 +44,17 @@ std::unique_ptr<Optimizer> make_lbfgs(std::vector<ParamSpec> params, const Group
 }  // namespace
 
 std::vector<std::string> registered_optimizers() {
-  std::vector<std::string> names;
-  for (const Entry& e : kEntries) names.emplace_back(e.name);
-  return names;
+  return simdoptim::registered_optimizers();
 }
 
 GroupOptions registered_defaults(std::string_view name) {
-  const Entry& e = find_entry(name);
-  const RuntimeOptions runtime{Isa::scalar, 1};
-  if (e.make == nullptr) return Lbfgs({}, LbfgsOptions{}, runtime).defaults();
-  return e.make(runtime)->defaults();
+  return make_optimizer(name, RuntimeOptions{Isa::scalar, 1})->defaults();
 }
 
 std::unique_ptr<Optimizer> make_registered(std::string_view name, std::vector<ParamSpec> params,
                                            const GroupOptions& overrides, RuntimeOptions runtime) {
-  const Entry& e = find_entry(name);
-  if (e.make == nullptr) return make_lbfgs(std::move(params), overrides, runtime);
-  std::unique_ptr<Optimizer> optimizer = e.make(runtime);
+  std::unique_ptr<Optimizer> optimizer = make_optimizer(name, runtime);  // checks the name
+  if (name == "lbfgs") return make_lbfgs(std::move(params), overrides, runtime);
   optimizer->add_param_group(std::move(params), overrides);
   return optimizer;
 }

@@ -1,7 +1,6 @@
 // Steps AdamW once through the installed library and checks the parameter moved as expected.
 #include <cmath>
 #include <cstdio>
-
 #include <simdoptim/simdoptim.hpp>
 
 int main() {
@@ -11,6 +10,7 @@ int main() {
   opt.step();
   // The first Adam step moves every element by lr (m / sqrt(v) = 1 after bias correction).
   const float w = opt.param("w").data[0];
-  std::printf("consumer: w = %.6f with %s\n", static_cast<double>(w), simdoptim::isa_name(opt.isa()));
+  std::printf("consumer: w = %.6f with %s\n", static_cast<double>(w),
+              simdoptim::isa_name(opt.isa()));
   return std::fabs(w - 0.9f) < 1e-6f ? 0 : 1;
 }
