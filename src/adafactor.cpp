@@ -58,6 +58,15 @@ struct Adafactor::GroupState {
   };
   std::vector<Job> jobs;
   std::vector<float> neg_step;
+
+  // Tensor `tensor`'s arrays (numel elements): row_var and col_var, or variance.
+  std::vector<SideArray> arrays(std::size_t tensor, std::size_t numel) const {
+    const Slot& s = slots[tensor];
+    float* base = buffer->data();
+    if (!s.factored) return {{"variance", {base + s.variance, numel}}};
+    return {{"row_var", {base + s.row_var, s.rows}},
+            {"col_var", {base + s.col_var, s.slice == 0 ? 0 : s.rows / s.slice * s.cols}}};
+  }
 };
 
 GroupOptions AdafactorOptions::to_group_options() const {
@@ -133,15 +142,15 @@ std::span<const float> Adafactor::factored_state(std::size_t group, std::size_t 
   const ParamGroup& g = param_groups().at(group);
   if (tensor >= g.size() || !g.has_state(tensor) || group >= states_.size() || !states_[group])
     throw std::out_of_range("no Adafactor state for tensor " + std::to_string(tensor));
-  const GroupState& st = *states_[group];
-  const GroupState::Slot& s = st.slots[tensor];
-  const float* base = st.buffer->data();
-  if (s.factored && name == "row_var") return {base + s.row_var, s.rows};
-  if (s.factored && name == "col_var")
-    return {base + s.col_var, s.slice == 0 ? 0 : s.rows / s.slice * s.cols};
-  if (!s.factored && name == "variance") return {base + s.variance, g.info(tensor).numel};
+  for (const SideArray& a : states_[group]->arrays(tensor, g.info(tensor).numel))
+    if (a.name == name) return a.data;
   throw std::out_of_range("no Adafactor state '" + std::string(name) + "' for tensor " +
                           std::to_string(tensor));
+}
+
+std::vector<Optimizer::SideArray> Adafactor::side_arrays(std::size_t group, std::size_t tensor) {
+  ParamGroup& g = param_groups().at(group);
+  return group_state(g).arrays(tensor, g.info(tensor).numel);
 }
 
 void Adafactor::step_group(ParamGroup& group) {
@@ -254,7 +263,7 @@ void Adafactor::step_group(ParamGroup& group) {
         double mean = 0.0;
         for (std::size_t r = first; r < first + s.slice; ++r) mean += a.row_var[r];
         mean /= static_cast<double>(s.slice);
-        a.row_mean = static_cast<float>(std::max(mean, eps1));
+        a.inv_row_mean = static_cast<float>(1.0 / std::max(mean, eps1));
         a.col_var = buffer + s.col_var + first / s.slice * s.cols;
         for (std::size_t r = first; r < first + s.slice; r += block)
           jobs.push_back({i, a, r, std::min(r + block, first + s.slice), 0});

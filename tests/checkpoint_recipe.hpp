@@ -16,11 +16,11 @@ namespace checkpoint_recipe {
 
 using namespace simdoptim;
 
-// Optimizers whose whole state lives in the arenas and TensorState. NAdam and ASGD keep
-// per-tensor scalars on the host and join once they implement Optimizer::save_tensor_scalars.
-inline const std::vector<std::string> kOptimizers = {"sgd",     "adam",     "adamw",  "adagrad",
-                                                     "rmsprop", "adadelta", "adamax", "radam",
-                                                     "rprop",   "nadam",    "asgd"};
+// Every optimizer with a per-step state (L-BFGS's closure-driven history is not checkpointed),
+// Adafactor's factored statistics through Optimizer::side_arrays.
+inline const std::vector<std::string> kOptimizers = {
+    "sgd",   "adam",  "adamw", "adagrad", "rmsprop", "adadelta", "adamax",   "radam",
+    "rprop", "nadam", "asgd",  "lion",    "lamb",    "lars",     "adafactor"};
 
 inline std::unique_ptr<Optimizer> make_optimizer(const std::string& name, RuntimeOptions rt) {
   if (name == "sgd")
@@ -35,6 +35,12 @@ inline std::unique_ptr<Optimizer> make_optimizer(const std::string& name, Runtim
   if (name == "rprop") return std::make_unique<Rprop>(RpropOptions{}, rt);
   if (name == "nadam") return std::make_unique<NAdam>(NAdamOptions{}, rt);
   if (name == "asgd") return std::make_unique<ASGD>(ASGDOptions{.t0 = 3}, rt);
+  if (name == "lion") return std::make_unique<Lion>(LionOptions{.weight_decay = 0.1}, rt);
+  if (name == "lamb") return std::make_unique<Lamb>(LambOptions{}, rt);
+  if (name == "lars")
+    return std::make_unique<Lars>(LarsOptions{.momentum = 0.9, .weight_decay = 1e-4}, rt);
+  if (name == "adafactor")
+    return std::make_unique<Adafactor>(AdafactorOptions{.weight_decay = 0.01}, rt);
   throw std::invalid_argument("unknown optimizer " + name);
 }
 

@@ -56,6 +56,8 @@ class Adafactor final : public Optimizer {
   /// others. Throws std::out_of_range when the tensor has no such state yet.
   std::span<const float> factored_state(std::size_t group, std::size_t tensor,
                                         std::string_view name) const;
+  /// Checkpoint hook (Optimizer::side_arrays): the arrays factored_state() names.
+  std::vector<SideArray> side_arrays(std::size_t group, std::size_t tensor) override;
 
  private:
   struct GroupState;

@@ -104,6 +104,16 @@ class Optimizer {
   virtual void load_tensor_scalars(std::size_t group, std::size_t tensor,
                                    std::span<const std::pair<std::string, double>> values);
 
+  /// A state array kept outside the arenas, with a size of its own (Adafactor's factored row
+  /// and column statistics): its name and a view of the optimizer's storage.
+  struct SideArray {
+    std::string name;
+    std::span<float> data;
+  };
+  /// The side arrays of tensor `tensor` of group `group`, for checkpoints, allocated (zero) if
+  /// the optimizer has not yet; the same names and sizes on every call. Default: none.
+  virtual std::vector<SideArray> side_arrays(std::size_t group, std::size_t tensor);
+
   /// The worker threads, for the library's own tools (clipping, non-finite checks); its type is
   /// internal.
   detail::Executor& tools_executor() noexcept { return *executor_; }

@@ -122,14 +122,15 @@ void read_data(ByteReader& r, std::uint32_t group, std::uint32_t tensor, TensorS
     r.fail("tensor data out of order (expected group " + std::to_string(group) + " tensor " +
            std::to_string(tensor) + ")");
   const std::size_t numel = checked_numel(r, t);
-  auto read_array = [&](std::vector<float>& out, const std::string& what) {
-    out = r.floats();
-    if (out.size() != numel)
-      r.fail("tensor '" + t.name + "' " + what + " has " + std::to_string(out.size()) +
+  // A state array's size is checked against the optimizer on load: side arrays (Adafactor's
+  // factored statistics) are not the tensor's size.
+  for (StateArray& a : t.arrays) a.data = r.floats();
+  if (t.param) {
+    t.param = r.floats();
+    if (t.param->size() != numel)
+      r.fail("tensor '" + t.name + "' param has " + std::to_string(t.param->size()) +
              " elements, its shape " + shape_to_string(t.shape) + " has " + std::to_string(numel));
-  };
-  for (StateArray& a : t.arrays) read_array(a.data, "state '" + a.name + "'");
-  if (t.param) read_array(*t.param, "param");
+  }
   if (r.remaining() != 0) r.fail(std::to_string(r.remaining()) + " unexpected trailing bytes");
 }
 

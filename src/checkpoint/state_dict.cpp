@@ -18,6 +18,18 @@ std::vector<float> copy_tensor(const float* arena, const TensorInfo& t) {
   return std::vector<float>(arena + t.offset, arena + t.offset + t.numel);
 }
 
+const Optimizer::SideArray* find_side(const std::vector<Optimizer::SideArray>& side,
+                                      std::string_view name) {
+  auto it = std::find_if(side.begin(), side.end(), [&](const auto& s) { return s.name == name; });
+  return it == side.end() ? nullptr : &*it;
+}
+
+const StateArray* find_array(const TensorStateDict& t, std::string_view name) {
+  auto it = std::find_if(t.arrays.begin(), t.arrays.end(),
+                         [&](const StateArray& a) { return a.name == name; });
+  return it == t.arrays.end() ? nullptr : &*it;
+}
+
 // Where a state tensor goes: group and tensor index in the optimizer.
 struct Target {
   std::size_t group;
@@ -61,6 +73,7 @@ void check_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
   if (t.step < 0) mismatch(where + "negative step " + std::to_string(t.step));
   if (!t.initialized && !t.arrays.empty())
     mismatch(where + "has state arrays but is not marked initialized");
+  const auto side = optimizer.side_arrays(target.group, target.tensor);
   std::set<std::string_view> names;
   for (const StateArray& a : t.arrays) {
     if (a.name.empty()) mismatch(where + "state array with an empty name");
@@ -68,9 +81,11 @@ void check_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
     if (a.dtype != group.state_dtype())
       mismatch(where + "state '" + a.name + "' has dtype " + dtype_name(a.dtype) + ", expected " +
                dtype_name(group.state_dtype()));
-    if (a.data.size() != info.numel)
+    const auto* s = find_side(side, a.name);
+    const std::size_t size = s ? s->data.size() : info.numel;
+    if (a.data.size() != size)
       mismatch(where + "state '" + a.name + "' has " + std::to_string(a.data.size()) +
-               " elements, expected " + std::to_string(info.numel));
+               " elements, expected " + std::to_string(size));
   }
   if (t.param && load.load_params && t.param->size() != info.numel)
     mismatch(where + "param has " + std::to_string(t.param->size()) + " elements, expected " +
@@ -96,15 +111,16 @@ void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
   TensorState& state = group.tensor_states()[target.tensor];
   state.step = t.step;
   state.initialized = t.initialized;
-  for (const std::string& name : group.state_names()) {
-    float* arena = group.state_arena(name) + info.offset;
-    auto it = std::find_if(t.arrays.begin(), t.arrays.end(),
-                           [&](const StateArray& a) { return a.name == name; });
-    if (it != t.arrays.end())
-      std::copy(it->data.begin(), it->data.end(), arena);
+  auto copy_or_zero = [&](std::string_view name, std::span<float> to) {
+    if (const StateArray* a = find_array(t, name))
+      std::copy(a->data.begin(), a->data.end(), to.begin());
     else
-      std::fill(arena, arena + info.numel, 0.0f);
-  }
+      std::fill(to.begin(), to.end(), 0.0f);
+  };
+  for (const std::string& name : group.state_names())
+    copy_or_zero(name, {group.state_arena(name) + info.offset, info.numel});
+  for (const Optimizer::SideArray& s : optimizer.side_arrays(target.group, target.tensor))
+    copy_or_zero(s.name, s.data);
   if (t.param && load.load_params)
     std::copy(t.param->begin(), t.param->end(), group.param(target.tensor).data.begin());
   optimizer.load_tensor_scalars(target.group, target.tensor, t.scalars);
@@ -130,10 +146,13 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
       t.dtype = group.param_dtype();
       t.step = st.step;
       t.initialized = st.initialized;
-      if (st.initialized)
+      if (st.initialized) {
         for (const std::string& name : names)
           t.arrays.push_back(
               {name, group.state_dtype(), copy_tensor(group.state_arena(name), info)});
+        for (const Optimizer::SideArray& s : optimizer.side_arrays(g, i))
+          t.arrays.push_back({s.name, group.state_dtype(), {s.data.begin(), s.data.end()}});
+      }
       optimizer.save_tensor_scalars(g, i, t.scalars);
       if (options.include_params) t.param = copy_tensor(group.param_arena().data(), info);
     }
@@ -189,12 +208,14 @@ LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state
     check_options(optimizer, state.param_groups[g].options, g);
   for (const Target& target : targets) check_tensor(optimizer, target, options);
 
-  // Allocate every state array first: the only step that can still fail (out of memory), and
-  // it changes no value the optimizer reads (a new array is zero and is the one it would
-  // create itself).
-  for (const Target& target : targets)
+  // Allocate every state array first (side arrays were, by check_tensor): the only step that
+  // can still fail (out of memory), and it changes no value the optimizer reads (a new array is
+  // zero and is the one it would create itself).
+  for (const Target& target : targets) {
+    const auto side = optimizer.side_arrays(target.group, target.tensor);
     for (const StateArray& a : target.source->arrays)
-      groups[target.group].ensure_state_arena(a.name);
+      if (!find_side(side, a.name)) groups[target.group].ensure_state_arena(a.name);
+  }
   for (std::size_t g = 0; g < shared_groups; ++g)
     groups[g].options() = state.param_groups[g].options;
   for (const Target& target : targets) apply_tensor(optimizer, target, options);
