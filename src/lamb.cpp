@@ -112,9 +112,10 @@ void Lamb::step_group(ParamGroup& group) {
     }
     detail::LambArgs args = base;
     if (bias_correction) {
-      args.bias_correction1 = static_cast<float>(1.0 - std::pow(beta1, static_cast<double>(t)));
-      args.bias_correction2_sqrt =
-          static_cast<float>(std::sqrt(1.0 - std::pow(beta2, static_cast<double>(t))));
+      const double t_d = static_cast<double>(t);
+      args.inv_bias_correction1 = static_cast<float>(1.0 / (1.0 - std::pow(beta1, t_d)));
+      args.inv_bias_correction2_sqrt =
+          static_cast<float>(1.0 / std::sqrt(1.0 - std::pow(beta2, t_d)));
     }
     plan.add(args, s.begin, s.end);
   });

@@ -37,13 +37,15 @@ std::unique_ptr<Optimizer> make(const std::string& name, const GroupOptions& fir
 // parameters and the array's largest magnitude for state. The NumPy references perform the same
 // float32 operations in the same order as the scalar kernels; they differ only in the per-tensor
 // norms (float64 sums in another order, so a rounded trust ratio or step size may differ by an
-// ulp, carried forward for 30 steps) and, for Adafactor, in the row/column means (squares summed
-// in float64 in NumPy, in float lanes here). Largest errors seen on this machine (printed with
-// SIMDOPTIM_GOLDEN_VERBOSE=1): Lion 0 (bit for bit), LAMB 5.7e-7, LARS 2.5e-7, Adafactor 1.1e-6;
-// k is about 10x that.
+// ulp, carried forward for 30 steps), for Adafactor in the row/column means (squares summed
+// in float64 in NumPy, in float lanes here), and where a kernel multiplies by a reciprocal that
+// the published formula divides by (LAMB's bias corrections, Adafactor's row mean: one division
+// per element instead of three keeps them at the memory limit). Largest errors seen on this
+// machine (printed with SIMDOPTIM_GOLDEN_VERBOSE=1): Lion 0 (bit for bit), LAMB 3.1e-6, LARS
+// 2.5e-7, Adafactor 1.3e-6; k is about 10x that.
 double tolerance_factor(const std::string& name) {
   if (name == "adafactor") return 1e-5;
-  if (name == "lamb") return 5e-6;
+  if (name == "lamb") return 3e-5;
   if (name == "lars") return 3e-6;
   return 1e-6;
 }

@@ -25,7 +25,8 @@ struct AdafactorArgs {
   std::size_t cols = 0;
   const float* row_var = nullptr;  // the tensor's row_var, indexed by row
   const float* col_var = nullptr;  // the col_var of the slice the rows belong to
-  float row_mean = 1;              // that slice's max(mean(row_var), eps1)
+  float inv_row_mean = 1;          // 1 / max(mean(row_var), eps1) of that slice: torch divides, a
+                                   // multiply keeps the passes at one division (the divider limits)
   double* row_sum = nullptr;       // row_stats: receives each row's sum of g^2, indexed by row
   float* col_sum = nullptr;        // row_stats: receives the block's column sums of g^2
   // Other tensors.

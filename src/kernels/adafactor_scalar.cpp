@@ -11,8 +11,8 @@ float clamp_min(float v, float e) {
   return v < e ? e : v;
 }
 
-float factored_u(float g, float row, float col, float row_mean, float eps1_sq) {
-  const float v = clamp_min((row * col) / row_mean, eps1_sq);
+float factored_u(float g, float row, float col, float inv_row_mean, float eps1_sq) {
+  const float v = clamp_min((row * col) * inv_row_mean, eps1_sq);
   return (1.0f / std::sqrt(v)) * g;
 }
 
@@ -50,7 +50,7 @@ void adafactor_row_norm(const AdafactorArgs& a, std::size_t begin, std::size_t e
     float lanes[kReduceLanes] = {};
     for (std::size_t c = 0; c < a.cols; ++c) {
       const float x = a.maximize ? -g[c] : g[c];
-      const float u = factored_u(x, a.row_var[r], a.col_var[c], a.row_mean, a.eps1_sq);
+      const float u = factored_u(x, a.row_var[r], a.col_var[c], a.inv_row_mean, a.eps1_sq);
       lanes[c % kReduceLanes] = lanes[c % kReduceLanes] + u * u;
     }
     total += sum_lanes(lanes);
@@ -66,7 +66,7 @@ void adafactor_row_apply(const AdafactorArgs& a, std::size_t begin, std::size_t 
       const float x = a.maximize ? -g[c] : g[c];
       float q = p[c];
       if (a.decay_factor != 1.0f) q = q * a.decay_factor;
-      p[c] = q + a.neg_step * factored_u(x, a.row_var[r], a.col_var[c], a.row_mean, a.eps1_sq);
+      p[c] = q + a.neg_step * factored_u(x, a.row_var[r], a.col_var[c], a.inv_row_mean, a.eps1_sq);
     }
   }
 }

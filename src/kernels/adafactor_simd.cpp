@@ -35,12 +35,12 @@ float clamp_min(float v, float e) {
 }
 
 // U from the factored estimate: (1 / sqrt(max(row * col / row_mean, eps1^2))) * g.
-Batch factored_u(Batch g, Batch row, Batch col, Batch row_mean, Batch eps1_sq) {
-  const Batch v = clamp_min((row * col) / row_mean, eps1_sq);
+Batch factored_u(Batch g, Batch row, Batch col, Batch inv_row_mean, Batch eps1_sq) {
+  const Batch v = clamp_min((row * col) * inv_row_mean, eps1_sq);
   return (Batch(1.0f) / xsimd::sqrt(v)) * g;
 }
-float factored_u(float g, float row, float col, float row_mean, float eps1_sq) {
-  const float v = clamp_min((row * col) / row_mean, eps1_sq);
+float factored_u(float g, float row, float col, float inv_row_mean, float eps1_sq) {
+  const float v = clamp_min((row * col) * inv_row_mean, eps1_sq);
   return (1.0f / std::sqrt(v)) * g;
 }
 
@@ -48,7 +48,7 @@ template <bool Maximize>
 void row_norm(const AdafactorArgs& a, std::size_t begin, std::size_t end) noexcept {
   const std::size_t cols = a.cols;
   const std::size_t full = cols / kReduceLanes * kReduceLanes;
-  const Batch row_mean(a.row_mean), eps1_sq(a.eps1_sq);
+  const Batch inv_row_mean(a.inv_row_mean), eps1_sq(a.eps1_sq);
   double total = 0.0;
   for (std::size_t r = begin; r < end; ++r) {
     const float* g = a.grad + r * cols;
@@ -59,14 +59,15 @@ void row_norm(const AdafactorArgs& a, std::size_t begin, std::size_t end) noexce
       for (std::size_t k = 0; k < kBatches; ++k) {
         Batch x = load_u(g + c + k * kWidth);
         if constexpr (Maximize) x = negate(x);
-        const Batch u = factored_u(x, row, load_u(a.col_var + c + k * kWidth), row_mean, eps1_sq);
+        const Batch u =
+            factored_u(x, row, load_u(a.col_var + c + k * kWidth), inv_row_mean, eps1_sq);
         acc[k] = acc[k] + u * u;
       }
     float lanes[kReduceLanes];
     store_lanes(acc, lanes);
     for (std::size_t c = full; c < cols; ++c) {
       const float x = Maximize ? -g[c] : g[c];
-      const float u = factored_u(x, a.row_var[r], a.col_var[c], a.row_mean, a.eps1_sq);
+      const float u = factored_u(x, a.row_var[r], a.col_var[c], a.inv_row_mean, a.eps1_sq);
       lanes[c - full] = lanes[c - full] + u * u;
     }
     total += sum_lanes(lanes);
@@ -77,7 +78,8 @@ void row_norm(const AdafactorArgs& a, std::size_t begin, std::size_t end) noexce
 template <bool Maximize, bool Decay>
 void row_apply(const AdafactorArgs& a, std::size_t begin, std::size_t end) noexcept {
   const std::size_t cols = a.cols;
-  const Batch row_mean(a.row_mean), eps1_sq(a.eps1_sq), decay(a.decay_factor), neg_step(a.neg_step);
+  const Batch inv_row_mean(a.inv_row_mean), eps1_sq(a.eps1_sq), decay(a.decay_factor),
+      neg_step(a.neg_step);
   for (std::size_t r = begin; r < end; ++r) {
     const float* g = a.grad + r * cols;
     float* p = a.param + r * cols;
@@ -88,14 +90,14 @@ void row_apply(const AdafactorArgs& a, std::size_t begin, std::size_t end) noexc
       if constexpr (Maximize) x = negate(x);
       Batch q = load_u(p + c);
       if constexpr (Decay) q = q * decay;
-      q = q + neg_step * factored_u(x, row, load_u(a.col_var + c), row_mean, eps1_sq);
+      q = q + neg_step * factored_u(x, row, load_u(a.col_var + c), inv_row_mean, eps1_sq);
       q.store_unaligned(p + c);
     }
     for (; c < cols; ++c) {
       const float x = Maximize ? -g[c] : g[c];
       float q = p[c];
       if constexpr (Decay) q = q * a.decay_factor;
-      p[c] = q + a.neg_step * factored_u(x, a.row_var[r], a.col_var[c], a.row_mean, a.eps1_sq);
+      p[c] = q + a.neg_step * factored_u(x, a.row_var[r], a.col_var[c], a.inv_row_mean, a.eps1_sq);
     }
   }
 }

@@ -17,8 +17,8 @@ struct LambArgs {
   float beta3 = 0;  // 1 - beta1 with grad_averaging, else 1
   float beta2 = 0;
   float one_minus_beta2 = 0;
-  float bias_correction1 = 1;
-  float bias_correction2_sqrt = 1;
+  float inv_bias_correction1 = 1;       // reciprocals: a multiply where timm divides, keeping the
+  float inv_bias_correction2_sqrt = 1;  // pass at one division (the divider limits one core)
   float eps = 0;
   float weight_decay = 0;
   float neg_lr = 0;  // used only when update is null

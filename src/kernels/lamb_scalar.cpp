@@ -13,8 +13,8 @@ void lamb(const LambArgs& a, std::size_t begin, std::size_t end) noexcept {
     const float v = a.exp_avg_sq[i] * a.beta2 + a.one_minus_beta2 * g * g;
     a.exp_avg[i] = m;
     a.exp_avg_sq[i] = v;
-    const float denom = std::sqrt(v) / a.bias_correction2_sqrt + a.eps;
-    float u = (m / a.bias_correction1) / denom;
+    const float denom = std::sqrt(v) * a.inv_bias_correction2_sqrt + a.eps;
+    float u = (m * a.inv_bias_correction1) / denom;
     const float p = a.param[i];
     if (a.weight_decay != 0.0f) u = u + a.weight_decay * p;
     if (a.update != nullptr)

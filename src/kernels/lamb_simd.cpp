@@ -8,8 +8,9 @@ namespace {
 template <bool Clip, bool Decay, bool Store>
 void lamb_loop(const LambArgs& a, std::size_t begin, std::size_t end) noexcept {
   const Batch clip(a.clip), beta1(a.beta1), beta3(a.beta3), beta2(a.beta2),
-      one_minus_beta2(a.one_minus_beta2), bc1(a.bias_correction1),
-      bc2_sqrt(a.bias_correction2_sqrt), eps(a.eps), weight_decay(a.weight_decay), neg_lr(a.neg_lr);
+      one_minus_beta2(a.one_minus_beta2), inv_bc1(a.inv_bias_correction1),
+      inv_bc2_sqrt(a.inv_bias_correction2_sqrt), eps(a.eps), weight_decay(a.weight_decay),
+      neg_lr(a.neg_lr);
   for (std::size_t i = begin; i + kWidth <= end; i += kWidth) {
     Batch g = load(a.grad + i);
     if constexpr (Clip) g = g / clip;
@@ -17,8 +18,8 @@ void lamb_loop(const LambArgs& a, std::size_t begin, std::size_t end) noexcept {
     const Batch v = load(a.exp_avg_sq + i) * beta2 + one_minus_beta2 * g * g;
     m.store_aligned(a.exp_avg + i);
     v.store_aligned(a.exp_avg_sq + i);
-    const Batch denom = xsimd::sqrt(v) / bc2_sqrt + eps;
-    Batch u = (m / bc1) / denom;
+    const Batch denom = xsimd::sqrt(v) * inv_bc2_sqrt + eps;
+    Batch u = (m * inv_bc1) / denom;
     const Batch p = load(a.param + i);
     if constexpr (Decay) u = u + weight_decay * p;
     if constexpr (Store)
