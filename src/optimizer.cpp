@@ -102,6 +102,10 @@ void Optimizer::save_tensor_scalars(std::size_t, std::size_t,
 void Optimizer::load_tensor_scalars(std::size_t, std::size_t,
                                     std::span<const std::pair<std::string, double>>) {}
 
+std::vector<Optimizer::SideArray> Optimizer::side_arrays(std::size_t, std::size_t) {
+  return {};
+}
+
 std::pair<std::size_t, std::size_t> Optimizer::locate(std::string_view name) const {
   for (std::size_t g = 0; g < groups_.size(); ++g)
     if (std::size_t i = groups_[g].find(name); i != groups_[g].size()) return {g, i};
