@@ -43,16 +43,15 @@ void Adagrad::step_group(ParamGroup& group) {
   detail::AdagradArgs base;
   base.param = group.param_arena().data();
   base.grad = group.grad_arena().data();
-  base.sum = group.state_arena("sum");
-  if (base.sum == nullptr) {
-    // torch creates every tensor's sum up front, gradient or not.
-    base.sum = group.ensure_state_arena("sum");
-    const float init = detail::f32(o.get("initial_accumulator_value"));
-    for (std::size_t i = 0; i < group.size(); ++i) {
+  base.sum = group.ensure_state_arena("sum");
+  // torch creates every tensor's sum up front, gradient or not; here a tensor without state
+  // (before the first step, or loaded from a state that had none) gets it now.
+  const float init = detail::f32(o.get("initial_accumulator_value"));
+  for (std::size_t i = 0; i < group.size(); ++i)
+    if (!group.tensor_states()[i].initialized) {
       detail::fill_tensor(group, base.sum, i, init);
       group.tensor_states()[i].initialized = true;
     }
-  }
   base.eps = detail::f32(o.get("eps"));
   base.weight_decay = detail::f32(o.get("weight_decay"));
   base.maximize = o.flag("maximize");

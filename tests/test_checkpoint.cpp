@@ -386,6 +386,33 @@ TEST_CASE("Adafactor's factored statistics are saved, checked and restored", "[c
   CHECK(bytes_of(*resumed) == before);
 }
 
+TEST_CASE("Adagrad starts a tensor loaded without state at initial_accumulator_value",
+          "[checkpoint]") {
+  auto make = [] {
+    auto opt = std::make_unique<Adagrad>(AdagradOptions{.initial_accumulator_value = 0.5},
+                                         RuntimeOptions{});
+    opt->add_param_group(specs({{"a", {3}}, {"b", {5}}}));
+    return opt;
+  };
+  auto stepped = make();
+  for (auto& g : stepped->param_groups()[0].grad(0).data) g = 1.0f;
+  stepped->step();
+  auto sd = state_dict(*stepped);
+  REQUIRE(sd.param_groups[0].tensors[1].initialized);  // torch creates every sum up front
+  sd.param_groups[0].tensors[1].initialized = false;
+  sd.param_groups[0].tensors[1].arrays.clear();
+
+  auto opt = make();
+  load_state_dict(*opt, sd);
+  opt->zero_grad();
+  for (auto& g : opt->param_groups()[0].grad(0).data) g = 1.0f;
+  opt->step();  // "b" has no gradient: its sum is created, not updated
+  const auto after = state_dict(*opt);
+  REQUIRE(after.param_groups[0].tensors[1].initialized);
+  for (float x : after.param_groups[0].tensors[1].arrays.at(0).data) CHECK(x == 0.5f);
+  CHECK(after.param_groups[0].tensors[0].arrays.at(0).data[0] == 2.5f);  // 0.5 + 1 + 1
+}
+
 TEST_CASE("schedulers save and load, refusing another kind or a corrupt file",
           "[checkpoint][scheduler]") {
   auto opt = make_adam(0);
