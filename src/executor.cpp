@@ -9,14 +9,36 @@
 #include <stdexcept>
 #include <string>
 
+#ifdef SIMDOPTIM_TSAN_ANNOTATIONS
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace simdoptim::detail {
 
 struct Executor::Arena {
   explicit Arena(int threads) : arena(threads) {}
   tbb::task_arena arena;
+  char dispatched = 0, joined = 0;  // ThreadSanitizer's tokens, see happens_before()
 };
 
 namespace {
+
+// Under ThreadSanitizer this file is built without instrumentation (src/CMakeLists.txt), like
+// Debian's libtbb: TSan cannot see oneTBB's synchronisation and would report its task
+// bookkeeping as races. These tell TSan the ordering oneTBB guarantees: what the caller did
+// before run() happens before every job, and every job before run() returns. Jobs stay
+// unordered with each other, so races between them are still found.
+#ifdef SIMDOPTIM_TSAN_ANNOTATIONS
+void happens_before(char& token) noexcept {
+  __tsan_release(&token);
+}
+void happens_after(char& token) noexcept {
+  __tsan_acquire(&token);
+}
+#else
+void happens_before(char&) noexcept {}
+void happens_after(char&) noexcept {}
+#endif
 
 int resolve_threads(int requested) {
   if (requested < 0)
@@ -47,14 +69,18 @@ void Executor::run(std::size_t jobs, void (*fn)(void*, std::size_t), void* ctx) 
     for (std::size_t j = 0; j < jobs; ++j) fn(ctx, j);
     return;
   }
+  happens_before(arena_->dispatched);
   arena_->arena.execute([&] {
     tbb::parallel_for(
         tbb::blocked_range<std::size_t>(0, jobs, 1),
         [&](const tbb::blocked_range<std::size_t>& r) {
+          happens_after(arena_->dispatched);
           for (std::size_t j = r.begin(); j != r.end(); ++j) fn(ctx, j);
+          happens_before(arena_->joined);
         },
         tbb::static_partitioner());
   });
+  happens_after(arena_->joined);
 }
 
 }  // namespace simdoptim::detail

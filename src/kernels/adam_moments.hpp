@@ -18,6 +18,8 @@ struct AdamMomentArgs {
   float decay_factor = 1;  // decoupled decay p *= 1 - lr * wd; 1 for none
 };
 
+namespace {  // internal linkage: each instruction set's build keeps its own copy (no weak symbol)
+
 // The coefficients of AdamMomentArgs as T (float, or a batch broadcast once per call).
 template <class T>
 struct AdamMoments {
@@ -40,5 +42,7 @@ struct AdamMoments {
 
   T beta1, one_minus_beta1, beta2, one_minus_beta2, weight_decay, decay_factor;
 };
+
+}  // namespace
 
 }  // namespace simdoptim::detail
