@@ -22,6 +22,8 @@ constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 // float column sums stay short and a slice's blocks are fixed by its shape alone.
 constexpr std::size_t kBlockElements = std::size_t{1} << 18;
 constexpr std::size_t kMaxBlockRows = 1024;
+// Columns per job when the blocks' column sums are combined.
+constexpr std::size_t kCombineColumns = 512;
 
 std::size_t round_up(std::size_t n) {
   return (n + ParamGroup::kTensorAlign - 1) / ParamGroup::kTensorAlign * ParamGroup::kTensorAlign;
@@ -48,7 +50,7 @@ struct Adafactor::GroupState {
   std::unique_ptr<detail::AlignedBuffer> buffer;
   std::vector<double> row_sums;
   std::vector<float> col_sums;
-  std::vector<double> partials, p_sq, u_sq, col_acc;
+  std::vector<double> partials, p_sq, u_sq;
   detail::TensorReducer reducer;
   struct Job {
     std::size_t tensor;
@@ -232,16 +234,23 @@ void Adafactor::step_group(ParamGroup& group) {
       while (next_job < jobs.size() && jobs[next_job].tensor == i &&
              jobs[next_job].begin < first + s.slice)
         ++next_job;
-      // Blocks in order, each column's sum in double; row by row through memory.
-      st.col_acc.assign(s.cols, 0.0);
-      for (std::size_t j = begin_job; j < next_job; ++j) {
-        const float* block = st.col_sums.data() + jobs[j].col_sum;
-        for (std::size_t c = 0; c < s.cols; ++c) st.col_acc[c] += block[c];
-      }
-      for (std::size_t c = 0; c < s.cols; ++c) {
-        const auto mean = static_cast<float>(st.col_acc[c] / static_cast<double>(s.slice));
-        col_var[c] = lerp(col_var[c], mean, w.w, w.one_minus_w);
-      }
+      // Each column's sum in double over the blocks in order, columns split across threads
+      // (the order per column, hence the bits, do not depend on the split).
+      const std::size_t end_job = next_job;
+      auto combine = [&](std::size_t chunk) {
+        const std::size_t c0 = chunk * kCombineColumns;
+        const std::size_t n = std::min(kCombineColumns, s.cols - c0);
+        double acc[kCombineColumns] = {};
+        for (std::size_t j = begin_job; j < end_job; ++j) {
+          const float* block = st.col_sums.data() + jobs[j].col_sum + c0;
+          for (std::size_t c = 0; c < n; ++c) acc[c] += block[c];
+        }
+        for (std::size_t c = 0; c < n; ++c) {
+          const auto mean = static_cast<float>(acc[c] / static_cast<double>(s.slice));
+          col_var[c0 + c] = lerp(col_var[c0 + c], mean, w.w, w.one_minus_w);
+        }
+      };
+      executor().run((s.cols + kCombineColumns - 1) / kCombineColumns, combine);
     }
   }
 
