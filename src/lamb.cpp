@@ -11,6 +11,12 @@
 
 namespace simdoptim {
 inline namespace v1 {
+namespace {
+
+// From this size of the update scratch on (beyond any cache here), it is stored non-temporally.
+constexpr std::size_t kStreamBytes = std::size_t{64} << 20;
+
+}  // namespace
 
 GroupOptions LambOptions::to_group_options() const {
   return {{"lr", lr},
@@ -90,6 +96,9 @@ void Lamb::step_group(ParamGroup& group) {
   base.exp_avg = group.ensure_state_arena("exp_avg");
   base.exp_avg_sq = group.ensure_state_arena("exp_avg_sq");
   base.update = adapt ? group.ensure_state_arena("update") : nullptr;
+  // u is read back only after the whole pass: past the caches' size, storing it without the
+  // read for ownership saves 4 of the 52 bytes per element the step would move.
+  base.stream_update = group.padded_numel() * sizeof(float) >= kStreamBytes;
   base.clip = static_cast<float>(clip_);
   base.beta1 = static_cast<float>(beta1);
   base.beta3 = static_cast<float>(o.flag("grad_averaging") ? 1.0 - beta1 : 1.0);

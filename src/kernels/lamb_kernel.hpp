@@ -11,8 +11,9 @@ struct LambArgs {
   const float* grad = nullptr;
   float* exp_avg = nullptr;
   float* exp_avg_sq = nullptr;
-  float* update = nullptr;  // scratch for u; null: apply directly with neg_lr
-  float clip = 1;           // gradients are divided by this (global norm clipping)
+  float* update = nullptr;     // scratch for u; null: apply directly with neg_lr
+  bool stream_update = false;  // store u bypassing the caches (it is larger than they are)
+  float clip = 1;              // gradients are divided by this (global norm clipping)
   float beta1 = 0;
   float beta3 = 0;  // 1 - beta1 with grad_averaging, else 1
   float beta2 = 0;

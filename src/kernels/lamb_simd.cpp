@@ -5,7 +5,7 @@
 namespace simdoptim::detail::SIMDOPTIM_ISA_NS {
 namespace {
 
-template <bool Clip, bool Decay, bool Store>
+template <bool Clip, bool Decay, bool Store, bool Stream>
 void lamb_loop(const LambArgs& a, std::size_t begin, std::size_t end) noexcept {
   const Batch clip(a.clip), beta1(a.beta1), beta3(a.beta3), beta2(a.beta2),
       one_minus_beta2(a.one_minus_beta2), inv_bc1(a.inv_bias_correction1),
@@ -22,7 +22,9 @@ void lamb_loop(const LambArgs& a, std::size_t begin, std::size_t end) noexcept {
     Batch u = (m * inv_bc1) / denom;
     const Batch p = load(a.param + i);
     if constexpr (Decay) u = u + weight_decay * p;
-    if constexpr (Store)
+    if constexpr (Store && Stream)
+      store_stream(a.update + i, u);
+    else if constexpr (Store)
       u.store_aligned(a.update + i);
     else
       (p + neg_lr * u).store_aligned(a.param + i);
@@ -32,9 +34,10 @@ void lamb_loop(const LambArgs& a, std::size_t begin, std::size_t end) noexcept {
 }  // namespace
 
 void lamb(const LambArgs& a, std::size_t begin, std::size_t end) noexcept {
-  with_bools(
-      [&](auto clip, auto decay, auto store) { lamb_loop<clip, decay, store>(a, begin, end); },
-      a.clip != 1.0f, a.weight_decay != 0.0f, a.update != nullptr);
+  with_bools([&](auto clip, auto decay, auto store,
+                 auto stream) { lamb_loop<clip, decay, store, stream>(a, begin, end); },
+             a.clip != 1.0f, a.weight_decay != 0.0f, a.update != nullptr, a.stream_update);
+  if (a.stream_update) stream_fence();
 }
 
 }  // namespace simdoptim::detail::SIMDOPTIM_ISA_NS

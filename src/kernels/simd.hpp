@@ -5,6 +5,9 @@
 // operation in the same order, so each build matches it bit for bit. Everything here has
 // internal linkage, so builds for different sets never share a definition.
 #include <xsimd/xsimd.hpp>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/bool_dispatch.hpp"
 #include "kernels/kernel.hpp"
@@ -24,6 +27,29 @@ constexpr std::size_t kWidth = Batch::size;
 // turns -0 into +0 and so would differ from the scalar reference.
 [[maybe_unused]] Batch negate(Batch x) {
   return xsimd::bitwise_xor(x, Batch(-0.0f));
+}
+
+// Stores to an aligned address without first reading the line (a non-temporal store): for an
+// output stream far larger than the caches, where the read for ownership is a quarter more
+// traffic. Each build's flags pick its instruction; a kernel using it ends with stream_fence().
+[[maybe_unused]] void store_stream(float* p, Batch x) {
+#if defined(__AVX512F__)
+  _mm512_stream_ps(p, x);
+#elif defined(__AVX__)
+  _mm256_stream_ps(p, x);
+#elif defined(__SSE2__)
+  _mm_stream_ps(p, x);
+#else
+  x.store_aligned(p);
+#endif
+}
+
+// Orders the non-temporal stores before anything this thread does next (the join that lets
+// another thread read them).
+[[maybe_unused]] void stream_fence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
 }
 
 // torch.maximum: NaN if either operand is NaN (the hardware max returns its second operand).
