@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/adam_kernel.hpp"
+#include "per_tensor_state.hpp"
 #include "step_plan.hpp"
 #include "validate_options.hpp"
 
@@ -77,11 +78,7 @@ void Adam::step_group(ParamGroup& group) {
   // Tensors skipped on earlier steps have other step counts, hence other bias corrections.
   auto step_of = [&](std::size_t i) { return states[i].step; };
   detail::for_each_segment(group, step_of, [&](const detail::Segment& s) {
-    const std::int64_t t = states[s.first].step + 1;
-    for (std::size_t i = s.first; i < s.last; ++i) {
-      states[i].step = t;
-      states[i].initialized = true;
-    }
+    const std::int64_t t = detail::advance_step(group, s);
     const double bias_correction1 = 1.0 - std::pow(beta1, static_cast<double>(t));
     const double bias_correction2 = 1.0 - std::pow(beta2, static_cast<double>(t));
     detail::AdamArgs args = base;

@@ -5,6 +5,7 @@
 
 #include "kernels/axpy_kernel.hpp"
 #include "kernels/lamb_kernel.hpp"
+#include "per_tensor_state.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
 #include "validate_options.hpp"
@@ -114,11 +115,7 @@ void Lamb::step_group(ParamGroup& group) {
   plan.clear();
   auto step_of = [&](std::size_t i) { return states[i].step; };
   detail::for_each_segment(group, step_of, [&](const detail::Segment& s) {
-    const std::int64_t t = states[s.first].step + 1;
-    for (std::size_t i = s.first; i < s.last; ++i) {
-      states[i].step = t;
-      states[i].initialized = true;
-    }
+    const std::int64_t t = detail::advance_step(group, s);
     detail::LambArgs args = base;
     if (bias_correction) {
       const double t_d = static_cast<double>(t);

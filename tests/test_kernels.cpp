@@ -10,11 +10,14 @@
 #include <string>
 #include <vector>
 
+#include "kernel_checks.hpp"
 #include "kernels/adam_kernel.hpp"
 #include "kernels/sgd_kernel.hpp"
 #include "simdoptim/simdoptim.hpp"
 
 using namespace simdoptim;
+using kernel_checks::bitwise_equal;
+using kernel_checks::same_bits_or_both_nan;
 
 namespace {
 
@@ -107,21 +110,6 @@ std::vector<float> trajectory(const Case& c, RuntimeOptions runtime, int steps =
   return out;
 }
 
-bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
-// Bitwise equal, except that any NaN equals any NaN: IEEE 754 leaves the sign and payload of a
-// NaN produced from two NaN operands to the hardware and the compiler's operand order.
-bool same_bits_or_both_nan(const std::vector<float>& a, const std::vector<float>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::isnan(a[i]) && std::isnan(b[i])) continue;
-    if (std::memcmp(&a[i], &b[i], sizeof(float)) != 0) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 TEST_CASE("every build equals the scalar reference bit for bit, at 1, 2 and 4 threads",
@@ -148,18 +136,7 @@ TEST_CASE("the trajectories actually move and the padding stays zero", "[kernels
       for (float& x : g.grad(i).data) x = 0.5f;
     opt->step();
     opt->step();
-    std::size_t moved = 0;
-    for (std::size_t i = 0; i < g.size(); ++i) {
-      const auto& info = g.info(i);
-      const std::size_t pad_end = i + 1 < g.size() ? g.info(i + 1).offset : g.padded_numel();
-      for (std::size_t k = info.offset; k < info.offset + info.numel; ++k)
-        moved += g.param_arena()[k] != before[k];
-      for (std::size_t k = info.offset + info.numel; k < pad_end; ++k) {
-        REQUIRE(g.param_arena()[k] == 0.0f);
-        for (const auto& name : g.state_names()) REQUIRE(g.state_arena(name)[k] == 0.0f);
-      }
-    }
-    CHECK(moved == 1 + 15 + 16 + 17 + 1009 + 100003);
+    CHECK(kernel_checks::moved_with_zero_padding(g, before) == 1 + 15 + 16 + 17 + 1009 + 100003);
   }
 }
 

@@ -11,10 +11,12 @@
 #include <vector>
 
 #include "aligned_buffer.hpp"
+#include "kernel_checks.hpp"
 #include "kernels/lamb_kernel.hpp"
 #include "simdoptim/simdoptim.hpp"
 
 using namespace simdoptim;
+using kernel_checks::bitwise_equal;
 
 namespace {
 
@@ -131,10 +133,6 @@ std::vector<float> trajectory(const Case& c, RuntimeOptions runtime, int steps =
   return out;
 }
 
-bool bitwise_equal(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
-
 }  // namespace
 
 TEST_CASE("beyond-torch optimizers: every build equals scalar bit for bit at 1, 2, 4 threads",
@@ -164,19 +162,9 @@ TEST_CASE("beyond-torch optimizers move every parameter and keep the padding zer
       for (float& x : g.grad(i).data) x = 0.5f;
     opt->step();
     opt->step();
-    std::size_t moved = 0, total = 0;
-    for (std::size_t i = 0; i < g.size(); ++i) {
-      const auto& info = g.info(i);
-      const std::size_t pad_end = i + 1 < g.size() ? g.info(i + 1).offset : g.padded_numel();
-      total += info.numel;
-      for (std::size_t k = info.offset; k < info.offset + info.numel; ++k)
-        moved += g.param_arena()[k] != before[k];
-      for (std::size_t k = info.offset + info.numel; k < pad_end; ++k) {
-        REQUIRE(g.param_arena()[k] == 0.0f);
-        for (const auto& name : g.state_names()) REQUIRE(g.state_arena(name)[k] == 0.0f);
-      }
-    }
-    CHECK(moved == total);
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < g.size(); ++i) total += g.info(i).numel;
+    CHECK(kernel_checks::moved_with_zero_padding(g, before) == total);
   }
 }
 
@@ -219,6 +207,6 @@ TEST_CASE("LAMB's non-temporal store of u gives the bits of the normal store", "
       detail::lamb_kernel(isa)(a, split, n);
       results[stream].assign(u->data(), u->data() + n);
     }
-    CHECK(std::memcmp(results[0].data(), results[1].data(), n * sizeof(float)) == 0);
+    CHECK(bitwise_equal(results[0], results[1]));
   }
 }
