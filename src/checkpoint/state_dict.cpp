@@ -35,6 +35,7 @@ struct Target {
   std::size_t group;
   std::size_t tensor;
   const TensorStateDict* source;
+  std::vector<Optimizer::SideArray> side = {};  // the optimizer's side arrays for the tensor
 };
 
 [[noreturn]] void mismatch(const std::string& why) {
@@ -73,7 +74,6 @@ void check_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
   if (t.step < 0) mismatch(where + "negative step " + std::to_string(t.step));
   if (!t.initialized && !t.arrays.empty())
     mismatch(where + "has state arrays but is not marked initialized");
-  const auto side = optimizer.side_arrays(target.group, target.tensor);
   std::set<std::string_view> names;
   for (const StateArray& a : t.arrays) {
     if (a.name.empty()) mismatch(where + "state array with an empty name");
@@ -81,7 +81,7 @@ void check_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
     if (a.dtype != group.state_dtype())
       mismatch(where + "state '" + a.name + "' has dtype " + dtype_name(a.dtype) + ", expected " +
                dtype_name(group.state_dtype()));
-    const auto* s = find_side(side, a.name);
+    const auto* s = find_side(target.side, a.name);
     const std::size_t size = s ? s->data.size() : info.numel;
     if (a.data.size() != size)
       mismatch(where + "state '" + a.name + "' has " + std::to_string(a.data.size()) +
@@ -119,8 +119,7 @@ void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
   };
   for (const std::string& name : group.state_names())
     copy_or_zero(name, {group.state_arena(name) + info.offset, info.numel});
-  for (const Optimizer::SideArray& s : optimizer.side_arrays(target.group, target.tensor))
-    copy_or_zero(s.name, s.data);
+  for (const Optimizer::SideArray& s : target.side) copy_or_zero(s.name, s.data);
   if (t.param && load.load_params)
     std::copy(t.param->begin(), t.param->end(), group.param(target.tensor).data.begin());
   optimizer.load_tensor_scalars(target.group, target.tensor, t.scalars);
@@ -206,16 +205,17 @@ LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state
   const std::size_t shared_groups = std::min(groups.size(), state.param_groups.size());
   for (std::size_t g = 0; g < shared_groups; ++g)
     check_options(optimizer, state.param_groups[g].options, g);
+  // The checks need the side arrays' sizes; getting them may allocate them (zero), which, as
+  // below, changes no value the optimizer reads.
+  for (Target& target : targets) target.side = optimizer.side_arrays(target.group, target.tensor);
   for (const Target& target : targets) check_tensor(optimizer, target, options);
 
-  // Allocate every state array first (side arrays were, by check_tensor): the only step that
-  // can still fail (out of memory), and it changes no value the optimizer reads (a new array is
-  // zero and is the one it would create itself).
-  for (const Target& target : targets) {
-    const auto side = optimizer.side_arrays(target.group, target.tensor);
+  // Allocate every state array first: the only step that can still fail (out of memory), and
+  // it changes no value the optimizer reads (a new array is zero and is the one it would
+  // create itself).
+  for (const Target& target : targets)
     for (const StateArray& a : target.source->arrays)
-      if (!find_side(side, a.name)) groups[target.group].ensure_state_arena(a.name);
-  }
+      if (!find_side(target.side, a.name)) groups[target.group].ensure_state_arena(a.name);
   for (std::size_t g = 0; g < shared_groups; ++g)
     groups[g].options() = state.param_groups[g].options;
   for (const Target& target : targets) apply_tensor(optimizer, target, options);
