@@ -10,15 +10,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include "optim/rule.hpp"
 #include "simdoptim/param_group.hpp"
 #include "step_plan.hpp"
 
 namespace simdoptim::detail {
-
-// torch's step scalars are computed in double and used as float32 by the tensor ops.
-inline float f32(double x) noexcept {
-  return static_cast<float>(x);
-}
 
 // Counts one step for every tensor of `s` and marks its state created; returns the new count
 // of the first tensor (the segment's key keeps the counts equal where it matters).

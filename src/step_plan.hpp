@@ -20,9 +20,10 @@ struct Segment {
   std::size_t end = 0;
 };
 
-// Calls visit(segment) for every run of tensors with a gradient and equal key(tensor index).
-template <class Key, class Visit>
-void for_each_segment(ParamGroup& group, Key key, Visit visit) {
+// Calls visit(segment) for every maximal run of neighbouring tensors with a gradient in which
+// same(first, j) holds for every tensor j of the run.
+template <class Same, class Visit>
+void for_each_run(ParamGroup& group, Same same, Visit visit) {
   const auto states = group.tensor_states();
   const std::size_t n = group.size();
   auto start_of = [&](std::size_t i) {
@@ -35,10 +36,17 @@ void for_each_segment(ParamGroup& group, Key key, Visit visit) {
       continue;
     }
     std::size_t j = i + 1;
-    while (j < n && states[j].has_grad && key(j) == key(i)) ++j;
+    while (j < n && states[j].has_grad && same(i, j)) ++j;
     visit(Segment{i, j, start_of(i), start_of(j)});
     i = j;
   }
+}
+
+// Calls visit(segment) for every run of tensors with a gradient and equal key(tensor index).
+template <class Key, class Visit>
+void for_each_segment(ParamGroup& group, Key key, Visit visit) {
+  for_each_run(
+      group, [&](std::size_t a, std::size_t b) { return key(a) == key(b); }, visit);
 }
 
 // The kernel calls of one step, reused across steps so the hot path does not allocate once

@@ -2,7 +2,7 @@
 /// Adadelta, as torch.optim.Adadelta.
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -25,17 +25,12 @@ struct AdadeltaOptions {
 ///   acc_delta = rho * acc_delta + (1 - rho) * delta * delta
 ///   p -= lr * delta
 /// State: square_avg, acc_delta.
-class Adadelta final : public Optimizer {
+class Adadelta final : public ElementwiseOptimizer {
  public:
   explicit Adadelta(std::vector<ParamSpec> params, AdadeltaOptions options = {},
                     RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit Adadelta(AdadeltaOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "adadelta"; }
-  void validate(const GroupOptions& options) const override;
-
- private:
-  void step_group(ParamGroup& group) override;
 };
 
 }  // namespace v1

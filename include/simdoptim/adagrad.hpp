@@ -2,7 +2,7 @@
 /// Adagrad, as torch.optim.Adagrad.
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -26,17 +26,12 @@ struct AdagradOptions {
 /// State: sum, which starts at initial_accumulator_value for every tensor of the group when the
 /// group first steps (torch fills it at construction, with the constructor's value for every
 /// group; here each group uses its own initial_accumulator_value).
-class Adagrad final : public Optimizer {
+class Adagrad final : public ElementwiseOptimizer {
  public:
   explicit Adagrad(std::vector<ParamSpec> params, AdagradOptions options = {},
                    RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit Adagrad(AdagradOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "adagrad"; }
-  void validate(const GroupOptions& options) const override;
-
- private:
-  void step_group(ParamGroup& group) override;
 };
 
 }  // namespace v1

@@ -2,7 +2,7 @@
 /// Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW.
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -33,30 +33,20 @@ inline AdamOptions adamw_defaults() {
 ///   vmax = max(vmax, v) when amsgrad
 ///   p -= (lr / (1 - beta1^t)) * m / (sqrt(v or vmax) / sqrt(1 - beta2^t) + eps)
 /// State: exp_avg, exp_avg_sq, max_exp_avg_sq (amsgrad).
-class Adam : public Optimizer {
+class Adam final : public ElementwiseOptimizer {
  public:
   explicit Adam(std::vector<ParamSpec> params, AdamOptions options = {},
                 RuntimeOptions runtime = {});
   explicit Adam(AdamOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "adam"; }
-  void validate(const GroupOptions& options) const override;
-
- protected:
-  Adam(bool decoupled, std::vector<ParamSpec> params, AdamOptions options, RuntimeOptions runtime);
-
- private:
-  void step_group(ParamGroup& group) override;
-  bool decoupled_;
 };
 
 /// torch.optim.AdamW: Adam with decoupled weight decay, p *= 1 - lr * weight_decay before the
 /// Adam update (which then has no L2 term).
-class AdamW final : public Adam {
+class AdamW final : public ElementwiseOptimizer {
  public:
   explicit AdamW(std::vector<ParamSpec> params, AdamOptions options = adamw_defaults(),
                  RuntimeOptions runtime = {});
   explicit AdamW(AdamOptions options = adamw_defaults(), RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "adamw"; }
 };
 
 }  // namespace v1

@@ -2,7 +2,7 @@
 /// Adamax, as torch.optim.Adamax.
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -26,17 +26,12 @@ struct AdamaxOptions {
 ///   p -= (lr / (1 - beta1^t)) * m / u
 /// State: exp_avg (m), exp_inf (u). Padding elements of exp_inf hold eps after a step (their
 /// gradient is zero), as every element with a zero gradient does in torch.
-class Adamax final : public Optimizer {
+class Adamax final : public ElementwiseOptimizer {
  public:
   explicit Adamax(std::vector<ParamSpec> params, AdamaxOptions options = {},
                   RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit Adamax(AdamaxOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "adamax"; }
-  void validate(const GroupOptions& options) const override;
-
- private:
-  void step_group(ParamGroup& group) override;
 };
 
 }  // namespace v1

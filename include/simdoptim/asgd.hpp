@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -31,14 +31,12 @@ struct ASGDOptions {
 ///   ax = mu != 1 ? ax + (p - ax) * mu : p
 /// then eta = lr / (1 + lambd * lr * t)^alpha and mu = 1 / max(1, t - t0).
 /// State: ax, and eta and mu per tensor (see eta() and mu()).
-class ASGD final : public Optimizer {
+class ASGD final : public ElementwiseOptimizer {
  public:
   explicit ASGD(std::vector<ParamSpec> params, ASGDOptions options = {},
                 RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit ASGD(ASGDOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "asgd"; }
-  void validate(const GroupOptions& options) const override;
 
   /// torch's state[p]['eta'] of tensor `tensor` of group `group`. Throws std::out_of_range
   /// before the tensor's first step (torch has no state for it then).
@@ -46,16 +44,8 @@ class ASGD final : public Optimizer {
   /// torch's state[p]['mu']; throws as eta().
   double mu(std::size_t group, std::size_t tensor) const;
 
-  /// Checkpoint hooks (Optimizer::save_tensor_scalars): the per-tensor scalars below.
-  void save_tensor_scalars(std::size_t group, std::size_t tensor,
-                           std::vector<std::pair<std::string, double>>& out) const override;
-  void load_tensor_scalars(std::size_t group, std::size_t tensor,
-                           std::span<const std::pair<std::string, double>> values) override;
-
  private:
-  void step_group(ParamGroup& group) override;
-  std::deque<std::vector<float>> eta_;  // [group][tensor]
-  std::deque<std::vector<float>> mu_;   // [group][tensor]
+  double stepped_scalar(std::size_t group, std::size_t tensor, std::string_view name) const;
 };
 
 }  // namespace v1

@@ -2,7 +2,7 @@
 /// Lion (EvoLved Sign Momentum), as in Chen et al. 2023 and timm / optax.
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -24,17 +24,12 @@ struct LionOptions {
 ///   p -= lr * sign(beta1 * m + (1 - beta1) * g)      (sign(0) = 0, sign(NaN) = NaN)
 ///   m  = beta2 * m + (1 - beta2) * g
 /// State: exp_avg. Not in torch.
-class Lion final : public Optimizer {
+class Lion final : public ElementwiseOptimizer {
  public:
   explicit Lion(std::vector<ParamSpec> params, LionOptions options = {},
                 RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit Lion(LionOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "lion"; }
-  void validate(const GroupOptions& options) const override;
-
- private:
-  void step_group(ParamGroup& group) override;
 };
 
 }  // namespace v1

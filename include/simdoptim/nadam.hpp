@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -38,28 +38,16 @@ struct NAdamOptions {
 ///   p -= lr * (1 - mu_t) / (1 - mu_product) * g / denom
 ///   p -= lr * mu_{t+1} / (1 - mu_product_next) * m / denom
 /// State: exp_avg, exp_avg_sq, and mu_product per tensor (see mu_product()).
-class NAdam final : public Optimizer {
+class NAdam final : public ElementwiseOptimizer {
  public:
   explicit NAdam(std::vector<ParamSpec> params, NAdamOptions options = {},
                  RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit NAdam(NAdamOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "nadam"; }
-  void validate(const GroupOptions& options) const override;
 
   /// torch's state[p]['mu_product'] of tensor `tensor` of group `group` (1 before its first
   /// step).
   double mu_product(std::size_t group, std::size_t tensor) const;
-
-  /// Checkpoint hooks (Optimizer::save_tensor_scalars): the per-tensor scalars below.
-  void save_tensor_scalars(std::size_t group, std::size_t tensor,
-                           std::vector<std::pair<std::string, double>>& out) const override;
-  void load_tensor_scalars(std::size_t group, std::size_t tensor,
-                           std::span<const std::pair<std::string, double>> values) override;
-
- private:
-  void step_group(ParamGroup& group) override;
-  std::deque<std::vector<float>> mu_product_;  // [group][tensor]
 };
 
 }  // namespace v1

@@ -2,7 +2,7 @@
 /// RAdam, as torch.optim.RAdam.
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -28,17 +28,12 @@ struct RAdamOptions {
 ///                 p -= lr * r * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps)
 ///   else:         p -= lr / (1 - beta1^t) * m
 /// State: exp_avg, exp_avg_sq.
-class RAdam final : public Optimizer {
+class RAdam final : public ElementwiseOptimizer {
  public:
   explicit RAdam(std::vector<ParamSpec> params, RAdamOptions options = {},
                  RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit RAdam(RAdamOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "radam"; }
-  void validate(const GroupOptions& options) const override;
-
- private:
-  void step_group(ParamGroup& group) override;
 };
 
 }  // namespace v1

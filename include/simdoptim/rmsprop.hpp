@@ -2,7 +2,7 @@
 /// RMSprop, as torch.optim.RMSprop.
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -29,17 +29,12 @@ struct RMSpropOptions {
 ///   if momentum > 0: buf = momentum * buf + g / avg;  p -= lr * buf
 ///   else:            p -= lr * g / avg
 /// State: square_avg, momentum_buffer (momentum > 0), grad_avg (centered).
-class RMSprop final : public Optimizer {
+class RMSprop final : public ElementwiseOptimizer {
  public:
   explicit RMSprop(std::vector<ParamSpec> params, RMSpropOptions options = {},
                    RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit RMSprop(RMSpropOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "rmsprop"; }
-  void validate(const GroupOptions& options) const override;
-
- private:
-  void step_group(ParamGroup& group) override;
 };
 
 }  // namespace v1

@@ -2,7 +2,7 @@
 /// Rprop, as torch.optim.Rprop.
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -28,17 +28,12 @@ struct RpropOptions {
 ///   p -= sign(g) * step_size;  prev = g
 /// (a NaN product counts as 0, as torch.sign(NaN) = 0 on CPU). State: prev, step_size. Padding
 /// elements of step_size are clamped to step_size_min after a step (their gradient is zero).
-class Rprop final : public Optimizer {
+class Rprop final : public ElementwiseOptimizer {
  public:
   explicit Rprop(std::vector<ParamSpec> params, RpropOptions options = {},
                  RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit Rprop(RpropOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "rprop"; }
-  void validate(const GroupOptions& options) const override;
-
- private:
-  void step_group(ParamGroup& group) override;
 };
 
 }  // namespace v1

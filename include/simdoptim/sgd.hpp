@@ -2,7 +2,7 @@
 /// Stochastic gradient descent, as torch.optim.SGD.
 #include <vector>
 
-#include "simdoptim/optimizer.hpp"
+#include "simdoptim/elementwise_optimizer.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -25,16 +25,11 @@ struct SGDOptions {
 ///                g = nesterov ? g + momentum * buf : buf
 ///   p -= lr * g
 /// State: momentum_buffer (when momentum != 0).
-class SGD final : public Optimizer {
+class SGD final : public ElementwiseOptimizer {
  public:
   explicit SGD(std::vector<ParamSpec> params, SGDOptions options = {}, RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit SGD(SGDOptions options = {}, RuntimeOptions runtime = {});
-  std::string_view name() const noexcept override { return "sgd"; }
-  void validate(const GroupOptions& options) const override;
-
- private:
-  void step_group(ParamGroup& group) override;
 };
 
 }  // namespace v1

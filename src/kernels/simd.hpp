@@ -23,6 +23,24 @@ constexpr std::size_t kWidth = Batch::size;
   return Batch::load_aligned(p);
 }
 
+// Correctly rounded a / b. xsimd 8.1's neon64 divides floats by a refined reciprocal estimate.
+[[maybe_unused]] Batch div(Batch a, Batch b) {
+#if defined(__aarch64__)
+  return vdivq_f32(a, b);
+#else
+  return a / b;
+#endif
+}
+
+// Correctly rounded square root (xsimd 8.1's neon64 refines an estimate for floats).
+[[maybe_unused]] Batch sqrt(Batch x) {
+#if defined(__aarch64__)
+  return vsqrtq_f32(x);
+#else
+  return xsimd::sqrt(x);
+#endif
+}
+
 // -x as C++ defines it: flip the sign bit. xsimd 8.1 negates an AVX-512 batch as 0 - x, which
 // turns -0 into +0 and so would differ from the scalar reference.
 [[maybe_unused]] Batch negate(Batch x) {

@@ -1,0 +1,176 @@
+// The one driver of every elementwise description: option checks from the description's table,
+// state arrays and their initial values, per-tensor scalars, runs of neighbouring tensors that
+// share a kernel call, chunking and threads (step_plan.hpp), and the instruction set.
+#include "simdoptim/elementwise_optimizer.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "optim/elementwise_rule.hpp"
+#include "per_tensor_state.hpp"
+#include "step_plan.hpp"
+#include "validate_options.hpp"
+
+namespace simdoptim {
+namespace detail {
+
+struct ElementwiseScratch {
+  StepPlan<ElementwiseArgs> plan;
+};
+
+namespace {
+
+void check_option(const GroupOptions& o, const OptionSpec& spec) {
+  switch (spec.check) {
+    case Check::non_negative:
+      require_non_negative(o, spec.name);
+      break;
+    case Check::unit:
+      require_in_range(o, spec.name, 0.0, 1.0);
+      break;
+    case Check::unit_closed: {
+      const double v = o.get(spec.name);
+      if (!(v >= 0.0 && v <= 1.0)) invalid_option(spec.name, v, "must be in [0, 1]");
+      break;
+    }
+    case Check::flag:
+      require_flag(o, spec.name);
+      break;
+    case Check::number: {
+      const double v = o.get(spec.name);
+      if (v != v) invalid_option(spec.name, v, "must be a number");
+      break;
+    }
+    case Check::custom:
+      break;
+  }
+}
+
+bool state_exists(const GroupOptions& o, const StateSpec& s) {
+  return s.when.empty() || o.get(s.when) != 0.0;
+}
+
+}  // namespace
+}  // namespace detail
+
+inline namespace v1 {
+
+ElementwiseOptimizer::ElementwiseOptimizer(const detail::ElementwiseRule& rule,
+                                           GroupOptions defaults, RuntimeOptions runtime,
+                                           std::vector<ParamSpec> params)
+    : Optimizer(std::move(defaults), runtime),
+      rule_(rule),
+      scratch_(std::make_unique<detail::ElementwiseScratch>()) {
+  validate(this->defaults());
+  if (!params.empty()) add_param_group(std::move(params));
+}
+
+ElementwiseOptimizer::~ElementwiseOptimizer() = default;
+
+std::string_view ElementwiseOptimizer::name() const noexcept {
+  return rule_.name;
+}
+
+void ElementwiseOptimizer::validate(const GroupOptions& o) const {
+  for (const detail::OptionSpec& spec : rule_.options) detail::check_option(o, spec);
+  if (rule_.validate != nullptr) rule_.validate(o);
+}
+
+std::span<double> ElementwiseOptimizer::scalars_of(std::size_t group, std::size_t tensor) {
+  const std::size_t count = rule_.tensor_scalars.size();
+  if (tensor_scalars_.size() <= group) tensor_scalars_.resize(group + 1);
+  std::vector<double>& row = tensor_scalars_[group];
+  const std::size_t tensors = param_groups()[group].size();
+  while (row.size() < tensors * count)
+    for (const detail::TensorScalarSpec& s : rule_.tensor_scalars) row.push_back(s.initial);
+  return {row.data() + tensor * count, count};
+}
+
+double ElementwiseOptimizer::tensor_scalar(std::size_t group, std::size_t tensor,
+                                           std::string_view name) const {
+  if (group >= param_groups().size() || tensor >= param_groups()[group].size())
+    throw std::out_of_range("no tensor " + std::to_string(tensor) + " in group " +
+                            std::to_string(group));
+  const std::size_t count = rule_.tensor_scalars.size();
+  for (std::size_t k = 0; k < count; ++k) {
+    if (rule_.tensor_scalars[k].name != name) continue;
+    const std::size_t at = tensor * count + k;
+    return group < tensor_scalars_.size() && at < tensor_scalars_[group].size()
+               ? tensor_scalars_[group][at]
+               : rule_.tensor_scalars[k].initial;
+  }
+  throw std::out_of_range(std::string(rule_.name) + " keeps no per-tensor scalar '" +
+                          std::string(name) + "'");
+}
+
+void ElementwiseOptimizer::save_tensor_scalars(
+    std::size_t group, std::size_t tensor, std::vector<std::pair<std::string, double>>& out) const {
+  for (const detail::TensorScalarSpec& s : rule_.tensor_scalars)
+    out.emplace_back(std::string(s.name), tensor_scalar(group, tensor, s.name));
+}
+
+void ElementwiseOptimizer::load_tensor_scalars(
+    std::size_t group, std::size_t tensor, std::span<const std::pair<std::string, double>> values) {
+  // Checkpoint loading has checked the names against save_tensor_scalars'.
+  const std::span<double> scalars = scalars_of(group, tensor);
+  for (std::size_t k = 0; k < scalars.size() && k < values.size(); ++k)
+    scalars[k] = values[k].second;
+}
+
+void ElementwiseOptimizer::step_group(ParamGroup& group) {
+  const GroupOptions& o = group.options();
+  const std::size_t g = detail::group_index(param_groups(), group);
+  const auto states = group.tensor_states();
+
+  detail::ElementwiseArgs base;
+  base.param = group.param_arena().data();
+  base.grad = group.grad_arena().data();
+  bool has_arrays = false;
+  for (std::size_t k = 0; k < rule_.states.size(); ++k) {
+    if (!detail::state_exists(o, rule_.states[k])) continue;
+    base.state[k] = group.ensure_state_arena(rule_.states[k].name);
+    has_arrays = true;
+  }
+  // State is created as torch creates it: at a tensor's first step, or for every tensor at
+  // once. Arrays that start at zero are zero already (new, or zeroed by a state load).
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (states[i].initialized || !(states[i].has_grad || rule_.eager_state)) continue;
+    for (std::size_t k = 0; k < rule_.states.size(); ++k)
+      if (base.state[k] != nullptr && !rule_.states[k].init.empty())
+        detail::fill_tensor(group, base.state[k], i, detail::f32(o.get(rule_.states[k].init)));
+    if (rule_.eager_state) states[i].initialized = true;
+  }
+
+  // Tensors with other step counts, another first step or other per-tensor scalars (skipped on
+  // earlier steps) get other coefficients, hence a kernel call of their own.
+  const std::size_t count = rule_.tensor_scalars.size();
+  if (count > 0) scalars_of(g, group.size() - 1);
+  auto same_call = [&](std::size_t a, std::size_t b) {
+    return states[a].step == states[b].step && states[a].initialized == states[b].initialized &&
+           (count == 0 || std::memcmp(&tensor_scalars_[g][a * count],
+                                      &tensor_scalars_[g][b * count], count * sizeof(double)) == 0);
+  };
+  auto& plan = scratch_->plan;
+  plan.clear();
+  detail::for_each_run(group, same_call, [&](const detail::Segment& s) {
+    const detail::StepInfo step{states[s.first].step + 1, !states[s.first].initialized};
+    detail::ElementwiseArgs args = base;
+    const std::span<double> scalars =
+        count > 0 ? std::span<double>(&tensor_scalars_[g][s.first * count], count)
+                  : std::span<double>();
+    rule_.prepare(o, step, scalars, args);
+    for (std::size_t i = s.first; i < s.last; ++i) {
+      if (count > 0 && i != s.first)
+        std::copy(scalars.begin(), scalars.end(), tensor_scalars_[g].begin() + i * count);
+      ++states[i].step;
+      if (has_arrays || count > 0) states[i].initialized = true;
+    }
+    plan.add(args, s.begin, s.end);
+  });
+  plan.run(executor(), rule_.kernel(isa()));
+}
+
+}  // namespace v1
+}  // namespace simdoptim

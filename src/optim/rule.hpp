@@ -1,0 +1,95 @@
+#pragma once
+// The vocabulary of an elementwise optimizer's description (src/optim/<name>.cpp). A description
+// is a struct with:
+//   options[]          OptionSpec rows: name, torch's default, valid range, one-line doc
+//   states[]           StateSpec rows: the state arrays, when they exist, their initial value
+//   tensor_scalars[]   TensorScalarSpec rows: scalar state torch keeps per tensor (may be empty)
+//   Flags              a struct of bools, fixed per kernel call, each turned into a template
+//                      argument so inner loops carry no branches
+//   Coefs<V>           a struct whose members are all V: the per-call scalars, computed on the
+//                      host in double, rounded to float once, broadcast to V in the kernel
+//   prepare(options, step, scalars) -> Call{Flags, Coefs<float>}: the host side of one call
+//   update<Flags F>(const Coefs<V>&, Element<V>&): the element update, written once over V
+//   (float: the scalar reference; an xsimd batch: the kernel of one instruction set)
+// optim/rule_kernel.hpp turns update() into kernels, optim/elementwise_optimizer.cpp runs them.
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "simdoptim/group_options.hpp"
+
+namespace simdoptim::detail {
+
+// How an option is checked (torch's constructor checks; NaN fails every one of them).
+enum class Check {
+  non_negative,  // x >= 0
+  unit,          // 0 <= x < 1
+  unit_closed,   // 0 <= x <= 1
+  flag,          // 0 or 1
+  number,        // not NaN
+  custom,        // the description's validate() checks it
+};
+
+struct OptionSpec {
+  std::string_view name;
+  double default_value;
+  Check check;
+  std::string_view doc;
+};
+
+struct StateSpec {
+  std::string_view name;
+  // The option that must be non-zero for the array to exist; empty: always.
+  std::string_view when = {};
+  // The option whose value (rounded to float) the array starts at; empty: zero.
+  std::string_view init = {};
+};
+
+struct TensorScalarSpec {
+  std::string_view name;
+  double initial;  // before the tensor's first step
+};
+
+// What the host knows of the tensors of one kernel call.
+struct StepInfo {
+  std::int64_t step = 0;  // the step count after this step (torch's state['step'])
+  bool first = false;     // this is the tensors' first step
+};
+
+// torch's step scalars are computed in double and used as float32 by the tensor ops.
+inline float f32(double x) noexcept {
+  return static_cast<float>(x);
+}
+
+// The per-element operations a description may use beyond + - * and comparisons, for float; the
+// instruction sets' builds add the same names for their batch (optim/rule_kernel.hpp).
+namespace ops {
+namespace {
+
+[[maybe_unused]] float neg(float x) {
+  return -x;
+}
+[[maybe_unused]] float div(float a, float b) {
+  return a / b;
+}
+[[maybe_unused]] float sqrt(float x) {
+  return std::sqrt(x);
+}
+[[maybe_unused]] float abs(float x) {
+  return std::fabs(x);
+}
+[[maybe_unused]] float select(bool c, float a, float b) {
+  return c ? a : b;
+}
+// torch.maximum: NaN if either operand is NaN.
+[[maybe_unused]] float nan_max(float a, float b) {
+  const float larger = a > b ? a : b;
+  return std::isnan(a) ? a : larger;
+}
+
+}  // namespace
+}  // namespace ops
+
+}  // namespace simdoptim::detail

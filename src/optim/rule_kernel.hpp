@@ -1,0 +1,184 @@
+#pragma once
+// Turns a description's update() (optim/rule.hpp) into kernels. A description file is compiled
+// once into the library, where SIMDOPTIM_RULE_KERNEL defines the scalar reference (update at
+// float), and once per instruction set (SIMDOPTIM_ISA_NS defined, see kernels/simd.hpp), where
+// it defines that set's kernel (update at its batch). The loop, the loads and stores, and the
+// compile-time flags live here, once for every description.
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <utility>
+
+#include "kernels/kernel.hpp"
+#include "optim/rule.hpp"
+#if defined(SIMDOPTIM_ISA_NS)
+#include "kernels/simd.hpp"
+#endif
+
+namespace simdoptim::detail {
+
+inline constexpr std::size_t kMaxStates = 4;
+inline constexpr std::size_t kMaxCoefs = 16;
+
+// The arguments of one kernel call, one type for every description: the arrays (padded arena
+// starts; a state the flags leave unused may be null), the coefficients of Coefs<float> in
+// declaration order, and the flags as bits in declaration order.
+struct ElementwiseArgs {
+  float* param = nullptr;
+  const float* grad = nullptr;
+  std::array<float*, kMaxStates> state{};
+  std::array<float, kMaxCoefs> coef{};
+  std::uint32_t flags = 0;
+};
+
+// Internal linkage: each instruction set's build keeps its own copies (no weak symbols).
+namespace {
+
+// Flags is a struct of bools: one bit each.
+template <class Flags>
+inline constexpr std::size_t kFlagCount = sizeof(Flags);
+
+template <class Flags>
+std::uint32_t flag_bits(const Flags& flags) noexcept {
+  static_assert(std::is_trivially_copyable_v<Flags> && kFlagCount<Flags> <= 8);
+  const auto b = std::bit_cast<std::array<bool, kFlagCount<Flags>>>(flags);
+  std::uint32_t bits = 0;
+  for (std::size_t i = 0; i < b.size(); ++i) bits |= static_cast<std::uint32_t>(b[i]) << i;
+  return bits;
+}
+
+template <class Flags, std::uint32_t Bits>
+constexpr Flags flags_from_bits() noexcept {
+  std::array<bool, kFlagCount<Flags>> b{};
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = ((Bits >> i) & 1U) != 0;
+  return std::bit_cast<Flags>(b);
+}
+
+// Coefs<float> has only float members: its count, and its packing into ElementwiseArgs.
+template <class Rule>
+inline constexpr std::size_t kCoefCount = sizeof(typename Rule::template Coefs<float>) /
+                                          sizeof(float);
+
+template <class Rule>
+void pack_coefs(const typename Rule::template Coefs<float>& c, ElementwiseArgs& a) noexcept {
+  static_assert(kCoefCount<Rule> <= kMaxCoefs);
+  static_assert(std::is_trivially_copyable_v<typename Rule::template Coefs<float>>);
+  std::memcpy(a.coef.data(), &c, sizeof c);
+}
+
+// The lanes of V: one float, or a batch.
+template <class V>
+constexpr std::size_t lanes() noexcept {
+  if constexpr (std::is_same_v<V, float>)
+    return 1;
+  else
+    return V::size;
+}
+
+// One position of the arrays, as V. Loads and stores are aligned: every call's range starts
+// on a tensor boundary (64 bytes) and covers whole padded tensors.
+template <class V>
+class Element {
+ public:
+  Element(const ElementwiseArgs& a, std::size_t i) noexcept : a_(a), i_(i) {}
+  V param() const noexcept { return load(a_.param + i_); }
+  V grad() const noexcept { return load(a_.grad + i_); }
+  V state(std::size_t k) const noexcept { return load(a_.state[k] + i_); }
+  void set_param(V v) const noexcept { store(a_.param + i_, v); }
+  void set_state(std::size_t k, V v) const noexcept { store(a_.state[k] + i_, v); }
+
+ private:
+  static V load(const float* p) noexcept {
+    if constexpr (std::is_same_v<V, float>)
+      return *p;
+    else
+      return V::load_aligned(p);
+  }
+  static void store(float* p, V v) noexcept {
+    if constexpr (std::is_same_v<V, float>)
+      *p = v;
+    else
+      v.store_aligned(p);
+  }
+  const ElementwiseArgs& a_;
+  std::size_t i_;
+};
+
+template <class Rule, auto F, class V>
+void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+  using C = typename Rule::template Coefs<V>;
+  // Broadcast once per call, not per element.
+  const C c = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return C{V(a.coef[I])...};
+  }
+  (std::make_index_sequence<kCoefCount<Rule>>{});
+  constexpr std::size_t w = lanes<V>();
+  for (std::size_t i = begin; i + w <= end; i += w) Rule::template update<F>(c, Element<V>(a, i));
+}
+
+// Runs the loop instantiated for a.flags.
+template <class Rule, class V>
+void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+  using Flags = typename Rule::Flags;
+  [&]<std::uint32_t... Bits>(std::integer_sequence<std::uint32_t, Bits...>) {
+    ((a.flags == Bits ? run_rule_loop<Rule, flags_from_bits<Flags, Bits>(), V>(a, begin, end)
+                      : void()),
+     ...);
+  }
+  (std::make_integer_sequence<std::uint32_t, 1U << kFlagCount<Flags>>{});
+}
+
+}  // namespace
+
+#if defined(SIMDOPTIM_ISA_NS)
+// The batch versions of optim/rule.hpp's operations, for this instruction set.
+namespace ops {
+namespace {
+using Batch = SIMDOPTIM_ISA_NS::Batch;
+[[maybe_unused]] Batch neg(Batch x) {
+  return SIMDOPTIM_ISA_NS::negate(x);
+}
+[[maybe_unused]] Batch div(Batch a, Batch b) {
+  return SIMDOPTIM_ISA_NS::div(a, b);
+}
+[[maybe_unused]] Batch sqrt(Batch x) {
+  return SIMDOPTIM_ISA_NS::sqrt(x);
+}
+[[maybe_unused]] Batch abs(Batch x) {
+  return xsimd::abs(x);
+}
+[[maybe_unused]] Batch select(Batch::batch_bool_type c, Batch a, Batch b) {
+  return xsimd::select(c, a, b);
+}
+[[maybe_unused]] Batch nan_max(Batch a, Batch b) {
+  return SIMDOPTIM_ISA_NS::nan_max(a, b);
+}
+}  // namespace
+}  // namespace ops
+#endif
+
+}  // namespace simdoptim::detail
+
+// Defines kernel `name` of description `Rule` for this build: the scalar reference in the
+// library's own compilation, one instruction set's kernel in that set's. Use at global scope.
+#if defined(SIMDOPTIM_ISA_NS)
+#define SIMDOPTIM_RULE_KERNEL(name, Rule)                                            \
+  namespace simdoptim::detail::SIMDOPTIM_ISA_NS {                                    \
+  void name(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept { \
+    run_rule<Rule, Batch>(a, begin, end);                                            \
+  }                                                                                  \
+  }
+#else
+#define SIMDOPTIM_RULE_KERNEL(name, Rule)                                            \
+  namespace simdoptim::detail {                                                      \
+  SIMDOPTIM_DECLARE_KERNEL(name, ElementwiseArgs)                                    \
+  }                                                                                  \
+  namespace simdoptim::detail::scalar {                                              \
+  void name(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept { \
+    run_rule<Rule, float>(a, begin, end);                                            \
+  }                                                                                  \
+  }
+#endif
