@@ -7,6 +7,8 @@ install(TARGETS simdoptim EXPORT simdoptimTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(DIRECTORY include/simdoptim DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+install(FILES ${SIMDOPTIM_GENERATED_INCLUDE}/simdoptim/optimizers.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/simdoptim)
 install(EXPORT simdoptimTargets NAMESPACE simdoptim::
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/simdoptim)
 configure_package_config_file(cmake/simdoptimConfig.cmake.in

@@ -2,8 +2,17 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <vector>
 
+#include "optim/registration.hpp"
 #include "simdoptim/simdoptim.hpp"
+
+// The registrations of every file of src/optim, listed by src/CMakeLists.txt.
+#define SIMDOPTIM_OPTIMIZER_FILE(file) std::span<const Registration> registrations_##file();
+namespace simdoptim::detail {
+#include "optimizer_files.inc"
+}  // namespace simdoptim::detail
+#undef SIMDOPTIM_OPTIMIZER_FILE
 
 namespace simdoptim {
 inline namespace v1 {
@@ -14,52 +23,68 @@ std::unique_ptr<Optimizer> make(RuntimeOptions runtime) {
   return std::make_unique<Opt>(Options{}, runtime);
 }
 
-struct Entry {
-  std::string_view name;
-  std::unique_ptr<Optimizer> (*make)(RuntimeOptions);
-};
-
-// Sorted by name; adding an optimizer is one row.
-constexpr Entry kEntries[] = {
-    {"adadelta", &make<Adadelta, AdadeltaOptions>},
-    {"adafactor", &make<Adafactor, AdafactorOptions>},
-    {"adagrad", &make<Adagrad, AdagradOptions>},
-    {"adam", &make<Adam, AdamOptions>},
-    {"adamax", &make<Adamax, AdamaxOptions>},
-    {"adamw",
-     [](RuntimeOptions r) -> std::unique_ptr<Optimizer> {
-       return std::make_unique<AdamW>(adamw_defaults(), r);
-     }},
-    {"asgd", &make<ASGD, ASGDOptions>},
-    {"lamb", &make<Lamb, LambOptions>},
-    {"lars", &make<Lars, LarsOptions>},
+// Optimizers whose passes are written by hand, not (yet) from a description file.
+const detail::Registration kHandWritten[] = {
+    {"adafactor", {}, {}, &make<Adafactor, AdafactorOptions>},
+    {"lamb", {}, {}, &make<Lamb, LambOptions>},
+    {"lars", {}, {}, &make<Lars, LarsOptions>},
     {"lbfgs",
+     {},
+     {},
      [](RuntimeOptions r) -> std::unique_ptr<Optimizer> {
        return std::make_unique<Lbfgs>(std::vector<ParamSpec>{}, LbfgsOptions{}, r);
      }},
-    {"lion", &make<Lion, LionOptions>},
-    {"nadam", &make<NAdam, NAdamOptions>},
-    {"radam", &make<RAdam, RAdamOptions>},
-    {"rmsprop", &make<RMSprop, RMSpropOptions>},
-    {"rprop", &make<Rprop, RpropOptions>},
-    {"sgd", &make<SGD, SGDOptions>},
 };
+
+// Every registration, sorted by name.
+const std::vector<detail::Registration>& registrations() {
+  static const std::vector<detail::Registration> all = [] {
+    std::vector<detail::Registration> v(std::begin(kHandWritten), std::end(kHandWritten));
+#define SIMDOPTIM_OPTIMIZER_FILE(file) \
+  for (const detail::Registration& r : detail::registrations_##file()) v.push_back(r);
+#include "optimizer_files.inc"
+#undef SIMDOPTIM_OPTIMIZER_FILE
+    std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+    return v;
+  }();
+  return all;
+}
+
+const detail::Registration& find(std::string_view name) {
+  for (const detail::Registration& r : registrations())
+    if (r.name == name) return r;
+  throw std::invalid_argument("unknown optimizer '" + std::string(name) + "' (valid: " + [] {
+    std::string valid;
+    for (const auto& r : registrations())
+      valid += (valid.empty() ? "" : ", ") + std::string(r.name);
+    return valid;
+  }() + ")");
+}
 
 }  // namespace
 
 std::vector<std::string> registered_optimizers() {
   std::vector<std::string> names;
-  for (const Entry& e : kEntries) names.emplace_back(e.name);
+  for (const detail::Registration& r : registrations()) names.emplace_back(r.name);
   return names;
 }
 
 std::unique_ptr<Optimizer> make_optimizer(std::string_view name, RuntimeOptions runtime) {
-  for (const Entry& e : kEntries)
-    if (e.name == name) return e.make(runtime);
-  std::string valid;
-  for (const Entry& e : kEntries) valid += (valid.empty() ? "" : ", ") + std::string(e.name);
-  throw std::invalid_argument("unknown optimizer '" + std::string(name) + "' (valid: " + valid +
-                              ")");
+  return find(name).make(runtime);
+}
+
+std::vector<OptionInfo> optimizer_options(std::string_view name) {
+  std::vector<OptionInfo> out;
+  for (const detail::OptionSpec& o : find(name).options)
+    out.push_back(
+        {std::string(o.name), o.default_value, std::string(o.doc), o.check == detail::Check::flag});
+  return out;
+}
+
+std::vector<std::string> optimizer_state_names(std::string_view name) {
+  std::vector<std::string> out;
+  for (const detail::StateSpec& s : find(name).states) out.emplace_back(s.name);
+  return out;
 }
 
 }  // namespace v1

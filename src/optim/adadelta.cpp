@@ -81,4 +81,5 @@ Adadelta::Adadelta(AdadeltaOptions options, RuntimeOptions runtime)
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(adadelta, detail::registration_of<kAdadelta>())
 #endif

@@ -8,9 +8,9 @@ struct AdagradRule {
   static constexpr OptionSpec options[] = {
       {"lr", 1e-2, Check::non_negative, "learning rate"},
       {"lr_decay", 0.0, Check::non_negative, "lr / (1 + (t - 1) * lr_decay)"},
+      {"eps", 1e-10, Check::non_negative, "added to the denominator"},
       {"weight_decay", 0.0, Check::non_negative, "L2 penalty added to g"},
       {"initial_accumulator_value", 0.0, Check::non_negative, "where sum starts"},
-      {"eps", 1e-10, Check::non_negative, "added to the denominator"},
       {"maximize", 0.0, Check::flag, "ascend the objective"},
   };
   enum State { sum };
@@ -79,4 +79,5 @@ Adagrad::Adagrad(AdagradOptions options, RuntimeOptions runtime) : Adagrad({}, o
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(adagrad, detail::registration_of<kAdagrad>())
 #endif

@@ -110,4 +110,5 @@ AdamW::AdamW(AdamOptions options, RuntimeOptions runtime) : AdamW({}, options, r
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(adam, detail::registration_of<kAdam>(), detail::registration_of<kAdamW>())
 #endif

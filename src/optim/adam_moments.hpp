@@ -19,14 +19,16 @@ constexpr std::array<OptionSpec, 6> kAdamMomentOptions = {{
     {"decoupled_weight_decay", 0.0, Check::flag, "p *= 1 - lr * weight_decay instead of L2"},
 }};
 
-// kAdamMomentOptions followed by `more`, with `lr`'s default replaced by `lr`.
+// kAdamMomentOptions with `more` before decoupled_weight_decay (torch's order), and `lr`'s
+// default replaced by `lr`.
 template <std::size_t N>
 constexpr std::array<OptionSpec, 6 + N> adam_moment_options(double lr,
                                                             std::array<OptionSpec, N> more) {
   std::array<OptionSpec, 6 + N> all{};
-  for (std::size_t i = 0; i < 6; ++i) all[i] = kAdamMomentOptions[i];
+  for (std::size_t i = 0; i < 5; ++i) all[i] = kAdamMomentOptions[i];
   all[0].default_value = lr;
-  for (std::size_t i = 0; i < N; ++i) all[6 + i] = more[i];
+  for (std::size_t i = 0; i < N; ++i) all[5 + i] = more[i];
+  all[5 + N] = kAdamMomentOptions[5];
   return all;
 }
 

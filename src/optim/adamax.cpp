@@ -83,4 +83,5 @@ Adamax::Adamax(AdamaxOptions options, RuntimeOptions runtime) : Adamax({}, optio
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(adamax, detail::registration_of<kAdamax>())
 #endif

@@ -118,4 +118,5 @@ double ASGD::stepped_scalar(std::size_t group, std::size_t tensor, std::string_v
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(asgd, detail::registration_of<kAsgd>())
 #endif

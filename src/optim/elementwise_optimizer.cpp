@@ -56,6 +56,16 @@ bool state_exists(const GroupOptions& o, const StateSpec& s) {
 }  // namespace detail
 
 inline namespace v1 {
+namespace {
+
+// An elementwise optimizer by description alone (make_optimizer), without its typed C++ class.
+class DescribedOptimizer final : public ElementwiseOptimizer {
+ public:
+  DescribedOptimizer(const detail::ElementwiseRule& rule, RuntimeOptions runtime)
+      : ElementwiseOptimizer(rule, detail::defaults_of(rule.options), runtime) {}
+};
+
+}  // namespace
 
 ElementwiseOptimizer::ElementwiseOptimizer(const detail::ElementwiseRule& rule,
                                            GroupOptions defaults, RuntimeOptions runtime,
@@ -173,4 +183,10 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
 }
 
 }  // namespace v1
+
+std::unique_ptr<Optimizer> detail::make_elementwise(const ElementwiseRule& rule,
+                                                    RuntimeOptions runtime) {
+  return std::make_unique<DescribedOptimizer>(rule, runtime);
+}
+
 }  // namespace simdoptim

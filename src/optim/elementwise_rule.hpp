@@ -5,6 +5,7 @@
 #include <span>
 #include <string_view>
 
+#include "optim/registration.hpp"
 #include "optim/rule_kernel.hpp"
 #include "simdoptim/group_options.hpp"
 
@@ -48,6 +49,16 @@ constexpr ElementwiseRule make_rule(std::string_view name,
   };
   r.kernel = kernel;
   return r;
+}
+
+// An optimizer of `rule` with the defaults of its option table.
+std::unique_ptr<Optimizer> make_elementwise(const ElementwiseRule& rule, RuntimeOptions runtime);
+
+// The registration of `Rule`, a constexpr ElementwiseRule.
+template <const ElementwiseRule& Rule>
+constexpr Registration registration_of() {
+  return {Rule.name, Rule.options, Rule.states,
+          [](RuntimeOptions r) { return make_elementwise(Rule, r); }};
 }
 
 }  // namespace simdoptim::detail

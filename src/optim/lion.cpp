@@ -85,4 +85,5 @@ Lion::Lion(LionOptions options, RuntimeOptions runtime) : Lion({}, options, runt
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(lion, detail::registration_of<kLion>())
 #endif

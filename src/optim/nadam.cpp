@@ -85,4 +85,5 @@ double NAdam::mu_product(std::size_t group, std::size_t tensor) const {
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(nadam, detail::registration_of<kNadam>())
 #endif

@@ -82,4 +82,5 @@ RAdam::RAdam(RAdamOptions options, RuntimeOptions runtime) : RAdam({}, options, 
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(radam, detail::registration_of<kRadam>())
 #endif

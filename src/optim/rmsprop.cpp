@@ -101,4 +101,5 @@ RMSprop::RMSprop(RMSpropOptions options, RuntimeOptions runtime) : RMSprop({}, o
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(rmsprop, detail::registration_of<kRmsprop>())
 #endif

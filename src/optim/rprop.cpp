@@ -92,4 +92,5 @@ Rprop::Rprop(RpropOptions options, RuntimeOptions runtime) : Rprop({}, options, 
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(rprop, detail::registration_of<kRprop>())
 #endif

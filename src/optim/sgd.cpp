@@ -94,4 +94,5 @@ SGD::SGD(SGDOptions options, RuntimeOptions runtime) : SGD({}, options, runtime)
 
 }  // namespace v1
 }  // namespace simdoptim
+SIMDOPTIM_REGISTER(sgd, detail::registration_of<kSgd>())
 #endif
