@@ -116,7 +116,6 @@ std::vector<float> trajectory(const Case& c, RuntimeOptions runtime, int steps =
     auto& g = opt->param_groups()[gi];
     for (float x : g.param_arena()) out.push_back(x);
     for (const auto& name : g.state_names()) {
-      if (name == "update") continue;  // LAMB's scratch
       const float* st = g.state_arena(name);
       out.insert(out.end(), st, st + g.padded_numel());
     }
