@@ -209,6 +209,28 @@ TEST_CASE("LAMB's update scratch is not optimizer state", "[beyond]") {
   }
 }
 
+TEST_CASE("Adafactor with eps1^2 = 0 in float32 keeps its padding zero and follows torch",
+          "[beyond]") {
+  // eps1 = 1e-30 squares to 0 in float32; padding (g = 0, V = 0) once gave U = 0 / sqrt(0) = NaN,
+  // then RMS(p) = NaN from step 2, and max(eps2, NaN) = eps2 shrank every step.
+  for (const Isa isa : supported_isas()) {
+    INFO(isa_name(isa));
+    auto opt = make_optimizer("adafactor", RuntimeOptions{isa, 1});
+    ParamGroup& g = opt->add_param_group({{"b", {3}, {1.0f, -2.0f, 0.5f}}}, {{"eps1", 1e-30}});
+    const float grads[2][3] = {{1e-3f, 2e-3f, -1e-3f}, {1e-3f, 2e-3f, 5e-4f}};
+    for (const auto& step : grads) {
+      std::copy(std::begin(step), std::end(step), g.grad(0).data.begin());
+      opt->step();
+    }
+    // torch 2.5's formula in double.
+    const auto p = g.param(0).data;
+    CHECK(p[0] == Approx(0.97349192).epsilon(1e-6));
+    CHECK(p[1] == Approx(-2.02650808).epsilon(1e-6));
+    CHECK(p[2] == Approx(0.50442843).epsilon(1e-6));
+    for (std::size_t i = 3; i < g.padded_numel(); ++i) CHECK(g.param_arena()[i] == 0.0f);
+  }
+}
+
 TEST_CASE("bad options are refused with the option's name", "[beyond]") {
   using simdoptim::test::invalid_argument_message;
   auto refuses = [](auto f, const std::string& key) {
