@@ -138,6 +138,18 @@ void Lamb::step_group(ParamGroup& group) {
     plan.add(args, s.begin, s.end);
   });
   plan.run(executor(), detail::lamb_kernel(isa()));
+  // With eps = 0 the padding's u is 0 / 0 (g, m and v are 0 there): clear it before it reaches
+  // the norms below, or, applied directly, the parameters' padding. Real elements keep timm's.
+  if (base.eps == 0.0f) {
+    float* const arena = adapt ? base.update : base.param;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (!states[i].has_grad) continue;
+      const TensorInfo& info = group.info(i);
+      const std::size_t end =
+          i + 1 < group.size() ? group.info(i + 1).offset : group.padded_numel();
+      std::fill(arena + info.offset + info.numel, arena + end, 0.0f);
+    }
+  }
   if (!adapt) return;
 
   // Pass 2: r = ||p|| / ||u|| per tensor (deterministic segment reductions), p -= lr * r * u.
