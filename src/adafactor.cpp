@@ -280,7 +280,9 @@ void Adafactor::step_group(ParamGroup& group) {
     } else {
       a.variance = buffer + s.variance;
       lerp_weight(i, a);
-      const std::size_t n = round_up(t.numel);
+      // The tensor's elements only: in the padding g = 0 and V = 0, and with eps1^2 = 0 in
+      // float32 (eps1 below about 4e-23) U = 0 / sqrt(0) would be NaN, in RMS(U) and in p.
+      const std::size_t n = t.numel;
       for (std::size_t b = 0; b < n; b += detail::kReduceChunk)
         jobs.push_back({i, a, b, std::min(b + detail::kReduceChunk, n), 0});
     }

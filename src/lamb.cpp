@@ -1,8 +1,10 @@
 #include "simdoptim/lamb.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
+#include "aligned_buffer.hpp"
 #include "kernels/axpy_kernel.hpp"
 #include "kernels/lamb_kernel.hpp"
 #include "per_tensor_state.hpp"
@@ -16,6 +18,8 @@ namespace {
 
 // From this size of the update scratch on (beyond any cache here), it is stored non-temporally.
 constexpr std::size_t kStreamBytes = std::size_t{64} << 20;
+// The scratch's stagger: the stream after a group's parameters, gradients and two moments.
+constexpr std::size_t kUpdateStream = 4;
 
 }  // namespace
 
@@ -42,6 +46,8 @@ Lamb::Lamb(std::vector<ParamSpec> params, LambOptions options, RuntimeOptions ru
   add_param_group(std::move(params));
 }
 
+Lamb::~Lamb() = default;
+
 void Lamb::validate(const GroupOptions& o) const {
   detail::require_non_negative(o, "lr");
   detail::require_non_negative(o, "eps");
@@ -55,9 +61,11 @@ void Lamb::validate(const GroupOptions& o) const {
   detail::require_flag(o, "always_adapt");
 }
 
-double Lamb::global_clip() {
-  const double max_norm = defaults().get("max_grad_norm");
-  if (max_norm == 0.0) return 1.0;
+double Lamb::global_grad_norm() {
+  bool clipping = false;
+  for (const ParamGroup& g : param_groups())
+    clipping = clipping || g.options().get("max_grad_norm") != 0.0;
+  if (!clipping) return 0.0;
   static thread_local detail::TensorReducer reducer;
   static thread_local std::vector<double> sums;
   // Tensor order, then group order: the same sum at any thread count.
@@ -70,8 +78,7 @@ double Lamb::global_clip() {
         [&](std::size_t i) { return states[i].has_grad; }, sums);
     for (double s : sums) total += s;
   }
-  const double norm = std::sqrt(total);
-  return norm > max_norm ? norm / max_norm : 1.0;
+  return std::sqrt(total);
 }
 
 void Lamb::step_group(ParamGroup& group) {
@@ -81,11 +88,13 @@ void Lamb::step_group(ParamGroup& group) {
     bool any = false;
     for (const auto& s : st) any = any || s.has_grad;
     if (!any) continue;
-    if (&g == &group) clip_ = global_clip();
+    if (&g == &group) grad_norm_ = global_grad_norm();
     break;
   }
 
   const GroupOptions& o = group.options();
+  const double max_norm = o.get("max_grad_norm");
+  const double clip = max_norm != 0.0 && grad_norm_ > max_norm ? grad_norm_ / max_norm : 1.0;
   const double lr = o.get("lr");
   const double beta1 = o.get("beta1");
   const double beta2 = o.get("beta2");
@@ -96,11 +105,14 @@ void Lamb::step_group(ParamGroup& group) {
   base.grad = group.grad_arena().data();
   base.exp_avg = group.ensure_state_arena("exp_avg");
   base.exp_avg_sq = group.ensure_state_arena("exp_avg_sq");
-  base.update = adapt ? group.ensure_state_arena("update") : nullptr;
+  if (adapt && (!update_ || update_->size() < group.padded_numel()))
+    update_ = std::make_unique<detail::AlignedBuffer>(
+        std::max<std::size_t>(group.padded_numel(), 1), kUpdateStream);
+  base.update = adapt ? update_->data() : nullptr;
   // u is read back only after the whole pass: past the caches' size, storing it without the
   // read for ownership saves 4 of the 52 bytes per element the step would move.
   base.stream_update = group.padded_numel() * sizeof(float) >= kStreamBytes;
-  base.clip = static_cast<float>(clip_);
+  base.clip = static_cast<float>(clip);
   base.beta1 = static_cast<float>(beta1);
   base.beta3 = static_cast<float>(o.flag("grad_averaging") ? 1.0 - beta1 : 1.0);
   base.beta2 = static_cast<float>(beta2);
@@ -126,6 +138,18 @@ void Lamb::step_group(ParamGroup& group) {
     plan.add(args, s.begin, s.end);
   });
   plan.run(executor(), detail::lamb_kernel(isa()));
+  // With eps = 0 the padding's u is 0 / 0 (g, m and v are 0 there): clear it before it reaches
+  // the norms below, or, applied directly, the parameters' padding. Real elements keep timm's.
+  if (base.eps == 0.0f) {
+    float* const arena = adapt ? base.update : base.param;
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (!states[i].has_grad) continue;
+      const TensorInfo& info = group.info(i);
+      const std::size_t end =
+          i + 1 < group.size() ? group.info(i + 1).offset : group.padded_numel();
+      std::fill(arena + info.offset + info.numel, arena + end, 0.0f);
+    }
+  }
   if (!adapt) return;
 
   // Pass 2: r = ||p|| / ||u|| per tensor (deterministic segment reductions), p -= lr * r * u.

@@ -1,6 +1,7 @@
 // Lion, LAMB, LARS and Adafactor against the golden trajectories of tests/data/optim_beyond
 // (tools/gen_golden_beyond.py, from the NumPy references of tools/reference_optimizers.py), on
 // the scalar reference and every SIMD build; and their option validation.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <functional>
@@ -23,7 +24,8 @@ std::unique_ptr<Optimizer> make(const std::string& name, const GroupOptions& fir
   const RuntimeOptions runtime{isa, 2};
   if (name == "lion") return std::make_unique<Lion>(LionOptions{}, runtime);
   if (name == "lamb") {
-    // max_grad_norm is the optimizer's option (timm reads it from `defaults`).
+    // timm reads max_grad_norm from `defaults`; here each group's value counts, and the golden
+    // groups all carry the same one.
     LambOptions o;
     o.max_grad_norm = first.get("max_grad_norm");
     return std::make_unique<Lamb>(o, runtime);
@@ -157,6 +159,75 @@ TEST_CASE("Lion, LAMB, LARS and Adafactor follow the NumPy references on every b
                   << ": max |ours - ref| / (|ref| + scale) = " << overall.rel_error()
                   << " (tolerance " << k << "), at " << overall.where() << "\n";
     }
+  }
+}
+
+TEST_CASE("LAMB clips with the max_grad_norm of the group, over all groups' gradients",
+          "[beyond]") {
+  auto opt = make_optimizer("lamb", RuntimeOptions{Isa::scalar, 1});
+  opt->add_param_group({{"w", {4}, {1.0f, 2.0f, 3.0f, 4.0f}}},
+                       {{"max_grad_norm", 0.0}, {"weight_decay", 0.1}, {"lr", 1e-2}});
+  const std::vector<float> grad = {30.0f, -40.0f, 0.0f, 0.0f};
+  std::copy(grad.begin(), grad.end(), opt->grad("w").data.begin());
+  opt->step();
+  // ||g|| = 50 and clipping is off: m = (1 - beta1) g, unscaled.
+  const auto m = opt->param_groups()[0].state(0, "exp_avg").data;
+  CHECK(m[0] == Approx(3.0f).epsilon(1e-6));
+  CHECK(m[1] == Approx(-4.0f).epsilon(1e-6));
+
+  // Groups that disagree: each divides by max(1, ||all gradients|| / its own max_grad_norm).
+  auto two = make_optimizer("lamb", RuntimeOptions{Isa::scalar, 1});
+  two->add_param_group({{"a", {2}, {1.0f, 1.0f}}}, {{"max_grad_norm", 10.0}});
+  two->add_param_group({{"b", {1}, {1.0f}}}, {{"max_grad_norm", 0.0}});
+  two->add_param_group({{"c", {1}, {1.0f}}}, {{"max_grad_norm", 100.0}});
+  two->grad("a").data[0] = 30.0f;  // ||(30, 0, 40, 0)|| = 50
+  two->grad("b").data[0] = 40.0f;
+  two->grad("c").data[0] = 0.0f;
+  two->step();
+  CHECK(two->param_groups()[0].state(0, "exp_avg").data[0] == Approx(0.1f * 30.0f / 5.0f));
+  CHECK(two->param_groups()[1].state(0, "exp_avg").data[0] == Approx(0.1f * 40.0f));
+}
+
+TEST_CASE("LAMB's update scratch is not optimizer state", "[beyond]") {
+  for (const bool always_adapt : {false, true}) {
+    auto opt = make_optimizer("lamb", RuntimeOptions{Isa::scalar, 1});
+    opt->add_param_group({{"w", {5}, {1.0f, 2.0f, 3.0f, 4.0f, 5.0f}}},
+                         {{"always_adapt", always_adapt ? 1.0 : 0.0}});
+    opt->add_param_group({{"big", {300}, {}}}, {{"weight_decay", 0.0}, {"always_adapt", 1.0}});
+    for (int s = 0; s < 2; ++s) {
+      for (auto& g : opt->param_groups())
+        for (float& x : g.grad(0).data) x = 0.5f;
+      opt->step();
+    }
+    for (auto& g : opt->param_groups())
+      CHECK(g.state_names() == std::vector<std::string>{"exp_avg", "exp_avg_sq"});
+    for (const auto& g : state_dict(*opt).param_groups)
+      for (const auto& t : g.tensors) {
+        CHECK(t.arrays.size() == 2);
+        for (const auto& a : t.arrays) CHECK(a.name != "update");
+      }
+  }
+}
+
+TEST_CASE("Adafactor with eps1^2 = 0 in float32 keeps its padding zero and follows torch",
+          "[beyond]") {
+  // eps1 = 1e-30 squares to 0 in float32; padding (g = 0, V = 0) once gave U = 0 / sqrt(0) = NaN,
+  // then RMS(p) = NaN from step 2, and max(eps2, NaN) = eps2 shrank every step.
+  for (const Isa isa : supported_isas()) {
+    INFO(isa_name(isa));
+    auto opt = make_optimizer("adafactor", RuntimeOptions{isa, 1});
+    ParamGroup& g = opt->add_param_group({{"b", {3}, {1.0f, -2.0f, 0.5f}}}, {{"eps1", 1e-30}});
+    const float grads[2][3] = {{1e-3f, 2e-3f, -1e-3f}, {1e-3f, 2e-3f, 5e-4f}};
+    for (const auto& step : grads) {
+      std::copy(std::begin(step), std::end(step), g.grad(0).data.begin());
+      opt->step();
+    }
+    // torch 2.5's formula in double.
+    const auto p = g.param(0).data;
+    CHECK(p[0] == Approx(0.97349192).epsilon(1e-6));
+    CHECK(p[1] == Approx(-2.02650808).epsilon(1e-6));
+    CHECK(p[2] == Approx(0.50442843).epsilon(1e-6));
+    for (std::size_t i = 3; i < g.padded_numel(); ++i) CHECK(g.param_arena()[i] == 0.0f);
   }
 }
 

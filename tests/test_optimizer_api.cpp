@@ -1,9 +1,13 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <memory>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
+#include "kernel_checks.hpp"
 #include "simdoptim/simdoptim.hpp"
 
 using namespace simdoptim;
@@ -193,4 +197,121 @@ TEST_CASE("NaN and Inf gradients propagate as in torch, without a crash or a ski
     CHECK(std::isnan(sgd.param_groups()[0].param(0).data[0]));
     CHECK(sgd.param_groups()[0].param(0).data[1] == inf);
   }
+}
+
+namespace {
+
+// `steps` steps of optimizer `name` with `options` on tensors whose sizes are no multiple of 16;
+// after each, the padding of the parameters and of every state array must be zero and the
+// parameters finite.
+void check_padding_stays_zero(const std::string& name, const GroupOptions& options, Isa isa,
+                              int steps = 4) {
+  // Adafactor factors the last two shapes.
+  const std::vector<Shape> shapes = {{1}, {3}, {17}, {33}, {5, 7}, {2, 3, 4}};
+  std::vector<ParamSpec> specs;
+  for (std::size_t t = 0; t < shapes.size(); ++t) {
+    ParamSpec spec{"t" + std::to_string(t), shapes[t], {}};
+    for (std::size_t i = 0; i < numel_of(shapes[t]); ++i)
+      spec.init.push_back(std::sin(static_cast<float>(3 * i + t + 1)));
+    specs.push_back(std::move(spec));
+  }
+  // make_optimizer("lbfgs") comes with an empty group, and LBFGS takes one group only.
+  std::unique_ptr<Optimizer> opt =
+      name == "lbfgs" ? std::make_unique<Lbfgs>(specs, LbfgsOptions{}, RuntimeOptions{isa, 1})
+                      : make_optimizer(name, RuntimeOptions{isa, 1});
+  ParamGroup& g = name == "lbfgs" ? opt->param_groups()[0] : opt->add_param_group(specs, options);
+  const std::vector<float> before = copy(g.param_arena());
+  // Nonzero gradients everywhere in the tensors, of varying size and sign.
+  auto write_grads = [&](int step) {
+    for (std::size_t t = 0; t < g.size(); ++t) {
+      auto grad = g.grad(t).data;
+      for (std::size_t i = 0; i < grad.size(); ++i)
+        grad[i] = std::cos(static_cast<float>(5 * i + 2 * t + step)) * 1e-2f *
+                  static_cast<float>(1 + step);
+    }
+  };
+  for (int step = 0; step < steps; ++step) {
+    INFO("step " << step + 1);
+    if (name == "lbfgs") {
+      // The quadratic 0.5 |p|^2 + c . p, whose gradient is p + c.
+      opt->step([&] {
+        write_grads(step);
+        for (std::size_t t = 0; t < g.size(); ++t)
+          for (std::size_t i = 0; i < g.grad(t).data.size(); ++i)
+            g.grad(t).data[i] += g.param(t).data[i];
+        return 1.0;
+      });
+    } else {
+      write_grads(step);
+      opt->step();
+    }
+    // Where the rule makes a zero gradient's state nonzero (Adamax: |0| + eps; Rprop: the step
+    // size clamps to step_size_min), the padding holds exactly that value.
+    kernel_checks::moved_with_zero_padding(g, before, {"exp_inf", "step_size"});
+    for (std::size_t t = 0; t < g.size(); ++t) {
+      const std::size_t end = t + 1 < g.size() ? g.info(t + 1).offset : g.padded_numel();
+      for (std::size_t i = g.info(t).offset + g.info(t).numel; i < end; ++i) {
+        if (const float* u = g.state_arena("exp_inf"))
+          REQUIRE(u[i] == static_cast<float>(g.options().get("eps")));
+        if (const float* s = g.state_arena("step_size"))
+          REQUIRE(s[i] == static_cast<float>(g.options().get("step_size_min")));
+      }
+      for (float x : g.param(t).data) REQUIRE(std::isfinite(x));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("every optimizer keeps the padding of parameters and state zero at every step", "[api]") {
+  // Beyond the defaults, options that reach other code paths; Adafactor's eps1 = 1e-30 and 0
+  // and LAMB's eps = 0, where a zero gradient over a zero variance is 0 / 0.
+  const std::map<std::string, std::vector<GroupOptions>> variants = {
+      {"sgd", {{{"momentum", 0.9}, {"nesterov", 1.0}, {"weight_decay", 0.1}, {"maximize", 1.0}}}},
+      {"adam", {{{"amsgrad", 1.0}, {"weight_decay", 0.1}, {"maximize", 1.0}}}},
+      {"adamw", {{{"amsgrad", 1.0}, {"weight_decay", 0.1}, {"maximize", 1.0}}}},
+      {"rmsprop", {{{"momentum", 0.9}, {"centered", 1.0}, {"weight_decay", 0.1}}}},
+      {"adagrad", {{{"lr_decay", 0.1}, {"initial_accumulator_value", 0.5}, {"weight_decay", 0.1}}}},
+      {"adadelta", {{{"weight_decay", 0.1}, {"maximize", 1.0}}}},
+      {"adamax", {{{"weight_decay", 0.1}, {"maximize", 1.0}}}},
+      {"nadam", {{{"decoupled_weight_decay", 1.0}, {"weight_decay", 0.1}}}},
+      {"radam", {{{"decoupled_weight_decay", 1.0}, {"weight_decay", 0.1}}}},
+      {"asgd", {{{"t0", 1.0}, {"weight_decay", 0.1}, {"maximize", 1.0}}}},
+      {"rprop", {{{"maximize", 1.0}}}},
+      {"lion", {{{"weight_decay", 0.1}, {"maximize", 1.0}}}},
+      {"lamb",
+       {{{"always_adapt", 1.0}, {"weight_decay", 0.0}, {"trust_clip", 1.0}},
+        {{"max_grad_norm", 0.0}, {"bias_correction", 0.0}, {"grad_averaging", 0.0}},
+        {{"eps", 0.0}},
+        {{"eps", 0.0}, {"weight_decay", 0.0}}}},
+      {"lars",
+       {{{"momentum", 0.9}, {"weight_decay", 0.1}, {"always_adapt", 1.0}, {"trust_clip", 1.0}},
+        {{"momentum", 0.9}, {"nesterov", 1.0}, {"weight_decay", 0.1}, {"exclude_1d", 1.0}}}},
+      {"adafactor",
+       {{{"eps1", 1e-30}},
+        {{"eps1", 0.0}, {"weight_decay", 0.1}, {"maximize", 1.0}},
+        {{"eps1", 0.0}, {"d", 2.0}, {"eps2", 0.0}}}},
+  };
+  for (const std::string& name : registered_optimizers()) {
+    std::vector<GroupOptions> option_sets = {{}};
+    if (const auto it = variants.find(name); it != variants.end())
+      option_sets.insert(option_sets.end(), it->second.begin(), it->second.end());
+    for (std::size_t k = 0; k < option_sets.size(); ++k)
+      for (const Isa isa : {Isa::scalar, default_isa()}) {
+        INFO(name << " option set " << k << " on " << isa_name(isa));
+        check_padding_stays_zero(name, option_sets[k], isa);
+      }
+  }
+}
+
+// eps = 0 is valid in torch, and a zero gradient then gives 0 / 0 = NaN in torch too; but the
+// padding is not torch's, and the elementwise kernels below still run over it, writing NaN into
+// the parameters' padding. Expected to fail until they stop at each tensor's end (as Adafactor's
+// vector passes do) or clear it (as LAMB does); the tag keeps the suite green meanwhile.
+TEST_CASE("the padding stays zero with eps = 0 too", "[api][!mayfail]") {
+  const std::string name = GENERATE(as<std::string>{}, "adadelta", "adagrad", "adam", "adamax",
+                                    "adamw", "nadam", "radam", "rmsprop");
+  INFO(name);
+  // 8 steps: RAdam divides by sqrt(v) + eps from its 6th.
+  check_padding_stays_zero(name, {{"eps", 0.0}}, Isa::scalar, 8);
 }

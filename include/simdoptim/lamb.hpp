@@ -1,5 +1,6 @@
 #pragma once
 /// LAMB (layer-wise adaptive moments), as in You et al. 2019 and timm's `Lamb`.
+#include <memory>
 #include <vector>
 
 #include "simdoptim/optimizer.hpp"
@@ -17,8 +18,10 @@ struct LambOptions {
   bool bias_correction = true;
   /// m takes (1 - beta1) * g when true, g when false.
   bool grad_averaging = true;
-  /// Global gradient-norm clipping before the step (all groups together); 0 turns it off
-  /// (timm: None). Only the optimizer's default counts, as in timm.
+  /// Global gradient-norm clipping before the step; 0 turns it off (timm: None). The norm is
+  /// over the gradients of all groups together, as timm's; each group divides its gradients by
+  /// max(1, norm / its own max_grad_norm). timm reads only the optimizer's default; here a group
+  /// override counts for that group, so groups that all keep the default behave exactly as timm.
   double max_grad_norm = 1.0;
   /// Clamp the trust ratio to at most 1.
   bool trust_clip = false;
@@ -30,30 +33,35 @@ struct LambOptions {
 };
 
 /// LAMB (You et al. 2019, "Large Batch Optimization for Deep Learning: Training BERT in 76
-/// minutes", Algorithm 2) with timm's options. With c = ||all gradients|| / max_grad_norm when
-/// that exceeds 1 (else 1), per tensor at its step t, g = grad / c:
+/// minutes", Algorithm 2) with timm's options. With c = ||all gradients of all groups|| /
+/// max_grad_norm (the group's) when that exceeds 1 (else 1, and 1 when max_grad_norm is 0), per
+/// tensor at its step t, g = grad / c:
 ///   m = beta1 * m + (grad_averaging ? 1 - beta1 : 1) * g;  v = beta2 * v + (1 - beta2) * g * g
 ///   u = (m / bc1) / (sqrt(v) / sqrt(bc2) + eps) + weight_decay * p
 ///       (bc = 1 - beta^t, or 1 without bias_correction)
 ///   r = ||p|| / ||u|| when both are > 0, else 1; r = min(r, 1) with trust_clip; r = 1 when
 ///       weight_decay == 0 and not always_adapt
 ///   p -= lr * r * u
-/// State: exp_avg, exp_avg_sq, and the scratch array `update` (u; when the trust ratio applies).
-/// Not in torch.
+/// State: exp_avg, exp_avg_sq. u lives in a scratch buffer the optimizer owns (sized for the
+/// largest group), not in the state. Not in torch.
 class Lamb final : public Optimizer {
  public:
   explicit Lamb(std::vector<ParamSpec> params, LambOptions options = {},
                 RuntimeOptions runtime = {});
   /// An optimizer with no groups yet; add them with add_param_group.
   explicit Lamb(LambOptions options = {}, RuntimeOptions runtime = {});
+  ~Lamb() override;
   std::string_view name() const noexcept override { return "lamb"; }
   void validate(const GroupOptions& options) const override;
 
  private:
   void step_group(ParamGroup& group) override;
-  // The divisor c of this step's gradients, computed when the first group with a gradient steps.
-  double global_clip();
-  double clip_ = 1.0;
+  // ||all gradients|| of this step, computed when the first group with a gradient steps (0 when
+  // no group clips).
+  double global_grad_norm();
+  double grad_norm_ = 0.0;
+  // u of the group being stepped (groups step one after another).
+  std::unique_ptr<detail::AlignedBuffer> update_;
 };
 
 }  // namespace v1

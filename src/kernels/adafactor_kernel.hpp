@@ -10,8 +10,10 @@
 //     16); the lanes are summed in double in lane order.
 //   - column sums of g^2 over a block of rows are float sums in row order; the host cuts a
 //     slice's rows into blocks at fixed offsets and adds the blocks' sums in double in order.
-// Other tensors (one dimension or none) are aligned arena ranges, as for every other kernel; their
-// sums of U^2 use reduce_kernel.hpp's lanes and kReduceBlock blocks.
+// Other tensors (one dimension or none) are arena ranges that start aligned and end at the tensor's
+// last element, not at its padding: the padding has g = 0 and V = 0, whose U is 0 / sqrt(0) = NaN
+// when eps1^2 is 0 in float32. The SIMD builds finish a range with a scalar tail. Their sums of U^2
+// use reduce_kernel.hpp's lanes and kReduceBlock blocks.
 #include <cstddef>
 
 #include "kernels/kernel.hpp"
@@ -46,8 +48,8 @@ struct AdafactorArgs {
 SIMDOPTIM_DECLARE_KERNEL(adafactor_row_stats, AdafactorArgs)
 SIMDOPTIM_DECLARE_KERNEL(adafactor_row_norm, AdafactorArgs)
 SIMDOPTIM_DECLARE_KERNEL(adafactor_row_apply, AdafactorArgs)
-// Other tensors, [begin, end) = elements from `param`, `grad` and `variance`. The norm pass
-// also updates the variance.
+// Other tensors, [begin, end) = elements from `param`, `grad` and `variance`, begin a multiple of
+// 16, end any element up to the tensor's size. The norm pass also updates the variance.
 SIMDOPTIM_DECLARE_KERNEL(adafactor_vector_norm, AdafactorArgs)
 SIMDOPTIM_DECLARE_KERNEL(adafactor_vector_apply, AdafactorArgs)
 

@@ -109,6 +109,13 @@ Batch lerp(Batch a, Batch b, Batch w, Batch one_minus_w) {
   else
     return b - (b - a) * one_minus_w;
 }
+template <bool Low>
+float lerp(float a, float b, float w, float one_minus_w) {
+  if constexpr (Low)
+    return a + w * (b - a);
+  else
+    return b - (b - a) * one_minus_w;
+}
 
 template <bool Maximize, bool Low>
 void vector_norm(const AdafactorArgs& a, std::size_t begin, std::size_t end) noexcept {
@@ -118,7 +125,8 @@ void vector_norm(const AdafactorArgs& a, std::size_t begin, std::size_t end) noe
     const std::size_t block_end = block + kReduceBlock < end ? block + kReduceBlock : end;
     Batch acc[kBatches];
     for (auto& b : acc) b = Batch(0.0f);
-    for (std::size_t i = block; i + kReduceLanes <= block_end; i += kReduceLanes)
+    std::size_t i = block;
+    for (; i + kReduceLanes <= block_end; i += kReduceLanes)
       for (std::size_t k = 0; k < kBatches; ++k) {
         const std::size_t j = i + k * kWidth;
         Batch g = load(a.grad + j);
@@ -130,6 +138,14 @@ void vector_norm(const AdafactorArgs& a, std::size_t begin, std::size_t end) noe
       }
     float lanes[kReduceLanes];
     store_lanes(acc, lanes);
+    // The tensor's last elements, short of 16: the scalar kernel's operations and lanes.
+    for (; i < block_end; ++i) {
+      const float g = Maximize ? -a.grad[i] : a.grad[i];
+      const float v = lerp<Low>(a.variance[i], g * g, a.w, a.one_minus_w);
+      a.variance[i] = v;
+      const float u = (1.0f / std::sqrt(clamp_min(v, a.eps1_sq))) * g;
+      lanes[(i - block) % kReduceLanes] = lanes[(i - block) % kReduceLanes] + u * u;
+    }
     total += sum_lanes(lanes);
   }
   *a.out = total;
@@ -138,13 +154,21 @@ void vector_norm(const AdafactorArgs& a, std::size_t begin, std::size_t end) noe
 template <bool Maximize, bool Decay>
 void vector_apply(const AdafactorArgs& a, std::size_t begin, std::size_t end) noexcept {
   const Batch eps1_sq(a.eps1_sq), decay(a.decay_factor), neg_step(a.neg_step);
-  for (std::size_t i = begin; i + kWidth <= end; i += kWidth) {
+  std::size_t i = begin;
+  for (; i + kWidth <= end; i += kWidth) {
     Batch g = load(a.grad + i);
     if constexpr (Maximize) g = negate(g);
     Batch p = load(a.param + i);
     if constexpr (Decay) p = p * decay;
     const Batch u = (Batch(1.0f) / xsimd::sqrt(clamp_min(load(a.variance + i), eps1_sq))) * g;
     (p + neg_step * u).store_aligned(a.param + i);
+  }
+  for (; i < end; ++i) {
+    const float g = Maximize ? -a.grad[i] : a.grad[i];
+    float p = a.param[i];
+    if constexpr (Decay) p = p * a.decay_factor;
+    const float u = (1.0f / std::sqrt(clamp_min(a.variance[i], a.eps1_sq))) * g;
+    a.param[i] = p + a.neg_step * u;
   }
 }
 
