@@ -24,8 +24,7 @@ struct AdamaxOptions {
 ///   m = beta1 * m + (1 - beta1) * g
 ///   u = max(beta2 * u, |g| + eps)   (NaN if either is NaN, as torch.amax)
 ///   p -= (lr / (1 - beta1^t)) * m / u
-/// State: exp_avg (m), exp_inf (u). Padding elements of exp_inf hold eps after a step (their
-/// gradient is zero), as every element with a zero gradient does in torch.
+/// State: exp_avg (m), exp_inf (u).
 class Adamax final : public ElementwiseOptimizer {
  public:
   explicit Adamax(std::vector<ParamSpec> params, AdamaxOptions options = {},

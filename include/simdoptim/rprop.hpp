@@ -26,8 +26,7 @@ struct RpropOptions {
 ///                     step_size_min, step_size_max)
 ///   if s < 0: g = 0
 ///   p -= sign(g) * step_size;  prev = g
-/// (a NaN product counts as 0, as torch.sign(NaN) = 0 on CPU). State: prev, step_size. Padding
-/// elements of step_size are clamped to step_size_min after a step (their gradient is zero).
+/// (a NaN product counts as 0, as torch.sign(NaN) = 0 on CPU). State: prev, step_size.
 class Rprop final : public ElementwiseOptimizer {
  public:
   explicit Rprop(std::vector<ParamSpec> params, RpropOptions options = {},

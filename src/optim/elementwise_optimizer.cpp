@@ -180,6 +180,17 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
     plan.add(args, s.begin, s.end);
   });
   plan.run(executor(), rule_.kernel(isa()));
+
+  // The kernels ran over whole padded tensors; the padding stays zero whatever a rule computes
+  // there (0 / 0 with eps = 0, |0| + eps, a clamped step size), as reductions read it.
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!states[i].has_grad) continue;
+    const std::size_t begin = group.info(i).offset + group.info(i).numel;
+    const std::size_t end = i + 1 < group.size() ? group.info(i + 1).offset : group.padded_numel();
+    std::fill(base.param + begin, base.param + end, 0.0f);
+    for (float* array : base.state)
+      if (array != nullptr) std::fill(array + begin, array + end, 0.0f);
+  }
 }
 
 }  // namespace v1

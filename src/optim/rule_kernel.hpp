@@ -5,6 +5,7 @@
 // it defines that set's kernel (update at its batch). The loop, the loads and stores, and the
 // compile-time flags live here, once for every description.
 #include <array>
+#include <cassert>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -116,6 +117,7 @@ void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end)
   }
   (std::make_index_sequence<kCoefCount<Rule>>{});
   constexpr std::size_t w = lanes<V>();
+  assert((end - begin) % w == 0);  // calls cover whole padded tensors: no remainder to drop
   for (std::size_t i = begin; i + w <= end; i += w) Rule::template update<F>(c, Element<V>(a, i));
 }
 
