@@ -21,7 +21,7 @@
 
 #include "executor.hpp"
 #include "kernels/stream_kernel.hpp"
-#include "kernels/stream_more_kernel.hpp"
+#include "kernels/stream_kernel.hpp"
 #include "simdoptim/simdoptim.hpp"
 #include "step_plan.hpp"
 

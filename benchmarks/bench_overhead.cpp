@@ -1,5 +1,5 @@
 // Fixed per-step costs that the element-throughput suites cannot see: a step over tiny groups
-// (the bookkeeping of segments, per-step scalars and dispatch, issue 5's target: < 2 us for a
+// (the bookkeeping of segments, per-step scalars and dispatch, target: < 2 us for a
 // group of 10 tensors), and zero_grad over many tensors or a ResNet-50-sized arena.
 #include <benchmark/benchmark.h>
 

@@ -1,4 +1,4 @@
-# Sanitizer and fuzzing builds (issue 6). Both apply to every target of the build, so use a
+# Sanitizer and fuzzing builds. Both apply to every target of the build, so use a
 # build folder of their own (tools/run_sanitizers.sh, tools/run_fuzz.sh).
 #   -DSIMDOPTIM_SANITIZE=address,undefined   ASan + UBSan (any UB aborts the test)
 #   -DSIMDOPTIM_SANITIZE=thread              TSan

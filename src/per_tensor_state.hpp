@@ -1,5 +1,5 @@
 #pragma once
-// Helpers shared by the optimizers of issue 8 (Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam,
+// Helpers shared by the optimizers (Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam,
 // ASGD, Rprop): per-tensor step bookkeeping, state arrays that start at a value other than zero,
 // and host-side tables for the scalar state torch keeps per tensor (NAdam's mu_product, ASGD's
 // eta and mu), which the core's TensorState does not hold.

@@ -194,7 +194,7 @@ if __name__ == "__main__":
     main()
 
 
-# ---- The drop-in on a real training step (issue 7) --------------------------------------------
+# ---- The drop-in on a real training step --------------------------------------------
 # Self-contained: times a whole torch training step (forward + backward + optimizer.step +
 # zero_grad) of a small MLP with torch.optim.AdamW (for-loop and foreach) and with
 # simdoptim.torch.AdamW, from the same seed, and prints the medians and speedups. Run:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the library and tests under sanitizers and runs them (issue 6), with the presets of
+# Builds the library and tests under sanitizers and runs them, with the presets of
 # CMakePresets.json (the one place their flags live):
 #   build-asan: AddressSanitizer + UndefinedBehaviorSanitizer, the whole CTest suite
 #   build-tsan: ThreadSanitizer, the tests labelled "threads" (tests/CMakeLists.txt)

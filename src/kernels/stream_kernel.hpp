@@ -17,6 +17,8 @@ struct StreamArgs {
 SIMDOPTIM_DECLARE_KERNEL(adam_pattern, StreamArgs)
 // SGD-momentum's pattern: reads a, b, c; writes a, c (20 B/element).
 SIMDOPTIM_DECLARE_KERNEL(sgd_pattern, StreamArgs)
+// ASGD's pattern before averaging starts: reads a, b; writes a, c (16 B/element).
+SIMDOPTIM_DECLARE_KERNEL(asgd_pattern, StreamArgs)
 // STREAM triad: a = b + scalar * c (12 B/element).
 SIMDOPTIM_DECLARE_KERNEL(triad, StreamArgs)
 

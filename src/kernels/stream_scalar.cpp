@@ -19,6 +19,13 @@ void sgd_pattern(const StreamArgs& s, std::size_t begin, std::size_t end) noexce
   }
 }
 
+void asgd_pattern(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+  for (std::size_t i = begin; i < end; ++i) {
+    s.a[i] += s.b[i];
+    s.c[i] = s.a[i];
+  }
+}
+
 void triad(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
   for (std::size_t i = begin; i < end; ++i) s.a[i] = s.b[i] + s.scalar * s.c[i];
 }

@@ -23,6 +23,14 @@ void sgd_pattern(const StreamArgs& s, std::size_t begin, std::size_t end) noexce
   }
 }
 
+void asgd_pattern(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+  for (std::size_t i = begin; i + kWidth <= end; i += kWidth) {
+    const Batch p = load(s.a + i) + load(s.b + i);
+    p.store_aligned(s.a + i);
+    p.store_aligned(s.c + i);
+  }
+}
+
 void triad(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
   const Batch scalar(s.scalar);
   for (std::size_t i = begin; i + kWidth <= end; i += kWidth)

@@ -1,4 +1,4 @@
-// simdoptim-bench: optimizer step timings against same-run references (issue 5). Reference:
+// simdoptim-bench: optimizer step timings against same-run references. Reference:
 // docs/benchmarks.md, section "simdoptim-bench", or --help.
 #include <unistd.h>
 
