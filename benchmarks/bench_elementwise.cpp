@@ -1,14 +1,22 @@
-// SGD-momentum, Adam and AdamW steps against the physical limit of their access pattern,
+// Every elementwise optimizer of the registry against the physical limit of its access pattern,
 // measured in the same binary: a memory-only kernel with exactly the optimizer's reads and
 // writes, over arenas allocated the same way and split over threads the same way.
 //
-// Bytes per element (fp32): Adam/AdamW read p, g, m, v and write p, m, v = 28 B; SGD with
-// momentum reads p, g, buf and writes p, buf = 20 B; STREAM triad reads b, c, writes a = 12 B.
+// Bytes per element (fp32, one step), from the state arrays the step keeps:
+//   none (SGD without momentum): read p, g; write p                  = 12 B (triad)
+//   one (SGD momentum, RMSprop, Adagrad, Lion): read p, g, s; write p, s
+//                                                                    = 20 B (sgd_pattern)
+//   two (Adam, AdamW, NAdam, RAdam, Adamax, Adadelta, Rprop, RMSprop momentum):
+//                  read p, g, s1, s2; write p, s1, s2                = 28 B (adam_pattern)
+//   ASGD before averaging starts (t0 = 1e6): read p, g; write p, ax  = 16 B (asgd_pattern)
 //
-// Names: <kernel>/<isa>/<workload>/threads:<t>. Counters: ns_per_elem, and bytes_per_second.
+// Names: <optimizer or pattern>/<isa>/<workload>/threads:<t>. Counters: ns_per_elem, and
+// bytes_per_second. For example, Adam and its pattern at 2^26:
+//   build/benchmarks/bench_elementwise --benchmark_filter='^adam(_pattern)?/.*/n:2\^26/'
 #include <benchmark/benchmark.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,18 +55,45 @@ void set_counters(benchmark::State& st, std::size_t numel, double bytes_per_elem
       n * 1e-9, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
-using Make = std::function<std::unique_ptr<Optimizer>(RuntimeOptions)>;
+// The benchmarked configurations: each elementwise optimizer at torch's defaults, SGD with
+// momentum (plain SGD is the triad), and RMSprop with momentum as well.
+struct Config {
+  std::string label;
+  std::string optimizer;
+  GroupOptions options;
+};
 
-void bench_optimizer(benchmark::State& st, const Make& make, double bytes, const Workload& w,
-                     Isa isa, int threads) {
-  auto opt = make(RuntimeOptions{isa, threads});
-  opt->add_param_group(w.params());
+std::vector<Config> configs() {
+  std::vector<Config> out;
+  for (const std::string& name : registered_optimizers()) {
+    if (dynamic_cast<ElementwiseOptimizer*>(make_optimizer(name).get()) == nullptr) continue;
+    if (name == "sgd") {
+      out.push_back({"sgd_momentum", name, {{"lr", 0.01}, {"momentum", 0.9}}});
+      continue;
+    }
+    out.push_back({name, name, {}});
+    if (name == "rmsprop") out.push_back({"rmsprop_momentum", name, {{"momentum", 0.9}}});
+  }
+  return out;
+}
+
+// Bytes per element of a step that keeps `arrays` state arrays (ASGD's ax is written only).
+double step_bytes(const std::string& optimizer, std::size_t arrays) {
+  if (optimizer == "asgd") return 16;
+  return 12 + 8 * static_cast<double>(arrays);
+}
+
+void bench_optimizer(benchmark::State& st, const Config& c, const Workload& w, Isa isa,
+                     int threads) {
+  auto opt = make_optimizer(c.optimizer, RuntimeOptions{isa, threads});
+  opt->add_param_group(w.params(), c.options);
   for (auto& g : opt->param_groups())
     for (std::size_t i = 0; i < g.size(); ++i)
       for (float& x : g.grad(i).data) x = 1e-3f;
   opt->step();  // allocates and first-touches the state
   for (auto _ : st) opt->step();
-  set_counters(st, total_numel(*opt), bytes);
+  const std::size_t arrays = opt->param_groups().front().state_names().size();
+  set_counters(st, total_numel(*opt), step_bytes(c.optimizer, arrays));
 }
 
 // The memory-only reference: the pattern's streams over one group's arenas, same chunking.
@@ -91,11 +126,7 @@ void register_all() {
   workloads.push_back({"resnet50", [] { return workloads::resnet50_params(); }});
   workloads.push_back({"flat_resnet50_size", [] { return flat(25557032); }});
 
-  const Make adam = [](RuntimeOptions r) { return std::make_unique<Adam>(AdamOptions{}, r); };
-  const Make adamw = [](RuntimeOptions r) { return std::make_unique<AdamW>(adamw_defaults(), r); };
-  const Make sgd = [](RuntimeOptions r) {
-    return std::make_unique<SGD>(SGDOptions{.lr = 0.01, .momentum = 0.9}, r);
-  };
+  const std::vector<Config> all = configs();
   for (const Workload& w : workloads)
     for (Isa isa : supported_isas())
       for (int threads : {1, 2}) {
@@ -106,16 +137,16 @@ void register_all() {
               ->Unit(benchmark::kMicrosecond)
               ->UseRealTime();
         };
-        add("adam", [=](benchmark::State& st) { bench_optimizer(st, adam, 28, w, isa, threads); });
-        add("adamw",
-            [=](benchmark::State& st) { bench_optimizer(st, adamw, 28, w, isa, threads); });
-        add("sgd_momentum",
-            [=](benchmark::State& st) { bench_optimizer(st, sgd, 20, w, isa, threads); });
+        for (const Config& c : all)
+          add(c.label, [=](benchmark::State& st) { bench_optimizer(st, c, w, isa, threads); });
         add("adam_pattern", [=](benchmark::State& st) {
           bench_pattern(st, detail::adam_pattern_kernel, 2, 28, w, isa, threads);
         });
         add("sgd_pattern", [=](benchmark::State& st) {
           bench_pattern(st, detail::sgd_pattern_kernel, 1, 20, w, isa, threads);
+        });
+        add("asgd_pattern", [=](benchmark::State& st) {
+          bench_pattern(st, detail::asgd_pattern_kernel, 1, 16, w, isa, threads);
         });
         add("triad", [=](benchmark::State& st) {
           bench_pattern(st, detail::triad_kernel, 1, 12, w, isa, threads);

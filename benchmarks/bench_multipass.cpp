@@ -1,4 +1,5 @@
-// Lion, LAMB, LARS and Adafactor steps against the physical limit of their access pattern,
+// The multi-pass optimizers (LAMB, LARS, Adafactor) and Lion against the physical limit of their
+// access pattern,
 // measured in the same binary: memory-only kernels with exactly the optimizer's reads and writes,
 // including the extra reduction passes of the per-tensor quantities, over arenas allocated and
 // split over threads the same way.
@@ -12,7 +13,7 @@
 //   Adafactor: a square matrix; ||p|| reads p, row/column statistics read g, ||U|| reads g
 //              (12 B; three sum_squares); apply reads p, g, writes p (12 B; triad) = 24 B
 //              (its factored state is O(rows + columns) and is not counted)
-// Lion's and LARS's references are bench_optimizers' patterns; LAMB's and Adafactor's are
+// Lion's and LARS's references are bench_elementwise's patterns; LAMB's and Adafactor's are
 // sequences of the same building blocks, one parallel pass each, as the optimizer runs them.
 //
 // Names: <kernel>/<isa>/n:2^<k>/threads:<t>. Counters: ns_per_elem and bytes_per_second.
