@@ -16,32 +16,24 @@ namespace checkpoint_recipe {
 
 using namespace simdoptim;
 
-// Every optimizer with a per-step state (L-BFGS's closure-driven history is not checkpointed),
+// Every optimizer of the registry but L-BFGS (its closure-driven history is not checkpointed),
 // Adafactor's factored statistics through Optimizer::side_arrays.
-inline const std::vector<std::string> kOptimizers = {
-    "sgd",   "adam",  "adamw", "adagrad", "rmsprop", "adadelta", "adamax",   "radam",
-    "rprop", "nadam", "asgd",  "lion",    "lamb",    "lars",     "adafactor"};
+inline std::vector<std::string> optimizers() {
+  std::vector<std::string> names;
+  for (const std::string& n : registered_optimizers())
+    if (n != "lbfgs") names.push_back(n);
+  return names;
+}
 
-inline std::unique_ptr<Optimizer> make_optimizer(const std::string& name, RuntimeOptions rt) {
-  if (name == "sgd")
-    return std::make_unique<SGD>(SGDOptions{.lr = 0.05, .momentum = 0.9, .nesterov = true}, rt);
-  if (name == "adam") return std::make_unique<Adam>(AdamOptions{.lr = 0.01, .amsgrad = true}, rt);
-  if (name == "adamw") return std::make_unique<AdamW>(adamw_defaults(), rt);
-  if (name == "adagrad") return std::make_unique<Adagrad>(AdagradOptions{}, rt);
-  if (name == "rmsprop") return std::make_unique<RMSprop>(RMSpropOptions{}, rt);
-  if (name == "adadelta") return std::make_unique<Adadelta>(AdadeltaOptions{}, rt);
-  if (name == "adamax") return std::make_unique<Adamax>(AdamaxOptions{}, rt);
-  if (name == "radam") return std::make_unique<RAdam>(RAdamOptions{}, rt);
-  if (name == "rprop") return std::make_unique<Rprop>(RpropOptions{}, rt);
-  if (name == "nadam") return std::make_unique<NAdam>(NAdamOptions{}, rt);
-  if (name == "asgd") return std::make_unique<ASGD>(ASGDOptions{.t0 = 3}, rt);
-  if (name == "lion") return std::make_unique<Lion>(LionOptions{.weight_decay = 0.1}, rt);
-  if (name == "lamb") return std::make_unique<Lamb>(LambOptions{}, rt);
-  if (name == "lars")
-    return std::make_unique<Lars>(LarsOptions{.momentum = 0.9, .weight_decay = 1e-4}, rt);
-  if (name == "adafactor")
-    return std::make_unique<Adafactor>(AdafactorOptions{.weight_decay = 0.01}, rt);
-  throw std::invalid_argument("unknown optimizer " + name);
+// The options both groups take (beyond torch's defaults): ones that create more state.
+inline GroupOptions recipe_options(std::string_view name) {
+  if (name == "sgd") return {{"lr", 0.05}, {"momentum", 0.9}, {"nesterov", 1.0}};
+  if (name == "adam") return {{"lr", 0.01}, {"amsgrad", 1.0}};
+  if (name == "asgd") return {{"t0", 3.0}};
+  if (name == "lion") return {{"weight_decay", 0.1}};
+  if (name == "lars") return {{"momentum", 0.9}, {"weight_decay", 1e-4}};
+  if (name == "adafactor") return {{"weight_decay", 0.01}};
+  return {};
 }
 
 // Deterministic pseudo-random value in [-1, 1) (no libm, no global state).
@@ -62,9 +54,11 @@ inline void add_groups(Optimizer& opt) {
       s.init[i] = 0.5f * noise(0, i + 7 * s.name.size());
     return s;
   };
-  opt.add_param_group({spec("w1", {37, 5}), spec("b1", {37}), spec("big", {70001})});
-  opt.add_param_group({spec("w2", {3, 37}), spec("b2", {1})},
-                      {{"lr", opt.defaults().get("lr") * 0.5}});
+  const GroupOptions first = recipe_options(opt.name());
+  GroupOptions second = first;
+  second.set("lr", first.get_or("lr", opt.defaults().get("lr")) * 0.5);
+  opt.add_param_group({spec("w1", {37, 5}), spec("b1", {37}), spec("big", {70001})}, first);
+  opt.add_param_group({spec("w2", {3, 37}), spec("b2", {1})}, second);
 }
 
 // Warmup then cosine, stepped once per optimizer step.

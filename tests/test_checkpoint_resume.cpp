@@ -35,7 +35,7 @@ TEST_CASE("training resumed in a new process equals training straight, bit for b
   constexpr std::int64_t kSaveAt = 5;
   const std::string dir = temp_dir();
   const Isa first_isa = supported_isas().size() > 1 ? supported_isas()[1] : Isa::scalar;
-  for (const std::string& name : kOptimizers) {
+  for (const std::string& name : optimizers()) {
     INFO("optimizer " << name);
     auto opt = make_optimizer(name, {best_isa(), 2});
     add_groups(*opt);
@@ -64,7 +64,7 @@ TEST_CASE("training resumed in a new process equals training straight, bit for b
 }
 
 TEST_CASE("resuming in the same process continues the same trajectory", "[checkpoint][resume]") {
-  for (const std::string& name : kOptimizers) {
+  for (const std::string& name : optimizers()) {
     INFO("optimizer " << name);
     auto straight = make_optimizer(name, {Isa::scalar, 1});
     add_groups(*straight);

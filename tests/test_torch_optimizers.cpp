@@ -45,32 +45,12 @@ const std::map<std::string, double, std::less<>> kToleranceFactor = {
 const char* const kOptimizers[] = {"rmsprop", "adagrad",  "nadam", "radam",
                                    "adamax",  "adadelta", "rprop", "asgd"};
 
-std::unique_ptr<simdoptim::Optimizer> make_optimizer(std::string_view kind, Isa isa) {
-  using namespace simdoptim;
-  const RuntimeOptions r{.isa = isa};
-  if (kind == "rmsprop") return std::make_unique<RMSprop>(RMSpropOptions{}, r);
-  if (kind == "adagrad") return std::make_unique<Adagrad>(AdagradOptions{}, r);
-  if (kind == "nadam") return std::make_unique<NAdam>(NAdamOptions{}, r);
-  if (kind == "radam") return std::make_unique<RAdam>(RAdamOptions{}, r);
-  if (kind == "adamax") return std::make_unique<Adamax>(AdamaxOptions{}, r);
-  if (kind == "adadelta") return std::make_unique<Adadelta>(AdadeltaOptions{}, r);
-  if (kind == "rprop") return std::make_unique<Rprop>(RpropOptions{}, r);
-  if (kind == "asgd") return std::make_unique<ASGD>(ASGDOptions{}, r);
-  throw std::invalid_argument("unknown optimizer in golden file: " + std::string(kind));
-}
-
 // torch's 0-d state tensor `key` (NAdam's mu_product, ASGD's eta and mu) of tensor i of group g.
 double scalar_state(simdoptim::Optimizer& opt, const std::string& key, std::size_t g,
                     std::size_t i) {
-  if (const auto* nadam = dynamic_cast<const simdoptim::NAdam*>(&opt); nadam && key == "mu_product")
-    return nadam->mu_product(g, i);
-  if (const auto* asgd = dynamic_cast<const simdoptim::ASGD*>(&opt)) {
-    if (key == "eta") return asgd->eta(g, i);
-    if (key == "mu") return asgd->mu(g, i);
-  }
-  FAIL("no scalar state '" << key << "' for " << opt.name() << " (group " << g << ", tensor " << i
-                           << ")");
-  return 0.0;
+  const auto* elementwise = dynamic_cast<const simdoptim::ElementwiseOptimizer*>(&opt);
+  REQUIRE(elementwise != nullptr);
+  return elementwise->tensor_scalar(g, i, key);
 }
 
 std::string golden_path(std::string_view optimizer) {
@@ -81,7 +61,7 @@ using Trajectory = std::vector<std::vector<std::vector<float>>>;  // [step][tens
 
 // Replays `c` on `isa`, folding every error against the golden values into `worst`.
 Trajectory replay(const golden::File& g, const golden::Case& c, Isa isa, golden::Worst& worst) {
-  const auto opt = make_optimizer(g.optimizer, isa);
+  const auto opt = simdoptim::make_optimizer(g.optimizer, {.isa = isa});
   REQUIRE(opt->isa() == isa);
   std::vector<std::vector<simdoptim::ParamSpec>> specs(g.groups);
   std::vector<std::size_t> local(g.tensors.size());
