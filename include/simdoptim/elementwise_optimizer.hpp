@@ -19,7 +19,7 @@ struct ElementwiseScratch;
 
 inline namespace v1 {
 
-/// SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop and Lion: each
+/// The base of every optimizer written as a description (src/optim/, docs/architecture.md): each
 /// is a description (options, state arrays, per-step scalars, element update) stepped by this
 /// one driver, one fused pass per run of neighbouring tensors.
 class ElementwiseOptimizer : public Optimizer {

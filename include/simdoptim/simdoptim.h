@@ -116,7 +116,7 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_name_at(size_t index, const c
 
 /* ---- optimizer: lifetime ---- */
 
-/* Creates optimizer `name` ("adamw", "sgd", "lion", ...) with torch's defaults overridden by
+/* Creates optimizer `name` ("adamw", "sgd", ...) with torch's defaults overridden by
  * `options`, and one param group holding the params with requires_grad != 0 (torch:
  * torch.optim.AdamW(params, lr=..., ...)). `runtime` may be NULL. */
 SIMDOPTIM_API simdoptim_status
