@@ -17,7 +17,7 @@ void adadelta_loop(const AdadeltaArgs& a, std::size_t begin, std::size_t end) no
     const Batch sq = load(a.square_avg + i) * rho + one_minus_rho * g * g;
     sq.store_aligned(a.square_avg + i);
     const Batch acc = load(a.acc_delta + i);
-    const Batch delta = xsimd::sqrt(acc + eps) / xsimd::sqrt(sq + eps) * g;
+    const Batch delta = div(sqrt(acc + eps), sqrt(sq + eps)) * g;
     (acc * rho + one_minus_rho * delta * delta).store_aligned(a.acc_delta + i);
     (p + neg_lr * delta).store_aligned(a.param + i);
   }

@@ -15,7 +15,7 @@ void adagrad_loop(const AdagradArgs& a, std::size_t begin, std::size_t end) noex
     if constexpr (WeightDecay) g = g + weight_decay * p;
     const Batch sum = load(a.sum + i) + g * g;
     sum.store_aligned(a.sum + i);
-    (p + neg_clr * g / (xsimd::sqrt(sum) + eps)).store_aligned(a.param + i);
+    (p + div(neg_clr * g, sqrt(sum) + eps)).store_aligned(a.param + i);
   }
 }
 

@@ -25,8 +25,8 @@ void adam_loop(const AdamArgs& a, std::size_t begin, std::size_t end) noexcept {
       v = nan_max(load(a.max_exp_avg_sq + i), v);
       v.store_aligned(a.max_exp_avg_sq + i);
     }
-    const Batch denom = xsimd::sqrt(v) * inv_bc2_sqrt + eps;
-    p = p + neg_step_size * (m / denom);
+    const Batch denom = sqrt(v) * inv_bc2_sqrt + eps;
+    p = p + neg_step_size * div(m, denom);
     p.store_aligned(a.param + i);
   }
 }

@@ -18,7 +18,7 @@ void adamax_loop(const AdamaxArgs& a, std::size_t begin, std::size_t end) noexce
     const Batch u = nan_max(load(a.exp_inf + i) * beta2, xsimd::abs(g) + eps);
     m.store_aligned(a.exp_avg + i);
     u.store_aligned(a.exp_inf + i);
-    (p + neg_clr * m / u).store_aligned(a.param + i);
+    (p + div(neg_clr * m, u)).store_aligned(a.param + i);
   }
 }
 

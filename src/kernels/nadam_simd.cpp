@@ -16,9 +16,9 @@ void nadam_loop(const NadamArgs& a, std::size_t begin, std::size_t end) noexcept
     moments.update(p, g, m, v, L2, Decoupled);
     m.store_aligned(a.exp_avg + i);
     v.store_aligned(a.exp_avg_sq + i);
-    const Batch denom = xsimd::sqrt(v / bias_correction2) + eps;
-    p = p + grad_coef * g / denom;
-    p = p + exp_avg_coef * m / denom;
+    const Batch denom = sqrt(div(v, bias_correction2)) + eps;
+    p = p + div(grad_coef * g, denom);
+    p = p + div(exp_avg_coef * m, denom);
     p.store_aligned(a.param + i);
   }
 }

@@ -16,7 +16,7 @@ void radam_loop(const RadamArgs& a, std::size_t begin, std::size_t end) noexcept
     m.store_aligned(a.exp_avg + i);
     v.store_aligned(a.exp_avg_sq + i);
     if constexpr (Rectified)
-      p = p + neg_step_size * (m / (xsimd::sqrt(v) + eps));
+      p = p + neg_step_size * div(m, sqrt(v) + eps);
     else
       p = p + neg_step_size * m;
     p.store_aligned(a.param + i);

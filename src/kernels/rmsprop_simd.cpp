@@ -20,16 +20,16 @@ void rmsprop_loop(const RmspropArgs& a, std::size_t begin, std::size_t end) noex
     if constexpr (Centered) {
       const Batch ga = load(a.grad_avg + i) * alpha + one_minus_alpha * g;
       ga.store_aligned(a.grad_avg + i);
-      avg = xsimd::sqrt(sq - ga * ga) + eps;
+      avg = sqrt(sq - ga * ga) + eps;
     } else {
-      avg = xsimd::sqrt(sq) + eps;
+      avg = sqrt(sq) + eps;
     }
     if constexpr (Momentum) {
-      const Batch buf = load(a.momentum_buffer + i) * momentum + g / avg;
+      const Batch buf = load(a.momentum_buffer + i) * momentum + div(g, avg);
       buf.store_aligned(a.momentum_buffer + i);
       p = p + neg_lr * buf;
     } else {
-      p = p + neg_lr * g / avg;
+      p = p + div(neg_lr * g, avg);
     }
     p.store_aligned(a.param + i);
   }

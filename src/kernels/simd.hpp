@@ -8,6 +8,9 @@
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 #include "kernels/bool_dispatch.hpp"
 #include "kernels/kernel.hpp"
@@ -27,6 +30,31 @@ constexpr std::size_t kWidth = Batch::size;
 // turns -0 into +0 and so would differ from the scalar reference.
 [[maybe_unused]] Batch negate(Batch x) {
   return xsimd::bitwise_xor(x, Batch(-0.0f));
+}
+
+// a / b, correctly rounded as IEEE 754 and the scalar reference's division are. Kernels call
+// this, never operator/: on aarch64 xsimd 8.1 defines float division only for its 32-bit `neon`
+// arch, as a reciprocal estimate refined by two Newton-Raphson steps (off by several ulp, and
+// wrong for huge divisors and for specials), and `neon64` inherits it. Elsewhere xsimd's
+// operator/ is the hardware's division (divps).
+[[maybe_unused]] Batch div(Batch a, Batch b) {
+#if defined(__aarch64__)
+  return vdivq_f32(a, b);
+#else
+  return a / b;
+#endif
+}
+
+// The correctly rounded square root (as std::sqrt). Kernels call this, never xsimd::sqrt: on
+// aarch64 xsimd 8.1's float sqrt is a reciprocal square root estimate with Newton-Raphson steps
+// (inexact, NaN for +Inf, +0 for -0), for the same reason as div. Elsewhere xsimd::sqrt is the
+// hardware's (sqrtps).
+[[maybe_unused]] Batch sqrt(Batch x) {
+#if defined(__aarch64__)
+  return vsqrtq_f32(x);
+#else
+  return xsimd::sqrt(x);
+#endif
 }
 
 // Stores to an aligned address without first reading the line (a non-temporal store): for an
