@@ -1,9 +1,12 @@
 // Every kernel build against the scalar reference, bit for bit, through the whole optimizer
 // path (arenas, segments, chunking, threads) and directly on special values.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <iostream>
 #include <limits>
 #include <memory>
 #include <random>
@@ -14,6 +17,7 @@
 #include "kernels/adam_kernel.hpp"
 #include "kernels/sgd_kernel.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "thread_counts.hpp"
 
 using namespace simdoptim;
 using kernel_checks::bitwise_equal;
@@ -112,12 +116,34 @@ std::vector<float> trajectory(const Case& c, RuntimeOptions runtime, int steps =
 
 }  // namespace
 
+TEST_CASE("the instruction sets under test are listed and include every expected one",
+          "[kernels][isa]") {
+  std::string names;
+  for (Isa isa : supported_isas()) names += std::string(names.empty() ? "" : " ") + isa_name(isa);
+  std::string threads;
+  for (int n : thread_counts::up_to_cap({1, 2, 4}))
+    threads += std::string(threads.empty() ? "" : " ") + std::to_string(n);
+  std::cout << "instruction sets under test: " << names << "; thread counts: " << threads << "\n";
+  // SIMDOPTIM_EXPECT_ISAS (comma-separated names) lists the sets that must be under test, so a
+  // run that is meant to test NEON (tools/run_aarch64_tests.sh) fails when NEON is missing
+  // instead of passing on scalar alone.
+  const char* expected = std::getenv("SIMDOPTIM_EXPECT_ISAS");
+  std::string list = expected != nullptr ? expected : "";
+  for (std::size_t pos = 0; pos < list.size();) {
+    const std::size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string name = list.substr(pos, comma - pos);
+    INFO("SIMDOPTIM_EXPECT_ISAS names " << name);
+    CHECK(isa_supported(parse_isa(name)));
+    pos = comma + 1;
+  }
+}
+
 TEST_CASE("every build equals the scalar reference bit for bit, at 1, 2 and 4 threads",
           "[kernels]") {
   for (const Case& c : cases()) {
     const auto reference = trajectory(c, {Isa::scalar, 1});
     for (Isa isa : supported_isas()) {
-      for (int threads : {1, 2, 4}) {
+      for (int threads : thread_counts::up_to_cap({1, 2, 4})) {
         INFO(c.label << " isa=" << isa_name(isa) << " threads=" << threads);
         CHECK(bitwise_equal(trajectory(c, {isa, threads}), reference));
       }
@@ -129,7 +155,7 @@ TEST_CASE("the trajectories actually move and the padding stays zero", "[kernels
   for (const Case& c : cases()) {
     INFO(c.label);
     std::mt19937 rng(42);
-    auto opt = c.make({best_isa(), 2});
+    auto opt = c.make({best_isa(), thread_counts::capped(2)});
     auto& g = opt->add_param_group(specs("a", rng));
     const std::vector<float> before(g.param_arena().begin(), g.param_arena().end());
     for (std::size_t i = 0; i < g.size(); ++i)

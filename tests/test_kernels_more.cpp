@@ -13,6 +13,7 @@
 
 #include "kernel_checks.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "thread_counts.hpp"
 
 using namespace simdoptim;
 using kernel_checks::bitwise_equal;
@@ -149,7 +150,7 @@ TEST_CASE("every build equals the scalar reference bit for bit at 1, 2 and 4 thr
   for (const KernelCase& c : kernel_cases()) {
     const auto reference = trajectory(c, {Isa::scalar, 1});
     for (Isa isa : supported_isas()) {
-      for (int threads : {1, 2, 4}) {
+      for (int threads : thread_counts::up_to_cap({1, 2, 4})) {
         INFO(c.label << " isa=" << isa_name(isa) << " threads=" << threads);
         CHECK(bitwise_equal(trajectory(c, {isa, threads}), reference));
       }
@@ -161,7 +162,7 @@ TEST_CASE("trajectories move and the parameter padding stays zero", "[kernels]")
   for (const KernelCase& c : kernel_cases()) {
     INFO(c.label);
     std::mt19937 rng(42);
-    auto opt = c.make({best_isa(), 2});
+    auto opt = c.make({best_isa(), thread_counts::capped(2)});
     auto& g = opt->add_param_group(specs("a", rng));
     const std::vector<float> before(g.param_arena().begin(), g.param_arena().end());
     for (int step = 0; step < 2; ++step) {
