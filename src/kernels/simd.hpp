@@ -4,6 +4,13 @@
 // architecture, and -ffp-contract=off: every operation in a kernel is the scalar reference's
 // operation in the same order, so each build matches it bit for bit. Everything here has
 // internal linkage, so builds for different sets never share a definition.
+//
+// Kernels use only the operations below and xsimd's +, -, *, abs, <, >, select, isnan,
+// bitwise_xor, broadcasts, loads and stores. On aarch64 (xsimd 8.1's neon64, which inherits its
+// float operations from neon) each of those is one exact instruction (fadd, fsub, fmul, fabs,
+// fcmgt, bsl, fcmeq, eor, dup, ld1, st1); only float division and square root are not, hence
+// div and sqrt here. tests/test_simd_ops.cpp holds every one of them, in every build, to the
+// scalar reference's bits.
 #include <xsimd/xsimd.hpp>
 #if defined(__SSE2__)
 #include <immintrin.h>
