@@ -57,6 +57,9 @@ int resolve_threads(int requested) {
 
 }  // namespace
 
+// With one thread there is no arena: every job runs inline on the caller and oneTBB never
+// starts a worker (the emulated aarch64 tests rely on it: under qemu-user oneTBB hangs once an
+// arena's workers start). A task_arena starts its workers lazily, at its first execute().
 Executor::Executor(int num_threads) : threads_(resolve_threads(num_threads)) {
   if (threads_ > 1) arena_ = std::make_unique<Arena>(threads_);
 }

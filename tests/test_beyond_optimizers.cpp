@@ -15,13 +15,14 @@
 #include "golden_file.hpp"
 #include "invalid_argument_message.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "thread_counts.hpp"
 
 using namespace simdoptim;
 
 namespace {
 
 std::unique_ptr<Optimizer> make(const std::string& name, const GroupOptions& first, Isa isa) {
-  const RuntimeOptions runtime{isa, 2};
+  const RuntimeOptions runtime{isa, thread_counts::capped(2)};
   if (name == "lion") return std::make_unique<Lion>(LionOptions{}, runtime);
   if (name == "lamb") {
     // timm reads max_grad_norm from `defaults`; here each group's value counts, and the golden

@@ -10,6 +10,7 @@
 
 #include "checkpoint_recipe.hpp"
 #include "simdoptim/checkpoint.hpp"
+#include "thread_counts.hpp"
 
 using namespace checkpoint_recipe;
 
@@ -23,7 +24,8 @@ std::string temp_dir() {
 }
 
 int run_helper(const std::string& args) {
-  const std::string command = std::string("'") + SIMDOPTIM_RESUME_HELPER + "' " + args;
+  const std::string command =
+      std::string(SIMDOPTIM_RESUME_LAUNCHER " '") + SIMDOPTIM_RESUME_HELPER + "' " + args;
   return std::system(command.c_str());
 }
 
@@ -37,7 +39,7 @@ TEST_CASE("training resumed in a new process equals training straight, bit for b
   const Isa first_isa = supported_isas().size() > 1 ? supported_isas()[1] : Isa::scalar;
   for (const std::string& name : optimizers()) {
     INFO("optimizer " << name);
-    auto opt = make_optimizer(name, {best_isa(), 2});
+    auto opt = make_optimizer(name, {best_isa(), thread_counts::capped(2)});
     add_groups(*opt);
     auto sched = make_scheduler(*opt);
     train(*opt, *sched, 0, kSteps);
@@ -46,8 +48,10 @@ TEST_CASE("training resumed in a new process equals training straight, bit for b
     const std::string out = dir + "/" + name + "_final";
     REQUIRE(run_helper(name + " " + isa_name(first_isa) + " 1 first " + std::to_string(kSaveAt) +
                        " " + ckpt) == 0);
-    REQUIRE(run_helper(name + " " + isa_name(best_isa()) + " 3 resume " + std::to_string(kSaveAt) +
-                       " " + std::to_string(kSteps) + " " + ckpt + " " + out) == 0);
+    REQUIRE(run_helper(name + " " + isa_name(best_isa()) + " " +
+                       std::to_string(thread_counts::capped(3)) + " resume " +
+                       std::to_string(kSaveAt) + " " + std::to_string(kSteps) + " " + ckpt + " " +
+                       out) == 0);
 
     // The encoding holds every bit of the state, so equal bytes mean an equal state.
     const OptimizerStateDict resumed = read_checkpoint(out + ".opt");
@@ -71,14 +75,14 @@ TEST_CASE("resuming in the same process continues the same trajectory", "[checkp
     auto straight_sched = make_scheduler(*straight);
     train(*straight, *straight_sched, 0, 9);
 
-    auto first = make_optimizer(name, {best_isa(), 4});
+    auto first = make_optimizer(name, {best_isa(), thread_counts::capped(4)});
     add_groups(*first);
     auto first_sched = make_scheduler(*first);
     train(*first, *first_sched, 0, 4);
     const OptimizerStateDict saved = decode_checkpoint(encode_checkpoint(state_dict(*first)));
     const SchedulerState saved_sched = first_sched->state_dict();
 
-    auto second = make_optimizer(name, {best_isa(), 2});
+    auto second = make_optimizer(name, {best_isa(), thread_counts::capped(2)});
     add_groups(*second);
     auto second_sched = make_scheduler(*second);
     load_state_dict(*second, saved);

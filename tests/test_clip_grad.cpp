@@ -14,6 +14,7 @@
 #include "simdoptim/checkpoint.hpp"
 #include "simdoptim/clip_grad.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "thread_counts.hpp"
 
 using namespace simdoptim;
 
@@ -193,7 +194,7 @@ TEST_CASE("clipping gives the same bits on every instruction set and thread coun
     op.run(*ref, ref_total);
     const auto ref_grads = grad_arenas(*ref);
     for (Isa isa : supported_isas())
-      for (int threads : {1, 2, 4}) {
+      for (int threads : thread_counts::up_to_cap({1, 2, 4})) {
         INFO(op.name << " isa=" << isa_name(isa) << " threads=" << threads);
         auto opt = random_optimizer({isa, threads});
         double total = 0;
@@ -250,7 +251,7 @@ TEST_CASE("clipping follows torch's edge cases", "[clip]") {
 TEST_CASE("skip_if_nonfinite leaves parameters and state untouched on a bad gradient",
           "[clip][nonfinite]") {
   for (Isa isa : supported_isas())
-    for (int threads : {1, 2}) {
+    for (int threads : thread_counts::up_to_cap({1, 2})) {
       INFO("isa=" << isa_name(isa) << " threads=" << threads);
       auto opt = random_optimizer({isa, threads});
       opt->set_skip_if_nonfinite(true);

@@ -2,8 +2,11 @@
 // bit for bit, at 1, 2 and 4 threads, through the whole optimizer path (arenas, runs of tensors,
 // chunking, threads), with every flag of its option table on and off, and on special values
 // (NaN, Inf, zeros, subnormals, huge values).
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdlib>
+#include <iostream>
 #include <limits>
 #include <map>
 #include <memory>
@@ -14,6 +17,7 @@
 
 #include "kernel_checks.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "thread_counts.hpp"
 
 using namespace simdoptim;
 using kernel_checks::bitwise_equal;
@@ -138,6 +142,28 @@ std::vector<float> trajectory(const Case& c, RuntimeOptions runtime, int steps =
 
 }  // namespace
 
+TEST_CASE("the instruction sets under test are listed and include every expected one",
+          "[kernels][isa]") {
+  std::string names;
+  for (Isa isa : supported_isas()) names += std::string(names.empty() ? "" : " ") + isa_name(isa);
+  std::string threads;
+  for (int n : thread_counts::up_to_cap({1, 2, 4}))
+    threads += std::string(threads.empty() ? "" : " ") + std::to_string(n);
+  std::cout << "instruction sets under test: " << names << "; thread counts: " << threads << "\n";
+  // SIMDOPTIM_EXPECT_ISAS (comma-separated names) lists the sets that must be under test, so a
+  // run that is meant to test NEON (tools/run_aarch64_tests.sh) fails when NEON is missing
+  // instead of passing on scalar alone.
+  const char* expected = std::getenv("SIMDOPTIM_EXPECT_ISAS");
+  const std::string list = expected != nullptr ? expected : "";
+  for (std::size_t pos = 0; pos < list.size();) {
+    const std::size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string name = list.substr(pos, comma - pos);
+    INFO("SIMDOPTIM_EXPECT_ISAS names " << name);
+    CHECK(isa_supported(parse_isa(name)));
+    pos = comma + 1;
+  }
+}
+
 TEST_CASE("the cases cover every elementwise optimizer of the registry", "[kernels]") {
   std::vector<std::string> covered;
   for (const Case& c : cases())
@@ -154,7 +180,7 @@ TEST_CASE("every build equals the scalar reference bit for bit at 1, 2 and 4 thr
   for (const Case& c : cases()) {
     const auto reference = trajectory(c, {Isa::scalar, 1});
     for (Isa isa : supported_isas()) {
-      for (int threads : {1, 2, 4}) {
+      for (int threads : thread_counts::up_to_cap({1, 2, 4})) {
         INFO(c.label() << " isa=" << isa_name(isa) << " threads=" << threads);
         CHECK(bitwise_equal(trajectory(c, {isa, threads}), reference));
       }
@@ -166,7 +192,7 @@ TEST_CASE("trajectories move and the padding stays zero", "[kernels]") {
   for (const Case& c : cases()) {
     INFO(c.label());
     std::mt19937 rng(42);
-    auto opt = make_optimizer(c.name, {best_isa(), 2});
+    auto opt = make_optimizer(c.name, {best_isa(), thread_counts::capped(2)});
     auto& g = opt->add_param_group(specs("a", rng), c.first);
     const std::vector<float> before(g.param_arena().begin(), g.param_arena().end());
     for (int step = 0; step < 2; ++step) {

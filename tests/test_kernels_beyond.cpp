@@ -14,6 +14,7 @@
 #include "kernel_checks.hpp"
 #include "kernels/lamb_kernel.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "thread_counts.hpp"
 
 using namespace simdoptim;
 using kernel_checks::bitwise_equal;
@@ -149,7 +150,7 @@ TEST_CASE("beyond-torch optimizers: every build equals scalar bit for bit at 1, 
     INFO(c.label);
     CHECK(finite);
     for (Isa isa : supported_isas())
-      for (int threads : {1, 2, 4}) {
+      for (int threads : thread_counts::up_to_cap({1, 2, 4})) {
         INFO(c.label << " isa=" << isa_name(isa) << " threads=" << threads);
         CHECK(bitwise_equal(trajectory(c, {isa, threads}), reference));
       }
@@ -160,7 +161,7 @@ TEST_CASE("beyond-torch optimizers move every parameter and keep the padding zer
   for (const Case& c : configs()) {
     INFO(c.label);
     std::mt19937 rng(3);
-    auto opt = c.make({best_isa(), 2});
+    auto opt = c.make({best_isa(), thread_counts::capped(2)});
     auto& g = opt->add_param_group(specs("a", rng));
     const std::vector<float> before(g.param_arena().begin(), g.param_arena().end());
     for (std::size_t i = 0; i < g.size(); ++i)

@@ -9,6 +9,7 @@
 
 #include "golden_file.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "thread_counts.hpp"
 
 using namespace simdoptim;
 
@@ -119,7 +120,8 @@ TEST_CASE("LBFGS takes torch 1.13's iterations and evaluations to the minimum", 
       o.max_iter = c.max_iter;
       o.strong_wolfe = c.strong_wolfe;
       o.tolerance_grad = c.tolerance_grad;
-      Lbfgs opt({{"x", {static_cast<std::int64_t>(c.start.size())}, c.start}}, o, {isa, 2});
+      Lbfgs opt({{"x", {static_cast<std::int64_t>(c.start.size())}, c.start}}, o,
+                {isa, thread_counts::capped(2)});
       auto closure = [&]() -> double {
         opt.zero_grad();
         const auto x = opt.param("x").data;

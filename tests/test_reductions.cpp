@@ -9,6 +9,7 @@
 #include "executor.hpp"
 #include "simdoptim/simdoptim.hpp"
 #include "tensor_reductions.hpp"
+#include "thread_counts.hpp"
 
 using namespace simdoptim;
 using detail::Reduction;
@@ -45,7 +46,7 @@ TEST_CASE("reductions give the same bits on every build and thread count", "[red
   for (Reduction r : {Reduction::sum_squares, Reduction::abs_max}) {
     const auto ref = reduce(g, Isa::scalar, 1, r);
     for (Isa isa : supported_isas())
-      for (int threads : {1, 2, 3}) {
+      for (int threads : thread_counts::up_to_cap({1, 2, 3})) {
         INFO("isa=" << isa_name(isa) << " threads=" << threads);
         const auto got = reduce(g, isa, threads, r);
         CHECK(std::memcmp(got.data(), ref.data(), ref.size() * sizeof(double)) == 0);
@@ -55,8 +56,8 @@ TEST_CASE("reductions give the same bits on every build and thread count", "[red
 
 TEST_CASE("reductions are accurate and skip unselected tensors", "[reduce]") {
   ParamGroup g = make_group();
-  const auto sq = reduce(g, best_isa(), 2, Reduction::sum_squares);
-  const auto mx = reduce(g, best_isa(), 2, Reduction::abs_max);
+  const auto sq = reduce(g, best_isa(), thread_counts::capped(2), Reduction::sum_squares);
+  const auto mx = reduce(g, best_isa(), thread_counts::capped(2), Reduction::abs_max);
   for (std::size_t i = 0; i < g.size(); ++i) {
     long double exact = 0;
     float amax = 0;
@@ -80,8 +81,8 @@ TEST_CASE("reductions propagate NaN and Inf", "[reduce]") {
   g.param(9).data[1234] = std::numeric_limits<float>::quiet_NaN();
   g.param(8).data[65536] = -std::numeric_limits<float>::infinity();
   for (Isa isa : supported_isas()) {
-    const auto sq = reduce(g, isa, 2, Reduction::sum_squares);
-    const auto mx = reduce(g, isa, 2, Reduction::abs_max);
+    const auto sq = reduce(g, isa, thread_counts::capped(2), Reduction::sum_squares);
+    const auto mx = reduce(g, isa, thread_counts::capped(2), Reduction::abs_max);
     CHECK(std::isnan(sq[9]));
     CHECK(std::isnan(mx[9]));
     CHECK(std::isinf(sq[8]));

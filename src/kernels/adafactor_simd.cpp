@@ -37,7 +37,7 @@ float clamp_min(float v, float e) {
 // U from the factored estimate: (1 / sqrt(max(row * col / row_mean, eps1^2))) * g.
 Batch factored_u(Batch g, Batch row, Batch col, Batch inv_row_mean, Batch eps1_sq) {
   const Batch v = clamp_min((row * col) * inv_row_mean, eps1_sq);
-  return (Batch(1.0f) / xsimd::sqrt(v)) * g;
+  return div(Batch(1.0f), sqrt(v)) * g;
 }
 float factored_u(float g, float row, float col, float inv_row_mean, float eps1_sq) {
   const float v = clamp_min((row * col) * inv_row_mean, eps1_sq);
@@ -133,7 +133,7 @@ void vector_norm(const AdafactorArgs& a, std::size_t begin, std::size_t end) noe
         if constexpr (Maximize) g = negate(g);
         const Batch v = lerp<Low>(load(a.variance + j), g * g, w, one_minus_w);
         v.store_aligned(a.variance + j);
-        const Batch u = (Batch(1.0f) / xsimd::sqrt(clamp_min(v, eps1_sq))) * g;
+        const Batch u = div(Batch(1.0f), sqrt(clamp_min(v, eps1_sq))) * g;
         acc[k] = acc[k] + u * u;
       }
     float lanes[kReduceLanes];
@@ -160,7 +160,7 @@ void vector_apply(const AdafactorArgs& a, std::size_t begin, std::size_t end) no
     if constexpr (Maximize) g = negate(g);
     Batch p = load(a.param + i);
     if constexpr (Decay) p = p * decay;
-    const Batch u = (Batch(1.0f) / xsimd::sqrt(clamp_min(load(a.variance + i), eps1_sq))) * g;
+    const Batch u = div(Batch(1.0f), sqrt(clamp_min(load(a.variance + i), eps1_sq))) * g;
     (p + neg_step * u).store_aligned(a.param + i);
   }
   for (; i < end; ++i) {

@@ -13,13 +13,13 @@ void lamb_loop(const LambArgs& a, std::size_t begin, std::size_t end) noexcept {
       neg_lr(a.neg_lr);
   for (std::size_t i = begin; i + kWidth <= end; i += kWidth) {
     Batch g = load(a.grad + i);
-    if constexpr (Clip) g = g / clip;
+    if constexpr (Clip) g = div(g, clip);
     const Batch m = load(a.exp_avg + i) * beta1 + beta3 * g;
     const Batch v = load(a.exp_avg_sq + i) * beta2 + one_minus_beta2 * g * g;
     m.store_aligned(a.exp_avg + i);
     v.store_aligned(a.exp_avg_sq + i);
-    const Batch denom = xsimd::sqrt(v) * inv_bc2_sqrt + eps;
-    Batch u = (m * inv_bc1) / denom;
+    const Batch denom = sqrt(v) * inv_bc2_sqrt + eps;
+    Batch u = div(m * inv_bc1, denom);
     const Batch p = load(a.param + i);
     if constexpr (Decay) u = u + weight_decay * p;
     if constexpr (Store && Stream)

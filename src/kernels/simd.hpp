@@ -4,9 +4,19 @@
 // architecture, and -ffp-contract=off: every operation in a kernel is the scalar reference's
 // operation in the same order, so each build matches it bit for bit. Everything here has
 // internal linkage, so builds for different sets never share a definition.
+//
+// Kernels use only the operations below and xsimd's +, -, *, abs, <, >, select, isnan,
+// bitwise_xor, broadcasts, loads and stores. On aarch64 (xsimd 8.1's neon64, which inherits its
+// float operations from neon) each of those is one exact instruction (fadd, fsub, fmul, fabs,
+// fcmgt, bsl, fcmeq, eor, dup, ld1, st1); only float division and square root are not, hence
+// div and sqrt here. tests/test_simd_ops.cpp holds every one of them, in every build, to the
+// scalar reference's bits.
 #include <xsimd/xsimd.hpp>
 #if defined(__SSE2__)
 #include <immintrin.h>
+#endif
+#if defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 #include "kernels/bool_dispatch.hpp"
@@ -23,7 +33,17 @@ constexpr std::size_t kWidth = Batch::size;
   return Batch::load_aligned(p);
 }
 
-// Correctly rounded a / b. xsimd 8.1's neon64 divides floats by a refined reciprocal estimate.
+// -x as C++ defines it: flip the sign bit. xsimd 8.1 negates an AVX-512 batch as 0 - x, which
+// turns -0 into +0 and so would differ from the scalar reference.
+[[maybe_unused]] Batch negate(Batch x) {
+  return xsimd::bitwise_xor(x, Batch(-0.0f));
+}
+
+// a / b, correctly rounded as IEEE 754 and the scalar reference's division are. Kernels call
+// this, never operator/: on aarch64 xsimd 8.1 defines float division only for its 32-bit `neon`
+// arch, as a reciprocal estimate refined by two Newton-Raphson steps (off by several ulp, and
+// wrong for huge divisors and for specials), and `neon64` inherits it. Elsewhere xsimd's
+// operator/ is the hardware's division (divps).
 [[maybe_unused]] Batch div(Batch a, Batch b) {
 #if defined(__aarch64__)
   return vdivq_f32(a, b);
@@ -32,19 +52,16 @@ constexpr std::size_t kWidth = Batch::size;
 #endif
 }
 
-// Correctly rounded square root (xsimd 8.1's neon64 refines an estimate for floats).
+// The correctly rounded square root (as std::sqrt). Kernels call this, never xsimd::sqrt: on
+// aarch64 xsimd 8.1's float sqrt is a reciprocal square root estimate with Newton-Raphson steps
+// (inexact, NaN for +Inf, +0 for -0), for the same reason as div. Elsewhere xsimd::sqrt is the
+// hardware's (sqrtps).
 [[maybe_unused]] Batch sqrt(Batch x) {
 #if defined(__aarch64__)
   return vsqrtq_f32(x);
 #else
   return xsimd::sqrt(x);
 #endif
-}
-
-// -x as C++ defines it: flip the sign bit. xsimd 8.1 negates an AVX-512 batch as 0 - x, which
-// turns -0 into +0 and so would differ from the scalar reference.
-[[maybe_unused]] Batch negate(Batch x) {
-  return xsimd::bitwise_xor(x, Batch(-0.0f));
 }
 
 // Stores to an aligned address without first reading the line (a non-temporal store): for an
