@@ -87,5 +87,19 @@ std::vector<std::string> optimizer_state_names(std::string_view name) {
   return out;
 }
 
+std::vector<std::string> optimizer_tensor_scalar_names(std::string_view name) {
+  std::vector<std::string> out;
+  for (const detail::TensorScalarSpec& s : find(name).tensor_scalars) out.emplace_back(s.name);
+  return out;
+}
+
+bool optimizer_torch_step(std::string_view name) {
+  return find(name).torch_step;
+}
+
+std::string optimizer_torch_signature(std::string_view name) {
+  return std::string(find(name).torch_signature);
+}
+
 }  // namespace v1
 }  // namespace simdoptim

@@ -1,7 +1,10 @@
 // The registry is the one list of optimizers: its option tables, make_optimizer and the typed
 // C++ classes agree on names and torch's defaults.
 #include <catch2/catch.hpp>
+#include <map>
 #include <memory>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -69,4 +72,65 @@ TEST_CASE("unknown names are refused with the list of valid ones", "[registry]")
   CHECK_THROWS_AS(optimizer_options("adamx"), std::invalid_argument);
   CHECK(optimizer_state_names("adam") ==
         std::vector<std::string>{"exp_avg", "exp_avg_sq", "max_exp_avg_sq"});
+}
+
+TEST_CASE("torch signatures name only options, option pairs and torch's switches", "[registry]") {
+  const std::map<std::string, std::pair<std::string, std::string>> pairs = {
+      {"betas", {"beta1", "beta2"}},
+      {"etas", {"etaminus", "etaplus"}},
+      {"step_sizes", {"step_size_min", "step_size_max"}}};
+  const std::set<std::string> switches = {"foreach", "capturable", "differentiable", "fused"};
+  for (const std::string& name : registered_optimizers()) {
+    INFO(name);
+    const std::string signature = optimizer_torch_signature(name);
+    if (optimizer_options(name).empty()) {
+      CHECK(signature.empty());  // hand-written optimizers have neither yet
+      continue;
+    }
+    REQUIRE_FALSE(signature.empty());
+    const auto open = signature.find('(');
+    REQUIRE(open != std::string::npos);
+    REQUIRE(signature.back() == ')');
+    CHECK(open > 0);
+    std::set<std::string> options;
+    for (const OptionInfo& o : optimizer_options(name)) options.insert(o.name);
+    std::set<std::string> seen;
+    int stars = 0;
+    std::istringstream params(signature.substr(open + 1, signature.size() - open - 2));
+    for (std::string param; std::getline(params >> std::ws, param, ',');) {
+      INFO(param);
+      if (param == "*") {
+        ++stars;
+        continue;
+      }
+      if (seen.empty()) CHECK(param == "params");
+      CHECK(seen.insert(param).second);
+      if (param == "params" || switches.contains(param)) continue;
+      if (param == "lr=required") {
+        CHECK(options.contains("lr"));
+      } else if (pairs.contains(param)) {
+        CHECK(options.contains(pairs.at(param).first));
+        CHECK(options.contains(pairs.at(param).second));
+      } else {
+        CHECK(options.contains(param));
+      }
+    }
+    CHECK(stars <= 1);
+  }
+  CHECK(optimizer_torch_signature("adam") ==
+        "Adam(params, lr, betas, eps, weight_decay, amsgrad, *, foreach, maximize, capturable, "
+        "differentiable, fused)");
+  CHECK(optimizer_torch_signature("sgd").starts_with("SGD(params, lr=required, momentum,"));
+  CHECK(optimizer_torch_signature("lamb").empty());
+}
+
+TEST_CASE("torch's state keys beyond the arrays: per-tensor scalars and 'step'", "[registry]") {
+  for (const std::string& name : registered_optimizers()) {
+    INFO(name);
+    CHECK(optimizer_torch_step(name) == (name != "sgd"));
+  }
+  CHECK(optimizer_tensor_scalar_names("nadam") == std::vector<std::string>{"mu_product"});
+  CHECK(optimizer_tensor_scalar_names("asgd") == std::vector<std::string>{"eta", "mu"});
+  CHECK(optimizer_tensor_scalar_names("adam").empty());
+  CHECK_THROWS_AS(optimizer_torch_signature("adamx"), std::invalid_argument);
 }

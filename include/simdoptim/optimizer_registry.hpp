@@ -30,6 +30,26 @@ std::vector<OptionInfo> optimizer_options(std::string_view name);
 /// 'step' and per-tensor scalars). Throws std::invalid_argument for an unknown name.
 std::vector<std::string> optimizer_state_names(std::string_view name);
 
+/// The scalars optimizer `name` keeps per tensor (torch's 0-d state tensors other than 'step',
+/// e.g. NAdam's "mu_product"). Throws std::invalid_argument for an unknown name.
+std::vector<std::string> optimizer_tensor_scalar_names(std::string_view name);
+
+/// Whether torch's state[p] of optimizer `name` has 'step' (false for SGD). Throws
+/// std::invalid_argument for an unknown name.
+bool optimizer_torch_step(std::string_view name);
+
+/// torch's constructor signature of optimizer `name`, names only (the defaults are the options'):
+/// the class name, then the parameters of inspect.signature(torch.optim.<Class>.__init__) in
+/// order with `*` before the keyword-only ones, e.g.
+/// "Adam(params, lr, betas, eps, weight_decay, amsgrad, *, foreach, maximize, capturable,
+/// differentiable, fused)". `betas`, `etas` and `step_sizes` stand for the option pairs (beta1,
+/// beta2), (etaminus, etaplus) and (step_size_min, step_size_max); `foreach`, `capturable`,
+/// `differentiable` and `fused` are torch's implementation switches (foreach defaults to None,
+/// the others to False; no option); `lr=required` marks an argument torch requires. Options it
+/// does not name are simdoptim's additions. Empty for an optimizer without one. Throws
+/// std::invalid_argument for an unknown name.
+std::string optimizer_torch_signature(std::string_view name);
+
 /// A new optimizer with torch's defaults (as `torch.optim.<Name>(params)`), without groups;
 /// options go in per group through add_param_group's overrides. Throws std::invalid_argument
 /// listing the valid names for an unknown one.

@@ -29,6 +29,7 @@ from ._simdoptim import (  # noqa: F401
     build_scheduler,
     default_isa,
     optimizer_defaults,
+    optimizer_info,
     optimizer_names,
     scheduler_names,
     supported_isas,

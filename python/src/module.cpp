@@ -5,6 +5,7 @@
 
 #include "capi/optimizer_registry.hpp"
 #include "simdoptim/isa.hpp"
+#include "simdoptim/optimizer_registry.hpp"
 #include "simdoptim/version.hpp"
 
 namespace py = pybind11;
@@ -23,6 +24,27 @@ PYBIND11_MODULE(_simdoptim, m) {
         return d;
       },
       py::arg("name"), "torch's default options of optimizer `name` (betas as beta1/beta2).");
+  m.def(
+      "optimizer_info",
+      [](const std::string& name) {
+        py::list options;
+        for (const simdoptim::OptionInfo& o : simdoptim::optimizer_options(name))
+          options.append(py::make_tuple(o.name, o.default_value, o.doc, o.flag));
+        py::dict d;
+        d["options"] = options;
+        d["state_names"] = simdoptim::optimizer_state_names(name);
+        d["tensor_scalars"] = simdoptim::optimizer_tensor_scalar_names(name);
+        d["torch_step"] = simdoptim::optimizer_torch_step(name);
+        d["torch_signature"] = simdoptim::optimizer_torch_signature(name);
+        return d;
+      },
+      py::arg("name"),
+      "The registry's description of optimizer `name`: 'options' [(key, torch's default, doc, "
+      "is_flag)] in group-dict order (empty for the optimizers without a table yet), "
+      "'state_names' (torch's state arrays), 'tensor_scalars' (torch's 0-d state tensors), "
+      "'torch_step' (whether torch's state has 'step') and 'torch_signature' (torch's "
+      "constructor, names only, e.g. 'Adam(params, lr, betas, ..., *, foreach, ...)'; empty if "
+      "none).");
   m.def(
       "supported_isas",
       [] {

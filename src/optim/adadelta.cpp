@@ -5,6 +5,8 @@ namespace simdoptim::detail {
 namespace {
 
 struct AdadeltaRule {
+  static constexpr std::string_view torch_signature =
+      "Adadelta(params, lr, rho, eps, weight_decay, foreach, *, maximize)";
   static constexpr OptionSpec options[] = {
       {"lr", 1.0, Check::non_negative, "scale of the delta"},
       {"rho", 0.9, Check::unit_closed, "decay of the running means"},

@@ -5,6 +5,9 @@ namespace simdoptim::detail {
 namespace {
 
 struct AdagradRule {
+  static constexpr std::string_view torch_signature =
+      "Adagrad(params, lr, lr_decay, weight_decay, initial_accumulator_value, eps, foreach, *, "
+      "maximize)";
   static constexpr OptionSpec options[] = {
       {"lr", 1e-2, Check::non_negative, "learning rate"},
       {"lr_decay", 0.0, Check::non_negative, "lr / (1 + (t - 1) * lr_decay)"},

@@ -6,6 +6,11 @@ namespace {
 
 template <bool Decoupled>
 struct AdamRule {
+  static constexpr std::string_view torch_signature =
+      Decoupled ? "AdamW(params, lr, betas, eps, weight_decay, amsgrad, *, maximize, foreach, "
+                  "capturable)"
+                : "Adam(params, lr, betas, eps, weight_decay, amsgrad, *, foreach, maximize, "
+                  "capturable, differentiable, fused)";
   static constexpr OptionSpec options[] = {
       {"lr", 1e-3, Check::non_negative, "learning rate"},
       {"beta1", 0.9, Check::unit, "decay of the running mean of gradients (torch: betas[0])"},

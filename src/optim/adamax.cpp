@@ -5,6 +5,8 @@ namespace simdoptim::detail {
 namespace {
 
 struct AdamaxRule {
+  static constexpr std::string_view torch_signature =
+      "Adamax(params, lr, betas, eps, weight_decay, foreach, *, maximize)";
   static constexpr OptionSpec options[] = {
       {"lr", 2e-3, Check::non_negative, "learning rate"},
       {"beta1", 0.9, Check::unit, "decay of the running mean of gradients (torch: betas[0])"},

@@ -8,6 +8,8 @@ namespace simdoptim::detail {
 namespace {
 
 struct AsgdRule {
+  static constexpr std::string_view torch_signature =
+      "ASGD(params, lr, lambd, alpha, t0, weight_decay, foreach, maximize)";
   static constexpr OptionSpec options[] = {
       {"lr", 1e-2, Check::non_negative, "learning rate"},
       {"lambd", 1e-4, Check::number, "decay term"},

@@ -16,6 +16,10 @@ struct ElementwiseRule {
   std::span<const OptionSpec> options;
   std::span<const StateSpec> states;
   std::span<const TensorScalarSpec> tensor_scalars;
+  // torch's constructor, names only (optim/rule.hpp); empty: none.
+  std::string_view torch_signature;
+  // Whether torch's state[p] has 'step'.
+  bool torch_step = true;
   // Every tensor's state is created at the first step, with or without a gradient (Adagrad's
   // sum, which torch creates in the constructor); otherwise a tensor's at its own first step.
   bool eager_state = false;
@@ -37,6 +41,8 @@ constexpr ElementwiseRule make_rule(std::string_view name,
   r.states = Rule::states;
   if constexpr (requires { Rule::tensor_scalars; }) r.tensor_scalars = Rule::tensor_scalars;
   if constexpr (requires { Rule::eager_state; }) r.eager_state = Rule::eager_state;
+  if constexpr (requires { Rule::torch_signature; }) r.torch_signature = Rule::torch_signature;
+  if constexpr (requires { Rule::torch_step; }) r.torch_step = Rule::torch_step;
   if constexpr (requires(const GroupOptions& o) { Rule::validate(o); })
     r.validate = &Rule::validate;
   r.prepare = [](const GroupOptions& o, const StepInfo& step, std::span<double> scalars,
@@ -57,8 +63,13 @@ std::unique_ptr<Optimizer> make_elementwise(const ElementwiseRule& rule, Runtime
 // The registration of `Rule`, a constexpr ElementwiseRule.
 template <const ElementwiseRule& Rule>
 constexpr Registration registration_of() {
-  return {Rule.name, Rule.options, Rule.states,
-          [](RuntimeOptions r) { return make_elementwise(Rule, r); }};
+  return {Rule.name,
+          Rule.options,
+          Rule.states,
+          [](RuntimeOptions r) { return make_elementwise(Rule, r); },
+          Rule.torch_signature,
+          Rule.tensor_scalars,
+          Rule.torch_step};
 }
 
 }  // namespace simdoptim::detail

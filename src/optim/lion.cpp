@@ -5,6 +5,8 @@ namespace simdoptim::detail {
 namespace {
 
 struct LionRule {
+  static constexpr std::string_view torch_signature =
+      "Lion(params, lr, betas, weight_decay, *, maximize)";
   static constexpr OptionSpec options[] = {
       {"lr", 1e-4, Check::non_negative, "learning rate"},
       {"beta1", 0.9, Check::unit, "interpolation of m and g for the sign"},

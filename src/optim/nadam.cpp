@@ -5,6 +5,8 @@ namespace simdoptim::detail {
 namespace {
 
 struct NadamRule {
+  static constexpr std::string_view torch_signature =
+      "NAdam(params, lr, betas, eps, weight_decay, momentum_decay, foreach)";
   static constexpr auto options = adam_moment_options<1>(
       2e-3, {{{"momentum_decay", 4e-3, Check::non_negative, "mu_t's decay"}}});
   enum State { exp_avg, exp_avg_sq };

@@ -6,6 +6,8 @@ namespace simdoptim::detail {
 namespace {
 
 struct RadamRule {
+  static constexpr std::string_view torch_signature =
+      "RAdam(params, lr, betas, eps, weight_decay, foreach)";
   static constexpr auto options = adam_moment_options<0>(1e-3, {});
   enum State { exp_avg, exp_avg_sq };
   static constexpr StateSpec states[] = {{"exp_avg"}, {"exp_avg_sq"}};

@@ -17,6 +17,9 @@ struct Registration {
   std::span<const OptionSpec> options;  // in the order of the group dict
   std::span<const StateSpec> states;
   std::unique_ptr<Optimizer> (*make)(RuntimeOptions runtime) = nullptr;  // torch's defaults
+  std::string_view torch_signature = {};  // names only (optim/rule.hpp); empty: none
+  std::span<const TensorScalarSpec> tensor_scalars = {};
+  bool torch_step = true;  // torch's state[p] has 'step'
 };
 
 // The defaults of an option table, in its order.

@@ -5,6 +5,9 @@ namespace simdoptim::detail {
 namespace {
 
 struct RmspropRule {
+  static constexpr std::string_view torch_signature =
+      "RMSprop(params, lr, alpha, eps, weight_decay, momentum, centered, foreach, maximize, "
+      "differentiable)";
   static constexpr OptionSpec options[] = {
       {"lr", 1e-2, Check::non_negative, "learning rate"},
       {"momentum", 0.0, Check::non_negative, "momentum factor"},

@@ -6,6 +6,8 @@ namespace simdoptim::detail {
 namespace {
 
 struct RpropRule {
+  static constexpr std::string_view torch_signature =
+      "Rprop(params, lr, etas, step_sizes, foreach, maximize)";
   static constexpr OptionSpec options[] = {
       {"lr", 1e-2, Check::non_negative, "initial step size"},
       {"etaminus", 0.5, Check::custom, "step size factor on a sign change (torch: etas[0])"},

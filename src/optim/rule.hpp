@@ -4,6 +4,15 @@
 //   options[]          OptionSpec rows: name, torch's default, valid range, one-line doc
 //   states[]           StateSpec rows: the state arrays, when they exist, their initial value
 //   tensor_scalars[]   TensorScalarSpec rows: scalar state torch keeps per tensor (may be empty)
+//   torch_signature    torch's constructor, names only, defaults from options[] (may be absent):
+//                      "Adam(params, lr, betas, ..., *, foreach, ...)": the class name, then
+//                      inspect.signature's parameters in order, `*` before the keyword-only
+//                      ones; `betas`, `etas`, `step_sizes` stand for the option pairs (beta1,
+//                      beta2), (etaminus, etaplus), (step_size_min, step_size_max); `foreach`,
+//                      `capturable`, `differentiable`, `fused` are torch's implementation
+//                      switches (no option); `lr=required` is an argument torch requires.
+//                      Options it does not name follow torch's as keyword-only arguments.
+//   torch_step         false when torch's state[p] has no 'step' (SGD); absent: true
 //   Flags              a struct of bools, fixed per kernel call, each turned into a template
 //                      argument so inner loops carry no branches
 //   Coefs<V>           a struct whose members are all V: the per-call scalars, computed on the

@@ -6,6 +6,10 @@ namespace simdoptim::detail {
 namespace {
 
 struct SgdRule {
+  static constexpr std::string_view torch_signature =
+      "SGD(params, lr=required, momentum, dampening, weight_decay, nesterov, *, maximize, foreach, "
+      "differentiable)";
+  static constexpr bool torch_step = false;  // torch's SGD counts no steps
   static constexpr OptionSpec options[] = {
       {"lr", 1e-3, Check::non_negative, "learning rate (torch requires it; 1e-3 here)"},
       {"momentum", 0.0, Check::non_negative, "momentum factor"},
