@@ -7,8 +7,8 @@
 Each class subclasses torch.optim.Optimizer with torch's constructor signature and param-group
 dicts. The classes are generated from simdoptim's optimizer registry
 (``simdoptim.optimizer_info(name)``), one per registered optimizer: the class name, parameters
-and their kinds come from torch 1.13's signature of the class it replaces (Lion: lion-pytorch's),
-the defaults from simdoptim's option table, which holds torch's. Options simdoptim has beyond
+and their kinds come from torch 1.13's signature of the class it replaces (for an optimizer torch
+lacks, its reference implementation's), the defaults from simdoptim's option table, which holds torch's. Options simdoptim has beyond
 torch's signature (NAdam's and RAdam's ``decoupled_weight_decay``) follow as keyword-only
 arguments. ``LBFGS`` (a closure-driven step) and ``Adafactor`` (an ``eps`` pair whose first entry
 may be None) are written by hand, and so are ``Lamb`` and ``Lars`` until the registry describes
