@@ -19,6 +19,7 @@
 namespace simdoptim {
 namespace detail {
 class Executor;
+struct ToolScratch;
 }  // namespace detail
 
 inline namespace v1 {
@@ -117,6 +118,8 @@ class Optimizer {
   /// The worker threads, for the library's own tools (clipping, non-finite checks); its type is
   /// internal.
   detail::Executor& tools_executor() noexcept { return *executor_; }
+  /// The buffers those tools reuse on this optimizer from call to call; its type is internal.
+  detail::ToolScratch& tools_scratch() noexcept { return *tools_scratch_; }
 
  protected:
   Optimizer(GroupOptions defaults, RuntimeOptions runtime);
@@ -132,6 +135,7 @@ class Optimizer {
   std::deque<ParamGroup> groups_;
   Isa isa_;
   std::unique_ptr<detail::Executor> executor_;
+  std::unique_ptr<detail::ToolScratch> tools_scratch_;
   bool skip_if_nonfinite_ = false;
   bool last_step_skipped_ = false;
   bool grads_known_finite_ = false;
