@@ -37,6 +37,8 @@ Optimizer::Optimizer(GroupOptions defaults, RuntimeOptions runtime)
 
 Optimizer::~Optimizer() = default;
 
+void Optimizer::prepare_param_group(GroupOptions&, const GroupOptions&) const {}
+
 int Optimizer::num_threads() const noexcept {
   return executor_->num_threads();
 }
@@ -52,6 +54,7 @@ ParamGroup& Optimizer::add_param_group(std::vector<ParamSpec> params,
                                   std::string(name()) + "' (valid: " + valid_keys(defaults_) + ")");
     options.set(key, value);
   }
+  prepare_param_group(options, overrides);
   validate(options);
   for (const auto& p : params) {
     for (const auto& g : groups_)

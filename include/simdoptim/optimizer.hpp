@@ -46,7 +46,8 @@ class Optimizer {
   /// Adds a param group (torch: add_param_group). Options not in `overrides` take the
   /// optimizer's defaults; `overrides` may name the optimizer's options plus `initial_lr` and
   /// `lr_scale`. Throws std::invalid_argument on a bad option, an unknown key, a bad shape or
-  /// init size, or a name already registered. Existing views stay valid.
+  /// init size, a name already registered, or a group the optimizer does not take (LBFGS takes
+  /// one). Existing views stay valid.
   ParamGroup& add_param_group(std::vector<ParamSpec> params, const GroupOptions& overrides = {});
 
   /// torch's `param_groups`. A deque, so references survive add_param_group.
@@ -127,6 +128,12 @@ class Optimizer {
   /// Updates the tensors of `group` that have a gradient. The base has already checked that at
   /// least one has.
   virtual void step_group(ParamGroup& group) = 0;
+
+  /// Called by add_param_group before validate() with the new group's options (the defaults
+  /// with `overrides` applied): an optimizer may refuse another group or derive options from
+  /// the overrides (LBFGS takes one group, and its max_eval follows an overridden max_iter).
+  /// Throws std::invalid_argument to refuse. Default: nothing.
+  virtual void prepare_param_group(GroupOptions& options, const GroupOptions& overrides) const;
 
   detail::Executor& executor() noexcept { return *executor_; }
 
