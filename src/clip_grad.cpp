@@ -11,6 +11,7 @@
 #include "kernels/clip_kernel.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
+#include "tool_scratch.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -46,11 +47,11 @@ void zero_grad_padding(ParamGroup& group) {
   }
 }
 
-// Runs `kernel` over the present gradients of `group` with `args` (x set per group).
+// Runs `kernel` over the present gradients of `group` with `args` (x set per group), laid out in
+// `plan` (the optimizer's, reused).
 template <class Args>
 void for_present_grads(Optimizer& optimizer, ParamGroup& group, Args args,
-                       detail::KernelFn<Args> kernel) {
-  static thread_local detail::StepPlan<Args> plan;
+                       detail::KernelFn<Args> kernel, detail::StepPlan<Args>& plan) {
   plan.clear();
   args.x = group.grad_arena().data();
   detail::for_each_segment(
@@ -64,8 +65,8 @@ void for_present_grads(Optimizer& optimizer, ParamGroup& group, Args args,
 double total_norm(Optimizer& optimizer, std::span<ParamGroup* const> groups, double p) {
   const bool inf = std::isinf(p);
   if (p == 2.0 || inf) {
-    static thread_local detail::TensorReducer reducer;
-    static thread_local std::vector<double> per_tensor;
+    detail::TensorReducer& reducer = optimizer.tools_scratch().reducer;
+    std::vector<double>& per_tensor = optimizer.tools_scratch().per_tensor;
     double total = 0.0;
     for (ParamGroup* group : groups) {
       const auto states = group->tensor_states();
@@ -118,7 +119,8 @@ double clip_norm(Optimizer& optimizer, std::span<ParamGroup* const> groups, doub
   if (clamped != 1.0f)
     for (ParamGroup* g : present)
       for_present_grads(optimizer, *g, detail::ClipScaleArgs{nullptr, clamped},
-                        detail::clip_scale_kernel(optimizer.isa()));
+                        detail::clip_scale_kernel(optimizer.isa()),
+                        optimizer.tools_scratch().scale_plan);
   if (whole_optimizer && std::isfinite(total) && std::isfinite(clamped))
     optimizer.note_grads_finite();
   return static_cast<double>(total);
@@ -129,7 +131,8 @@ void clip_value(Optimizer& optimizer, ParamGroup& group, double clip_value) {
   if (!any_grad(group)) return;
   const auto v = static_cast<float>(clip_value);
   for_present_grads(optimizer, group, detail::ClipClampArgs{nullptr, -v, v},
-                    detail::clip_clamp_kernel(optimizer.isa()));
+                    detail::clip_clamp_kernel(optimizer.isa()),
+                    optimizer.tools_scratch().clamp_plan);
 }
 
 }  // namespace

@@ -7,10 +7,13 @@
 #include "executor.hpp"
 #include "simdoptim/isa.hpp"
 #include "simdoptim/param_group.hpp"
+#include "tool_scratch.hpp"
 
 namespace simdoptim::detail {
 
-// True when every element of every present gradient of `groups` is finite.
-bool grads_finite(Executor& executor, Isa isa, std::deque<ParamGroup>& groups);
+// True when every element of every present gradient of `groups` is finite; `scratch` is the
+// optimizer's, reused so that, once grown, the check does not allocate.
+bool grads_finite(Executor& executor, Isa isa, std::deque<ParamGroup>& groups,
+                  ToolScratch& scratch);
 
 }  // namespace simdoptim::detail

@@ -6,6 +6,7 @@
 
 #include "executor.hpp"
 #include "nonfinite.hpp"
+#include "tool_scratch.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -27,13 +28,16 @@ std::string valid_keys(const GroupOptions& defaults) {
 Optimizer::Optimizer(GroupOptions defaults, RuntimeOptions runtime)
     : defaults_(std::move(defaults)),
       isa_(runtime.isa ? *runtime.isa : default_isa()),
-      executor_(std::make_unique<detail::Executor>(runtime.num_threads)) {
+      executor_(std::make_unique<detail::Executor>(runtime.num_threads)),
+      tools_scratch_(std::make_unique<detail::ToolScratch>()) {
   if (!isa_supported(isa_))
     throw std::invalid_argument(std::string("instruction set '") + isa_name(isa_) +
                                 "' is not supported by this CPU or build");
 }
 
 Optimizer::~Optimizer() = default;
+
+void Optimizer::prepare_param_group(GroupOptions&, const GroupOptions&) const {}
 
 int Optimizer::num_threads() const noexcept {
   return executor_->num_threads();
@@ -50,6 +54,7 @@ ParamGroup& Optimizer::add_param_group(std::vector<ParamSpec> params,
                                   std::string(name()) + "' (valid: " + valid_keys(defaults_) + ")");
     options.set(key, value);
   }
+  prepare_param_group(options, overrides);
   validate(options);
   for (const auto& p : params) {
     for (const auto& g : groups_)
@@ -78,7 +83,8 @@ void Optimizer::zero_grad(bool set_to_none) noexcept {
 void Optimizer::step() {
   last_step_skipped_ = false;
   const bool known_finite = std::exchange(grads_known_finite_, false);
-  if (skip_if_nonfinite_ && !known_finite && !detail::grads_finite(*executor_, isa_, groups_)) {
+  if (skip_if_nonfinite_ && !known_finite &&
+      !detail::grads_finite(*executor_, isa_, groups_, *tools_scratch_)) {
     last_step_skipped_ = true;
     return;
   }

@@ -5,9 +5,8 @@
 #include <vector>
 
 #include "optim/registration.hpp"
-#include "simdoptim/simdoptim.hpp"
 
-// The registrations of every file of src/optim, listed by src/CMakeLists.txt.
+// The registrations of every optimizer file of src/optim, listed by src/CMakeLists.txt.
 #define SIMDOPTIM_OPTIMIZER_FILE(file) std::span<const Registration> registrations_##file();
 namespace simdoptim::detail {
 #include "optimizer_files.inc"
@@ -18,28 +17,10 @@ namespace simdoptim {
 inline namespace v1 {
 namespace {
 
-template <class Opt, class Options>
-std::unique_ptr<Optimizer> make(RuntimeOptions runtime) {
-  return std::make_unique<Opt>(Options{}, runtime);
-}
-
-// Optimizers whose passes are written by hand, not (yet) from a description file.
-const detail::Registration kHandWritten[] = {
-    {"adafactor", {}, {}, &make<Adafactor, AdafactorOptions>},
-    {"lamb", {}, {}, &make<Lamb, LambOptions>},
-    {"lars", {}, {}, &make<Lars, LarsOptions>},
-    {"lbfgs",
-     {},
-     {},
-     [](RuntimeOptions r) -> std::unique_ptr<Optimizer> {
-       return std::make_unique<Lbfgs>(std::vector<ParamSpec>{}, LbfgsOptions{}, r);
-     }},
-};
-
 // Every registration, sorted by name.
 const std::vector<detail::Registration>& registrations() {
   static const std::vector<detail::Registration> all = [] {
-    std::vector<detail::Registration> v(std::begin(kHandWritten), std::end(kHandWritten));
+    std::vector<detail::Registration> v;
 #define SIMDOPTIM_OPTIMIZER_FILE(file) \
   for (const detail::Registration& r : detail::registrations_##file()) v.push_back(r);
 #include "optimizer_files.inc"

@@ -1,8 +1,7 @@
 #pragma once
-// Helpers shared by the optimizers (Adagrad, RMSprop, Adadelta, Adamax, NAdam, RAdam,
-// ASGD, Rprop): per-tensor step bookkeeping, state arrays that start at a value other than zero,
-// and host-side tables for the scalar state torch keeps per tensor (NAdam's mu_product, ASGD's
-// eta and mu), which the core's TensorState does not hold.
+// Helpers shared by the optimizers: per-tensor step bookkeeping, state arrays that start at a
+// value other than zero, and host-side tables for the scalar state torch keeps per tensor (NAdam's
+// mu_product, ASGD's eta and mu), which the core's TensorState does not hold.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -25,22 +24,6 @@ inline std::int64_t advance_step(ParamGroup& group, const Segment& s) noexcept {
     states[i].initialized = true;
   }
   return states[s.first].step;
-}
-
-// One step of an optimizer without per-step scalars (RMSprop, Adadelta, Rprop): every run of
-// neighbouring tensors with a gradient is one kernel call with the same arguments.
-template <class Args>
-void step_every_segment(ParamGroup& group, const Args& args, Executor& executor,
-                        KernelFn<Args> kernel) {
-  static thread_local StepPlan<Args> plan;
-  plan.clear();
-  for_each_segment(
-      group, [](std::size_t) { return 0; },
-      [&](const Segment& s) {
-        advance_step(group, s);
-        plan.add(args, s.begin, s.end);
-      });
-  plan.run(executor, kernel);
 }
 
 // Sets tensor `i`'s elements of state array `arena` to `value`; padding stays as it is.

@@ -3,6 +3,7 @@
 // convex quadratic, with and without the strong-Wolfe line search; and its error paths.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -164,6 +165,30 @@ TEST_CASE("LBFGS refuses bad options, a second group and a step without closure"
   CHECK(opt.defaults().get("max_eval") == 25.0);  // max_iter * 5 / 4, as torch
   opt.grad("x");
   CHECK_THROWS_AS(opt.step(), std::logic_error);
-  opt.add_param_group({{"y", {1}, {}}});
-  CHECK_THROWS_AS(opt.step([] { return 0.0; }), std::logic_error);
+  CHECK_THROWS_WITH(opt.add_param_group({{"y", {1}, {}}}),
+                    Catch::Contains("doesn't support per-parameter options"));
+  CHECK(opt.param_groups().size() == 1);
+}
+
+TEST_CASE("LBFGS from the registry starts without a group and takes exactly one", "[lbfgs]") {
+  const std::unique_ptr<Optimizer> opt = make_optimizer("lbfgs");
+  CHECK(opt->param_groups().empty());
+  CHECK_THROWS_AS(opt->step([] { return 0.0; }), std::logic_error);
+  CHECK_THROWS_AS(opt->add_param_group({{"x", {2}, {}}}, {{"history_size", 0.0}}),
+                  std::invalid_argument);
+  CHECK(opt->param_groups().empty());
+  // As torch's LBFGS(params, max_iter=8): the absent max_eval follows max_iter.
+  ParamGroup& g = opt->add_param_group({{"x", {2}, {}}}, {{"max_iter", 8.0}});
+  CHECK(g.options().get("max_eval") == 10.0);
+  CHECK_THROWS_AS(opt->add_param_group({{"y", {1}, {}}}), std::invalid_argument);
+  CHECK(opt->param_groups().size() == 1);
+
+  // A max_eval given, by the override or by the options, stays.
+  const std::unique_ptr<Optimizer> given = make_optimizer("lbfgs");
+  CHECK(given->add_param_group({{"x", {2}, {}}}, {{"max_iter", 8.0}, {"max_eval", 3.0}})
+            .options()
+            .get("max_eval") == 3.0);
+  Lbfgs fixed(LbfgsOptions{.max_eval = 7});
+  CHECK(fixed.add_param_group({{"x", {2}, {}}}, {{"max_iter", 40.0}}).options().get("max_eval") ==
+        7.0);
 }

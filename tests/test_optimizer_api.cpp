@@ -215,11 +215,8 @@ void check_padding_stays_zero(const std::string& name, const GroupOptions& optio
       spec.init.push_back(std::sin(static_cast<float>(3 * i + t + 1)));
     specs.push_back(std::move(spec));
   }
-  // make_optimizer("lbfgs") comes with an empty group, and LBFGS takes one group only.
-  std::unique_ptr<Optimizer> opt =
-      name == "lbfgs" ? std::make_unique<Lbfgs>(specs, LbfgsOptions{}, RuntimeOptions{isa, 1})
-                      : make_optimizer(name, RuntimeOptions{isa, 1});
-  ParamGroup& g = name == "lbfgs" ? opt->param_groups()[0] : opt->add_param_group(specs, options);
+  std::unique_ptr<Optimizer> opt = make_optimizer(name, RuntimeOptions{isa, 1});
+  ParamGroup& g = opt->add_param_group(specs, options);
   const std::vector<float> before = copy(g.param_arena());
   // Nonzero gradients everywhere in the tensors, of varying size and sign.
   auto write_grads = [&](int step) {
@@ -282,6 +279,7 @@ TEST_CASE("every optimizer keeps the padding of parameters and state zero at eve
        {{{"eps1", 1e-30}},
         {{"eps1", 0.0}, {"weight_decay", 0.1}, {"maximize", 1.0}},
         {{"eps1", 0.0}, {"d", 2.0}, {"eps2", 0.0}}}},
+      {"lbfgs", {{{"strong_wolfe", 1.0}, {"history_size", 2.0}}}},
   };
   for (const std::string& name : registered_optimizers()) {
     std::vector<GroupOptions> option_sets = {{}};

@@ -26,8 +26,8 @@ struct AdafactorOptions {
   GroupOptions to_group_options() const;
 };
 
-/// torch.optim.Adafactor (torch 2.5; Shazeer & Stern 2018 with torch's use of lr and eps1,
-/// relative step off). Per tensor at its step t, with g = maximize ? -grad : grad:
+/// torch.optim.Adafactor (torch 2.5; Shazeer & Stern 2018 with torch's use of lr and eps1).
+/// Per tensor at its step t, with g = maximize ? -grad : grad:
 ///   w = t^beta2_decay;  rho = min(lr, 1 / sqrt(t));  alpha = max(eps2, RMS(p)) * rho
 ///   p *= 1 - lr * weight_decay
 ///   tensors of 2 or more dimensions, viewed as slices of R x C matrices (C the last dimension):
@@ -37,6 +37,12 @@ struct AdafactorOptions {
 ///   other tensors: variance = lerp(variance, g^2, w);  V = variance
 ///   U = g / sqrt(max(V, eps1^2));  p -= alpha / max(1, RMS(U) / d) * U
 /// lerp is torch's: a + w (b - a) for |w| < 0.5, else b - (b - a)(1 - w).
+/// This is torch 2.5's formula, not the one of Hugging Face's or fairseq's Adafactor: there are
+/// no relative_step, scale_parameter or warmup_init switches (the step size is always
+/// min(lr, 1 / sqrt(t)) * max(eps2, RMS(p)), theirs with relative_step and scale_parameter on,
+/// warmup_init off and lr in place of 1e-2), no first moment (beta1), and eps1 bounds V
+/// (max(V, eps1^2)) and the row mean instead of being added to g^2 (theirs: g^2 + 1e-30).
+/// d is their clip_threshold, beta2_decay their decay_rate.
 /// The factored statistics live outside the arenas (that is Adafactor's memory saving); read them
 /// with factored_state(). Row and column sums use a fixed blocking (see
 /// src/kernels/adafactor_kernel.hpp), so they are identical on every build and thread count.

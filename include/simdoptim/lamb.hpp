@@ -25,7 +25,8 @@ struct LambOptions {
   double max_grad_norm = 1.0;
   /// Clamp the trust ratio to at most 1.
   bool trust_clip = false;
-  /// Apply the trust ratio even when weight_decay == 0.
+  /// Apply the trust ratio even when weight_decay == 0 (timm: without it, weight_decay = 0
+  /// turns the trust ratio off).
   bool always_adapt = false;
   /// As a group dict: lr, beta1, beta2, eps, weight_decay, bias_correction, grad_averaging,
   /// max_grad_norm, trust_clip, always_adapt.
@@ -33,15 +34,18 @@ struct LambOptions {
 };
 
 /// LAMB (You et al. 2019, "Large Batch Optimization for Deep Learning: Training BERT in 76
-/// minutes", Algorithm 2) with timm's options. With c = ||all gradients of all groups|| /
-/// max_grad_norm (the group's) when that exceeds 1 (else 1, and 1 when max_grad_norm is 0), per
-/// tensor at its step t, g = grad / c:
+/// minutes", Algorithm 2) as timm.optim.Lamb computes it, options and defaults included. With
+/// c = ||all gradients of all groups|| / max_grad_norm (the group's) when that exceeds 1 (else 1,
+/// and 1 when max_grad_norm is 0), per tensor at its step t, g = grad / c:
 ///   m = beta1 * m + (grad_averaging ? 1 - beta1 : 1) * g;  v = beta2 * v + (1 - beta2) * g * g
 ///   u = (m / bc1) / (sqrt(v) / sqrt(bc2) + eps) + weight_decay * p
 ///       (bc = 1 - beta^t, or 1 without bias_correction)
-///   r = ||p|| / ||u|| when both are > 0, else 1; r = min(r, 1) with trust_clip; r = 1 when
-///       weight_decay == 0 and not always_adapt
+///   r = ||p|| / ||u|| when both are > 0, else 1; r = min(r, 1) with trust_clip
 ///   p -= lr * r * u
+/// timm's variant, not the paper's: the trust ratio is applied only when weight_decay != 0 or
+/// always_adapt. With weight_decay = 0 and always_adapt off there is no trust ratio at all
+/// (r = 1): the step is Adam's (after the global gradient clipping), nothing layer-wise.
+/// The paper's phi (a clamp of ||p||) is the identity here, as in timm.
 /// State: exp_avg, exp_avg_sq. u lives in a scratch buffer the optimizer owns (sized for the
 /// largest group), not in the state. Not in torch.
 class Lamb final : public Optimizer {
@@ -60,8 +64,9 @@ class Lamb final : public Optimizer {
   // no group clips).
   double global_grad_norm();
   double grad_norm_ = 0.0;
-  // u of the group being stepped (groups step one after another).
-  std::unique_ptr<detail::AlignedBuffer> update_;
+  // The update u and the buffers of the passes, reused from step to step.
+  struct Scratch;
+  std::unique_ptr<Scratch> scratch_;
 };
 
 }  // namespace v1

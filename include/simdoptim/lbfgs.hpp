@@ -13,7 +13,7 @@ inline namespace v1 {
 
 /// LBFGS options with torch's defaults. torch's `line_search_fn="strong_wolfe"` is
 /// `strong_wolfe = true` (stored as the 0/1 option `strong_wolfe`); an absent `max_eval` is
-/// max_iter * 5 / 4, as torch computes it.
+/// max_iter * 5 / 4, as torch computes it, also when add_param_group overrides max_iter alone.
 struct LbfgsOptions {
   double lr = 1.0;
   std::int64_t max_iter = 20;
@@ -32,8 +32,10 @@ struct LbfgsOptions {
 /// lr (the first iteration ever: min(1, 1 / ||g||_1) * lr) or a strong-Wolfe line search (cubic
 /// interpolation, c1 = 1e-4, c2 = 0.9, at most 25 evaluations). Stops on max_iter, max_eval
 /// evaluations, max|g| <= tolerance_grad, or changes of the step or loss below
-/// tolerance_change. One param group; all its tensors form one flat vector (the arena, padding
-/// included, where padding stays zero); a tensor without a gradient counts as a zero gradient.
+/// tolerance_change. One param group, as torch's ("LBFGS doesn't support per-parameter
+/// options"): add_param_group refuses a second one. All its tensors form one flat vector (the
+/// arena, padding included, where padding stays zero); a tensor without a gradient counts as a
+/// zero gradient.
 /// On flat vectors up to 4096 elements, dot products accumulate in float in index order and
 /// y += a * x is a fused multiply-add, as torch's CPU kernels compute them; longer vectors use
 /// parallel kernels with fixed lanes (the same bits on every build and thread count).
@@ -42,8 +44,11 @@ struct LbfgsOptions {
 /// and evaluation counts match torch's. Only step(closure) steps; step() throws.
 class Lbfgs final : public Optimizer {
  public:
+  /// An optimizer with its one group, holding `params` (torch: LBFGS(params, ...)).
   explicit Lbfgs(std::vector<ParamSpec> params, LbfgsOptions options = {},
                  RuntimeOptions runtime = {});
+  /// An optimizer with no group yet; add its one group with add_param_group.
+  explicit Lbfgs(LbfgsOptions options = {}, RuntimeOptions runtime = {});
   ~Lbfgs() override;
   std::string_view name() const noexcept override { return "lbfgs"; }
   void validate(const GroupOptions& options) const override;
@@ -51,7 +56,7 @@ class Lbfgs final : public Optimizer {
   using Optimizer::step;
   /// Runs up to max_iter L-BFGS iterations; `closure` zeroes and recomputes the gradients (write
   /// them through grad()) and returns the loss. Returns the loss of the first evaluation (torch:
-  /// orig_loss). Throws std::logic_error when the optimizer has more than one param group.
+  /// orig_loss). Throws std::logic_error when the optimizer has no param group yet.
   double step(const std::function<double()>& closure) override;
 
   /// torch's state['n_iter']: iterations over all steps.
@@ -62,7 +67,10 @@ class Lbfgs final : public Optimizer {
  private:
   struct State;
   void step_group(ParamGroup& group) override;
+  void prepare_param_group(GroupOptions& options, const GroupOptions& overrides) const override;
   std::unique_ptr<State> state_;
+  // The options left max_eval to torch's rule, so a group's max_iter override moves it too.
+  bool max_eval_follows_max_iter_ = true;
 };
 
 }  // namespace v1

@@ -19,6 +19,7 @@
 namespace simdoptim {
 namespace detail {
 class Executor;
+struct ToolScratch;
 }  // namespace detail
 
 inline namespace v1 {
@@ -45,7 +46,8 @@ class Optimizer {
   /// Adds a param group (torch: add_param_group). Options not in `overrides` take the
   /// optimizer's defaults; `overrides` may name the optimizer's options plus `initial_lr` and
   /// `lr_scale`. Throws std::invalid_argument on a bad option, an unknown key, a bad shape or
-  /// init size, or a name already registered. Existing views stay valid.
+  /// init size, a name already registered, or a group the optimizer does not take (LBFGS takes
+  /// one). Existing views stay valid.
   ParamGroup& add_param_group(std::vector<ParamSpec> params, const GroupOptions& overrides = {});
 
   /// torch's `param_groups`. A deque, so references survive add_param_group.
@@ -117,6 +119,8 @@ class Optimizer {
   /// The worker threads, for the library's own tools (clipping, non-finite checks); its type is
   /// internal.
   detail::Executor& tools_executor() noexcept { return *executor_; }
+  /// The buffers those tools reuse on this optimizer from call to call; its type is internal.
+  detail::ToolScratch& tools_scratch() noexcept { return *tools_scratch_; }
 
  protected:
   Optimizer(GroupOptions defaults, RuntimeOptions runtime);
@@ -125,6 +129,12 @@ class Optimizer {
   /// least one has.
   virtual void step_group(ParamGroup& group) = 0;
 
+  /// Called by add_param_group before validate() with the new group's options (the defaults
+  /// with `overrides` applied): an optimizer may refuse another group or derive options from
+  /// the overrides (LBFGS takes one group, and its max_eval follows an overridden max_iter).
+  /// Throws std::invalid_argument to refuse. Default: nothing.
+  virtual void prepare_param_group(GroupOptions& options, const GroupOptions& overrides) const;
+
   detail::Executor& executor() noexcept { return *executor_; }
 
  private:
@@ -132,6 +142,7 @@ class Optimizer {
   std::deque<ParamGroup> groups_;
   Isa isa_;
   std::unique_ptr<detail::Executor> executor_;
+  std::unique_ptr<detail::ToolScratch> tools_scratch_;
   bool skip_if_nonfinite_ = false;
   bool last_step_skipped_ = false;
   bool grads_known_finite_ = false;

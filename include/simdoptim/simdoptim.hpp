@@ -1,6 +1,5 @@
 #pragma once
 /// Umbrella header: the whole public C++ API.
-#include "simdoptim/adafactor.hpp"
 #include "simdoptim/build_optimizer.hpp"
 #include "simdoptim/build_scheduler.hpp"
 #include "simdoptim/checkpoint.hpp"
@@ -8,9 +7,6 @@
 #include "simdoptim/config.hpp"
 #include "simdoptim/group_options.hpp"
 #include "simdoptim/isa.hpp"
-#include "simdoptim/lamb.hpp"
-#include "simdoptim/lars.hpp"
-#include "simdoptim/lbfgs.hpp"
 #include "simdoptim/lr_scheduler.hpp"
 #include "simdoptim/model_spec.hpp"
 #include "simdoptim/optimizer.hpp"

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "optim/elementwise_rule.hpp"
+#include "optim/option_table.hpp"
 #include "per_tensor_state.hpp"
 #include "step_plan.hpp"
-#include "validate_options.hpp"
 
 namespace simdoptim {
 namespace detail {
@@ -21,32 +21,6 @@ struct ElementwiseScratch {
 };
 
 namespace {
-
-void check_option(const GroupOptions& o, const OptionSpec& spec) {
-  switch (spec.check) {
-    case Check::non_negative:
-      require_non_negative(o, spec.name);
-      break;
-    case Check::unit:
-      require_in_range(o, spec.name, 0.0, 1.0);
-      break;
-    case Check::unit_closed: {
-      const double v = o.get(spec.name);
-      if (!(v >= 0.0 && v <= 1.0)) invalid_option(spec.name, v, "must be in [0, 1]");
-      break;
-    }
-    case Check::flag:
-      require_flag(o, spec.name);
-      break;
-    case Check::number: {
-      const double v = o.get(spec.name);
-      if (v != v) invalid_option(spec.name, v, "must be a number");
-      break;
-    }
-    case Check::custom:
-      break;
-  }
-}
 
 bool state_exists(const GroupOptions& o, const StateSpec& s) {
   return s.when.empty() || o.get(s.when) != 0.0;
@@ -84,7 +58,7 @@ std::string_view ElementwiseOptimizer::name() const noexcept {
 }
 
 void ElementwiseOptimizer::validate(const GroupOptions& o) const {
-  for (const detail::OptionSpec& spec : rule_.options) detail::check_option(o, spec);
+  detail::validate_options(rule_.options, o);
   if (rule_.validate != nullptr) rule_.validate(o);
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // How an optimizer joins the registry (src/optimizer_registry.cpp). Its source file
 // src/optim/<file>.cpp ends with SIMDOPTIM_REGISTER(<file>, registration...), and listing the
-// file in src/CMakeLists.txt is all the rest: the registry, make_optimizer, the C API, Python,
-// the bench tool and the tests' lists of names all read the registrations.
+// file in src/CMakeLists.txt (SIMDOPTIM_OPTIMIZER_DESCRIPTIONS for elementwise descriptions,
+// SIMDOPTIM_OPTIMIZER_SOURCES for host-only optimizers) is all the rest: the registry,
+// make_optimizer, the C API, Python, the bench tool and the tests' lists of names all read the
+// registrations.
 #include <memory>
 #include <span>
 #include <string_view>

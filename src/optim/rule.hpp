@@ -1,6 +1,7 @@
 #pragma once
-// The vocabulary of an elementwise optimizer's description (src/optim/<name>.cpp). A description
-// is a struct with:
+// The vocabulary of an elementwise optimizer's description (src/optim/<name>.cpp); the
+// multi-pass optimizers there (LAMB, LARS, Adafactor, LBFGS) use its OptionSpec and StateSpec
+// tables too. A description is a struct with:
 //   options[]          OptionSpec rows: name, torch's default, valid range, one-line doc
 //   states[]           StateSpec rows: the state arrays, when they exist, their initial value
 //   tensor_scalars[]   TensorScalarSpec rows: scalar state torch keeps per tensor (may be empty)
@@ -38,6 +39,7 @@ enum class Check {
   unit_closed,   // 0 <= x <= 1
   flag,          // 0 or 1
   number,        // not NaN
+  count,         // an integer >= 1
   custom,        // the description's validate() checks it
 };
 

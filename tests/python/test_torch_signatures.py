@@ -13,7 +13,9 @@ import simdoptim.torch as st
 # simdoptim's keyword-only arguments after torch's (and after the options torch lacks).
 RUNTIME = ["isa", "num_threads"]
 PAIRS = {"betas": ("beta1", "beta2"), "etas": ("etaminus", "etaplus"),
-         "step_sizes": ("step_size_min", "step_size_max")}
+         "step_sizes": ("step_size_min", "step_size_max"),
+         # LBFGS's line_search_fn="strong_wolfe" is the option strong_wolfe.
+         "line_search_fn": ("strong_wolfe",)}
 
 
 def drop_ins():

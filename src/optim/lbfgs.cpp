@@ -1,3 +1,6 @@
+// L-BFGS (torch.optim.LBFGS, 1.13); what it computes is in include/simdoptim/lbfgs.hpp. The loop
+// runs on the host over flat vectors; their dot products and axpys are kernels (kernels/axpy_*,
+// lbfgs_*, reduce_*).
 #include "simdoptim/lbfgs.hpp"
 
 #include <algorithm>
@@ -11,13 +14,31 @@
 #include "kernels/axpy_kernel.hpp"
 #include "kernels/lbfgs_kernel.hpp"
 #include "kernels/reduce_kernel.hpp"
+#include "optim/option_table.hpp"
+#include "optim/registration.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
-#include "validate_options.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
 namespace {
+
+using detail::Check;
+
+// In the order of LbfgsOptions::to_group_options(). LBFGS keeps no state per tensor: its history
+// is of the group's flat vector.
+constexpr detail::OptionSpec kOptions[] = {
+    {"lr", 1.0, Check::non_negative, "learning rate (the step length without a line search)"},
+    {"max_iter", 20.0, Check::count, "iterations per step(closure)"},
+    {"max_eval", 25.0, Check::count,
+     "closure evaluations per step(closure) (torch: None, max_iter * 5 / 4)"},
+    {"tolerance_grad", 1e-7, Check::non_negative, "stop when max |g| is at most this"},
+    {"tolerance_change", 1e-9, Check::non_negative,
+     "stop when the step or the loss changes by less than this"},
+    {"history_size", 100.0, Check::count, "curvature pairs kept"},
+    {"strong_wolfe", 0.0, Check::flag,
+     "strong-Wolfe line search (torch: line_search_fn='strong_wolfe')"},
+};
 
 // A scalar as torch's LBFGS holds it: a Python float (double) or a 0-d float32 tensor. torch
 // computes an operation with a float32 tensor operand in float32 (the Python operand rounded to
@@ -152,9 +173,15 @@ GroupOptions LbfgsOptions::to_group_options() const {
           {"strong_wolfe", strong_wolfe ? 1.0 : 0.0}};
 }
 
-Lbfgs::Lbfgs(std::vector<ParamSpec> params, LbfgsOptions options, RuntimeOptions runtime)
-    : Optimizer(options.to_group_options(), runtime), state_(std::make_unique<State>()) {
+Lbfgs::Lbfgs(LbfgsOptions options, RuntimeOptions runtime)
+    : Optimizer(options.to_group_options(), runtime),
+      state_(std::make_unique<State>()),
+      max_eval_follows_max_iter_(!options.max_eval) {
   validate(defaults());
+}
+
+Lbfgs::Lbfgs(std::vector<ParamSpec> params, LbfgsOptions options, RuntimeOptions runtime)
+    : Lbfgs(options, runtime) {
   add_param_group(std::move(params));
 }
 
@@ -168,15 +195,16 @@ std::int64_t Lbfgs::func_evals() const noexcept {
 }
 
 void Lbfgs::validate(const GroupOptions& o) const {
-  detail::require_non_negative(o, "lr");
-  for (const char* key : {"max_iter", "max_eval", "history_size"}) {
-    const double v = o.get(key);
-    if (!(v >= 1.0) || v != std::floor(v))
-      detail::invalid_option(key, v, "must be an integer >= 1");
-  }
-  detail::require_non_negative(o, "tolerance_grad");
-  detail::require_non_negative(o, "tolerance_change");
-  detail::require_flag(o, "strong_wolfe");
+  detail::validate_options(kOptions, o);
+}
+
+void Lbfgs::prepare_param_group(GroupOptions& options, const GroupOptions& overrides) const {
+  if (!param_groups().empty())
+    throw std::invalid_argument("LBFGS doesn't support per-parameter options (parameter groups)");
+  // As torch's constructor: an absent max_eval is max_iter * 5 // 4 of the max_iter given.
+  if (max_eval_follows_max_iter_ && overrides.contains("max_iter") &&
+      !overrides.contains("max_eval"))
+    options.set("max_eval", std::floor(options.get("max_iter") * 5.0 / 4.0));
 }
 
 void Lbfgs::step_group(ParamGroup&) {
@@ -184,8 +212,8 @@ void Lbfgs::step_group(ParamGroup&) {
 }
 
 double Lbfgs::step(const std::function<double()>& closure) {
-  if (param_groups().size() != 1)
-    throw std::logic_error("LBFGS doesn't support per-parameter options (parameter groups)");
+  if (param_groups().empty())
+    throw std::logic_error("LBFGS has no param group: add one with add_param_group");
   ParamGroup& group = param_groups().front();
   const GroupOptions& o = group.options();
   const Num lr = py(o.get("lr"));
@@ -498,3 +526,10 @@ double Lbfgs::step(const std::function<double()>& closure) {
 
 }  // namespace v1
 }  // namespace simdoptim
+
+SIMDOPTIM_REGISTER(lbfgs, {.name = "lbfgs",
+                           .options = kOptions,
+                           .states = {},
+                           .make = [](RuntimeOptions r) -> std::unique_ptr<Optimizer> {
+                             return std::make_unique<Lbfgs>(LbfgsOptions{}, r);
+                           }})

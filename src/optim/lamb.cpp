@@ -1,3 +1,6 @@
+// LAMB (timm.optim.Lamb); formula in include/simdoptim/lamb.hpp. Two passes per group: the
+// moments and the update u (kernels/lamb_*), then per-tensor trust ratios and p -= lr * r * u
+// (kernels/axpy_*).
 #include "simdoptim/lamb.hpp"
 
 #include <algorithm>
@@ -7,14 +10,36 @@
 #include "aligned_buffer.hpp"
 #include "kernels/axpy_kernel.hpp"
 #include "kernels/lamb_kernel.hpp"
+#include "optim/option_table.hpp"
+#include "optim/registration.hpp"
 #include "per_tensor_state.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
-#include "validate_options.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
 namespace {
+
+using detail::Check;
+
+// In the order of LambOptions::to_group_options().
+constexpr detail::OptionSpec kOptions[] = {
+    {"lr", 1e-3, Check::non_negative, "learning rate"},
+    {"beta1", 0.9, Check::unit, "decay of the running mean of gradients (timm: betas[0])"},
+    {"beta2", 0.999, Check::unit, "decay of the running mean of squares (timm: betas[1])"},
+    {"eps", 1e-6, Check::non_negative, "added to the denominator"},
+    {"weight_decay", 0.01, Check::non_negative,
+     "added to the update as weight_decay * p; 0 (without always_adapt) also drops the trust "
+     "ratio"},
+    {"bias_correction", 1.0, Check::flag, "divide the moments by 1 - beta^t"},
+    {"grad_averaging", 1.0, Check::flag, "m takes (1 - beta1) * g instead of g"},
+    {"max_grad_norm", 1.0, Check::non_negative,
+     "clip by the global gradient norm of all groups; 0: off (timm: None)"},
+    {"trust_clip", 0.0, Check::flag, "clamp the trust ratio to at most 1"},
+    {"always_adapt", 0.0, Check::flag, "apply the trust ratio even when weight_decay is 0"},
+};
+enum State { exp_avg, exp_avg_sq };
+constexpr detail::StateSpec kStates[] = {{"exp_avg"}, {"exp_avg_sq"}};
 
 // From this size of the update scratch on (beyond any cache here), it is stored non-temporally.
 constexpr std::size_t kStreamBytes = std::size_t{64} << 20;
@@ -22,6 +47,16 @@ constexpr std::size_t kStreamBytes = std::size_t{64} << 20;
 constexpr std::size_t kUpdateStream = 4;
 
 }  // namespace
+
+// What a step reuses, grown on the first steps, so that later steps do not allocate.
+struct Lamb::Scratch {
+  // u of the group being stepped (groups step one after another), sized for the largest group.
+  std::unique_ptr<detail::AlignedBuffer> update;
+  detail::TensorReducer reducer;
+  std::vector<double> sums, p_sq, u_sq;  // per tensor of a group
+  detail::StepPlan<detail::LambArgs> plan;
+  detail::StepPlan<detail::AxpyArgs> apply;
+};
 
 GroupOptions LambOptions::to_group_options() const {
   return {{"lr", lr},
@@ -37,7 +72,7 @@ GroupOptions LambOptions::to_group_options() const {
 }
 
 Lamb::Lamb(LambOptions options, RuntimeOptions runtime)
-    : Optimizer(options.to_group_options(), runtime) {
+    : Optimizer(options.to_group_options(), runtime), scratch_(std::make_unique<Scratch>()) {
   validate(defaults());
 }
 
@@ -49,16 +84,7 @@ Lamb::Lamb(std::vector<ParamSpec> params, LambOptions options, RuntimeOptions ru
 Lamb::~Lamb() = default;
 
 void Lamb::validate(const GroupOptions& o) const {
-  detail::require_non_negative(o, "lr");
-  detail::require_non_negative(o, "eps");
-  detail::require_in_range(o, "beta1", 0.0, 1.0);
-  detail::require_in_range(o, "beta2", 0.0, 1.0);
-  detail::require_non_negative(o, "weight_decay");
-  detail::require_flag(o, "bias_correction");
-  detail::require_flag(o, "grad_averaging");
-  detail::require_non_negative(o, "max_grad_norm");
-  detail::require_flag(o, "trust_clip");
-  detail::require_flag(o, "always_adapt");
+  detail::validate_options(kOptions, o);
 }
 
 double Lamb::global_grad_norm() {
@@ -66,8 +92,8 @@ double Lamb::global_grad_norm() {
   for (const ParamGroup& g : param_groups())
     clipping = clipping || g.options().get("max_grad_norm") != 0.0;
   if (!clipping) return 0.0;
-  static thread_local detail::TensorReducer reducer;
-  static thread_local std::vector<double> sums;
+  detail::TensorReducer& reducer = scratch_->reducer;
+  std::vector<double>& sums = scratch_->sums;
   // Tensor order, then group order: the same sum at any thread count.
   double total = 0.0;
   for (ParamGroup& g : param_groups()) {
@@ -103,12 +129,13 @@ void Lamb::step_group(ParamGroup& group) {
   detail::LambArgs base;
   base.param = group.param_arena().data();
   base.grad = group.grad_arena().data();
-  base.exp_avg = group.ensure_state_arena("exp_avg");
-  base.exp_avg_sq = group.ensure_state_arena("exp_avg_sq");
-  if (adapt && (!update_ || update_->size() < group.padded_numel()))
-    update_ = std::make_unique<detail::AlignedBuffer>(
-        std::max<std::size_t>(group.padded_numel(), 1), kUpdateStream);
-  base.update = adapt ? update_->data() : nullptr;
+  base.exp_avg = group.ensure_state_arena(kStates[exp_avg].name);
+  base.exp_avg_sq = group.ensure_state_arena(kStates[exp_avg_sq].name);
+  std::unique_ptr<detail::AlignedBuffer>& update = scratch_->update;
+  if (adapt && (!update || update->size() < group.padded_numel()))
+    update = std::make_unique<detail::AlignedBuffer>(std::max<std::size_t>(group.padded_numel(), 1),
+                                                     kUpdateStream);
+  base.update = adapt ? update->data() : nullptr;
   // u is read back only after the whole pass: past the caches' size, storing it without the
   // read for ownership saves 4 of the 52 bytes per element the step would move.
   base.stream_update = group.padded_numel() * sizeof(float) >= kStreamBytes;
@@ -123,7 +150,7 @@ void Lamb::step_group(ParamGroup& group) {
   const bool bias_correction = o.flag("bias_correction");
 
   auto states = group.tensor_states();
-  static thread_local detail::StepPlan<detail::LambArgs> plan;
+  detail::StepPlan<detail::LambArgs>& plan = scratch_->plan;
   plan.clear();
   auto step_of = [&](std::size_t i) { return states[i].step; };
   detail::for_each_segment(group, step_of, [&](const detail::Segment& s) {
@@ -153,8 +180,9 @@ void Lamb::step_group(ParamGroup& group) {
   if (!adapt) return;
 
   // Pass 2: r = ||p|| / ||u|| per tensor (deterministic segment reductions), p -= lr * r * u.
-  static thread_local detail::TensorReducer reducer;
-  static thread_local std::vector<double> p_sq, u_sq;
+  detail::TensorReducer& reducer = scratch_->reducer;
+  std::vector<double>& p_sq = scratch_->p_sq;
+  std::vector<double>& u_sq = scratch_->u_sq;
   p_sq.resize(group.size());
   u_sq.resize(group.size());
   auto selected = [&](std::size_t i) { return states[i].has_grad; };
@@ -162,7 +190,7 @@ void Lamb::step_group(ParamGroup& group) {
   reducer.run(executor(), isa(), group, base.update, detail::Reduction::sum_squares, selected,
               u_sq);
   const bool trust_clip = o.flag("trust_clip");
-  static thread_local detail::StepPlan<detail::AxpyArgs> apply;
+  detail::StepPlan<detail::AxpyArgs>& apply = scratch_->apply;
   apply.clear();
   for (std::size_t i = 0; i < group.size(); ++i) {
     if (!states[i].has_grad) continue;
@@ -179,3 +207,10 @@ void Lamb::step_group(ParamGroup& group) {
 
 }  // namespace v1
 }  // namespace simdoptim
+
+SIMDOPTIM_REGISTER(lamb, {.name = "lamb",
+                          .options = kOptions,
+                          .states = kStates,
+                          .make = [](RuntimeOptions r) -> std::unique_ptr<Optimizer> {
+                            return std::make_unique<Lamb>(LambOptions{}, r);
+                          }})

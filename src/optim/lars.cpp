@@ -1,3 +1,5 @@
+// LARS (timm.optim.Lars, plus exclude_1d); formula in include/simdoptim/lars.hpp. Per-tensor
+// norms first (tensor_reductions), then one SGD-like pass (kernels/lars_*).
 #include "simdoptim/lars.hpp"
 
 #include <algorithm>
@@ -6,12 +8,44 @@
 #include <vector>
 
 #include "kernels/lars_kernel.hpp"
+#include "optim/option_table.hpp"
+#include "optim/registration.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
 #include "validate_options.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
+namespace {
+
+using detail::Check;
+
+// In the order of LarsOptions::to_group_options().
+constexpr detail::OptionSpec kOptions[] = {
+    {"lr", 1.0, Check::non_negative, "learning rate"},
+    {"momentum", 0.0, Check::non_negative, "momentum factor"},
+    {"dampening", 0.0, Check::non_negative, "dampening for momentum"},
+    {"weight_decay", 0.0, Check::non_negative,
+     "added to g as weight_decay * p; 0 (without always_adapt) also drops the trust ratio"},
+    {"nesterov", 0.0, Check::flag, "Nesterov momentum (momentum > 0, dampening 0)"},
+    {"trust_coeff", 0.001, Check::non_negative, "trust coefficient of the ratio"},
+    {"eps", 1e-8, Check::non_negative, "added to the ratio's denominator"},
+    {"trust_clip", 0.0, Check::flag, "use min(r / lr, 1) as the ratio (LARC)"},
+    {"always_adapt", 0.0, Check::flag, "apply the trust ratio even when weight_decay is 0"},
+    {"exclude_1d", 0.0, Check::flag,
+     "tensors of at most one dimension get neither weight decay nor the trust ratio"},
+};
+enum State { momentum_buffer };
+constexpr detail::StateSpec kStates[] = {{"momentum_buffer", "momentum"}};
+
+}  // namespace
+
+// What a step reuses, grown on the first steps, so that later steps do not allocate.
+struct Lars::Scratch {
+  detail::TensorReducer reducer;
+  std::vector<double> p_sq, g_sq;  // per tensor of the group
+  detail::StepPlan<detail::LarsArgs> plan;
+};
 
 GroupOptions LarsOptions::to_group_options() const {
   return {{"lr", lr},
@@ -27,7 +61,7 @@ GroupOptions LarsOptions::to_group_options() const {
 }
 
 Lars::Lars(LarsOptions options, RuntimeOptions runtime)
-    : Optimizer(options.to_group_options(), runtime) {
+    : Optimizer(options.to_group_options(), runtime), scratch_(std::make_unique<Scratch>()) {
   validate(defaults());
 }
 
@@ -36,17 +70,10 @@ Lars::Lars(std::vector<ParamSpec> params, LarsOptions options, RuntimeOptions ru
   add_param_group(std::move(params));
 }
 
+Lars::~Lars() = default;
+
 void Lars::validate(const GroupOptions& o) const {
-  detail::require_non_negative(o, "lr");
-  detail::require_non_negative(o, "momentum");
-  detail::require_non_negative(o, "dampening");
-  detail::require_non_negative(o, "weight_decay");
-  detail::require_flag(o, "nesterov");
-  detail::require_non_negative(o, "trust_coeff");
-  detail::require_non_negative(o, "eps");
-  detail::require_flag(o, "trust_clip");
-  detail::require_flag(o, "always_adapt");
-  detail::require_flag(o, "exclude_1d");
+  detail::validate_options(kOptions, o);
   if (o.flag("nesterov") && (o.get("momentum") <= 0.0 || o.get("dampening") != 0.0))
     detail::invalid_option("nesterov", 1.0, "requires momentum > 0 and dampening == 0");
 }
@@ -60,7 +87,8 @@ void Lars::step_group(ParamGroup& group) {
   detail::LarsArgs base;
   base.param = group.param_arena().data();
   base.grad = group.grad_arena().data();
-  base.momentum_buffer = momentum != 0.0 ? group.ensure_state_arena("momentum_buffer") : nullptr;
+  base.momentum_buffer =
+      momentum != 0.0 ? group.ensure_state_arena(kStates[momentum_buffer].name) : nullptr;
   base.neg_lr = static_cast<float>(-lr);
   base.weight_decay = static_cast<float>(weight_decay);
   base.momentum = static_cast<float>(momentum);
@@ -74,8 +102,9 @@ void Lars::step_group(ParamGroup& group) {
   };
 
   // Trust ratios from ||p|| and ||grad||: deterministic segment reductions over the arenas.
-  static thread_local detail::TensorReducer reducer;
-  static thread_local std::vector<double> p_sq, g_sq;
+  detail::TensorReducer& reducer = scratch_->reducer;
+  std::vector<double>& p_sq = scratch_->p_sq;
+  std::vector<double>& g_sq = scratch_->g_sq;
   if (adapt_group) {
     p_sq.resize(group.size());
     g_sq.resize(group.size());
@@ -89,7 +118,7 @@ void Lars::step_group(ParamGroup& group) {
   const double eps = o.get("eps");
   const bool trust_clip = o.flag("trust_clip");
 
-  static thread_local detail::StepPlan<detail::LarsArgs> plan;
+  detail::StepPlan<detail::LarsArgs>& plan = scratch_->plan;
   plan.clear();
   // Adapted tensors each get their own call (their own ratio); the others coalesce as in SGD.
   auto key = [&](std::size_t i) {
@@ -119,3 +148,10 @@ void Lars::step_group(ParamGroup& group) {
 
 }  // namespace v1
 }  // namespace simdoptim
+
+SIMDOPTIM_REGISTER(lars, {.name = "lars",
+                          .options = kOptions,
+                          .states = kStates,
+                          .make = [](RuntimeOptions r) -> std::unique_ptr<Optimizer> {
+                            return std::make_unique<Lars>(LarsOptions{}, r);
+                          }})

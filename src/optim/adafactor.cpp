@@ -1,3 +1,6 @@
+// Adafactor (torch.optim.Adafactor, torch 2.5); formula in include/simdoptim/adafactor.hpp. Three
+// passes per group (kernels/adafactor_*): row and column statistics of g^2, the RMS of the
+// update, the update itself; the factored statistics live in a buffer of the optimizer's own.
 #include "simdoptim/adafactor.hpp"
 
 #include <algorithm>
@@ -9,6 +12,8 @@
 #include "executor.hpp"
 #include "kernels/adafactor_kernel.hpp"
 #include "kernels/reduce_kernel.hpp"
+#include "optim/option_table.hpp"
+#include "optim/registration.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
 #include "validate_options.hpp"
@@ -16,6 +21,23 @@
 namespace simdoptim {
 inline namespace v1 {
 namespace {
+
+using detail::Check;
+
+// In the order of AdafactorOptions::to_group_options().
+constexpr detail::OptionSpec kOptions[] = {
+    {"lr", 1e-2, Check::non_negative, "learning rate (the cap of the relative step size)"},
+    {"beta2_decay", -0.8, Check::custom, "the running averages' weight is t^beta2_decay (<= 0)"},
+    {"eps1", 1.1920928955078125e-07, Check::non_negative,
+     "lower bound of V (as eps1^2) and of the row mean (torch: eps[0], None: float32's eps)"},
+    {"eps2", 1e-3, Check::non_negative, "lower bound of RMS(p) in the step size (torch: eps[1])"},
+    {"d", 1.0, Check::custom, "clipping threshold of RMS(update) (>= 1)"},
+    {"weight_decay", 0.0, Check::non_negative, "decoupled decay: p *= 1 - lr * weight_decay"},
+    {"maximize", 0.0, Check::flag, "ascend the objective"},
+};
+// Kept outside the arenas, by the tensor's shape: row_var and col_var for tensors of two or more
+// dimensions, variance for the others.
+constexpr detail::StateSpec kStates[] = {{"row_var"}, {"col_var"}, {"variance"}};
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 // A block of rows holds about this many elements (at most kMaxBlockRows rows, at least one), so
@@ -95,15 +117,11 @@ Adafactor::Adafactor(std::vector<ParamSpec> params, AdafactorOptions options,
 Adafactor::~Adafactor() = default;
 
 void Adafactor::validate(const GroupOptions& o) const {
-  detail::require_non_negative(o, "lr");
+  detail::validate_options(kOptions, o);
   const double beta2_decay = o.get("beta2_decay");
   if (!(beta2_decay <= 0.0)) detail::invalid_option("beta2_decay", beta2_decay, "must be <= 0");
-  detail::require_non_negative(o, "eps1");
-  detail::require_non_negative(o, "eps2");
   const double d = o.get("d");
   if (!(d >= 1.0)) detail::invalid_option("d", d, "must be >= 1");
-  detail::require_non_negative(o, "weight_decay");
-  detail::require_flag(o, "maximize");
 }
 
 Adafactor::GroupState& Adafactor::group_state(ParamGroup& group) {
@@ -329,3 +347,10 @@ void Adafactor::step_group(ParamGroup& group) {
 
 }  // namespace v1
 }  // namespace simdoptim
+
+SIMDOPTIM_REGISTER(adafactor, {.name = "adafactor",
+                               .options = kOptions,
+                               .states = kStates,
+                               .make = [](RuntimeOptions r) -> std::unique_ptr<Optimizer> {
+                                 return std::make_unique<Adafactor>(AdafactorOptions{}, r);
+                               }})
