@@ -63,13 +63,13 @@ std::unique_ptr<Optimizer> make_elementwise(const ElementwiseRule& rule, Runtime
 // The registration of `Rule`, a constexpr ElementwiseRule.
 template <const ElementwiseRule& Rule>
 constexpr Registration registration_of() {
-  return {Rule.name,
-          Rule.options,
-          Rule.states,
-          [](RuntimeOptions r) { return make_elementwise(Rule, r); },
-          Rule.torch_signature,
-          Rule.tensor_scalars,
-          Rule.torch_step};
+  return {.name = Rule.name,
+          .options = Rule.options,
+          .states = Rule.states,
+          .make = [](RuntimeOptions r) { return make_elementwise(Rule, r); },
+          .torch_signature = Rule.torch_signature,
+          .tensor_scalars = Rule.tensor_scalars,
+          .torch_step = Rule.torch_step};
 }
 
 }  // namespace simdoptim::detail

@@ -16,8 +16,8 @@ namespace simdoptim::detail {
 
 struct Registration {
   std::string_view name;
-  std::span<const OptionSpec> options;  // in the order of the group dict
-  std::span<const StateSpec> states;
+  std::span<const OptionSpec> options = {};  // in the order of the group dict
+  std::span<const StateSpec> states = {};
   std::unique_ptr<Optimizer> (*make)(RuntimeOptions runtime) = nullptr;  // torch's defaults
   std::string_view torch_signature = {};  // names only (optim/rule.hpp); empty: none
   std::span<const TensorScalarSpec> tensor_scalars = {};
