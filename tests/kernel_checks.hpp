@@ -1,6 +1,6 @@
 #pragma once
-// Checks shared by the kernel suites (test_kernels*.cpp): bitwise comparison of trajectories, and
-// the arena invariants after a few steps.
+// Checks shared by the kernel suites (test_elementwise_kernels.cpp, test_multipass_kernels.cpp):
+// bitwise comparison of trajectories, and the arena invariants after a few steps.
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>

@@ -503,7 +503,7 @@ TEST_CASE("a torch 1.13 Adam state converted by convert_checkpoint.py resumes li
     INFO(name);
     const auto got = opt.param(name).data;
     REQUIRE(got.size() == values.size());
-    // torch's Adam and ours differ only in float32 rounding order (see test_torch_golden).
+    // torch's Adam and ours differ only in float32 rounding order (see test_torch_sgd_adam).
     for (std::size_t i = 0; i < values.size(); ++i)
       CHECK(got[i] == Approx(values[i]).epsilon(1e-6).margin(1e-7));
   }

@@ -19,7 +19,7 @@
 // its per-step change, far above rtol.
 //
 // The algorithms run on the scalar build (every other build equals it bit for bit, checked in
-// test_kernels*.cpp), and once more on the default build.
+// test_elementwise_kernels.cpp), and once more on the default build.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -11,7 +11,7 @@ the same function and the comparison is about the optimizer alone.
     /usr/bin/python3 tools/gen_golden_lbfgs.py [--out tests/data/lbfgs/lbfgs.golden]
 
 Format (whitespace-separated tokens, '#' starts a comment line; floats are float32 bit patterns
-as 8 hex digits, as in tools/gen_golden_optim.py):
+as 8 hex digits, as in tools/gen_golden_torch_sgd_adam.py):
 
     simdoptim-lbfgs 1
     quadratic <n> A <n*n floats> b <n floats>

@@ -1,5 +1,5 @@
 """Readable NumPy implementations of NAdam and RAdam with `decoupled_weight_decay`, an option
-newer than torch 1.13, for the golden files of tools/gen_golden_optim_more.py.
+newer than torch 1.13, for the golden files of tools/gen_golden_torch_elementwise.py.
 
 Formulas:
 - NAdam: torch 2.x documentation, https://pytorch.org/docs/2.1/generated/torch.optim.NAdam.html

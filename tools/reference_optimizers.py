@@ -1,6 +1,6 @@
 """Small, readable NumPy implementations of the optimizers simdoptim has beyond torch 1.13: Lion,
-LAMB, LARS and Adafactor. tools/gen_golden_beyond.py runs them to write the golden trajectories
-of tests/data/optim_beyond/, which tests/test_beyond_optimizers.cpp replays.
+LAMB, LARS and Adafactor. tools/gen_golden_paper_optimizers.py runs them to write the golden trajectories
+of tests/data/paper_optimizers/, which tests/test_paper_optimizers.cpp replays.
 
 Arrays are float32 and every array operation rounds to float32, as torch's CPU kernels do.
 Per-tensor scalars (norms, trust ratios, step sizes) are Python doubles, rounded once to float32

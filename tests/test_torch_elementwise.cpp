@@ -1,5 +1,5 @@
-// Replays the golden trajectories of tests/data/optim_more (written by
-// tools/gen_golden_optim_more.py from torch 1.13, and from tools/numpy_optim_ref.py for NAdam's
+// Replays the golden trajectories of tests/data/torch_elementwise (written by
+// tools/gen_golden_torch_elementwise.py from torch 1.13, and from tools/numpy_optim_ref.py for NAdam's
 // and RAdam's decoupled_weight_decay) through RMSprop, Adagrad, NAdam, RAdam, Adamax, Adadelta,
 // Rprop and ASGD on the scalar reference and every SIMD build. Checks the parameters after every
 // step, the final state (arrays, step counts, per-tensor scalars), that a tensor without a
@@ -23,7 +23,7 @@ using simdoptim::Isa;
 
 // Tolerance against torch: |ours - torch| <= k * (|torch| + scale), scale = the group's lr for
 // parameters (one update is O(lr)) and the array's largest magnitude for state arrays, as in
-// test_torch_golden.cpp, and for the same reasons: torch 1.13's AVX2 kernels fuse
+// test_torch_sgd_adam.cpp, and for the same reasons: torch 1.13's AVX2 kernels fuse
 // multiply-adds (add/add_ with alpha, addcmul, addcdiv and whatever the compiler contracts) and
 // sometimes order a product differently (RAdam multiplies m / bc1, lr, sqrt(bc2) / denom and
 // rect one by one where we fold the scalars into one step size); we round every operation once,
@@ -33,7 +33,7 @@ using simdoptim::Isa;
 // case); max seen on the scalar build: Adagrad 2.5e-7, NAdam 6.7e-7 (NumPy cases included),
 // RAdam 5.0e-7, Adamax 5.3e-7, Adadelta 3.1e-7, ASGD 1.2e-6, Rprop 0 (its only arithmetic,
 // step_size * eta, clamp and p - sign * step_size, has nothing to fuse). RMSprop needs more
-// because of its momentum, as SGD does in test_torch_golden.cpp: the buffer sums about ten
+// because of its momentum, as SGD does in test_torch_sgd_adam.cpp: the buffer sums about ten
 // normalised gradients g / avg, each of size ~1, so a step moves p by up to ~10 lr and a
 // parameter near zero carries the absolute rounding error of that travel (max seen 2.4e-5 with
 // momentum 0.9, 3.6e-6 without).
@@ -54,7 +54,7 @@ double scalar_state(simdoptim::Optimizer& opt, const std::string& key, std::size
 }
 
 std::string golden_path(std::string_view optimizer) {
-  return std::string(SIMDOPTIM_TEST_DATA_DIR) + "/optim_more/" + std::string(optimizer) + ".golden";
+  return std::string(SIMDOPTIM_TEST_DATA_DIR) + "/torch_elementwise/" + std::string(optimizer) + ".golden";
 }
 
 using Trajectory = std::vector<std::vector<std::vector<float>>>;  // [step][tensor]

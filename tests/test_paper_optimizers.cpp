@@ -1,5 +1,5 @@
-// Lion, LAMB, LARS and Adafactor against the golden trajectories of tests/data/optim_beyond
-// (tools/gen_golden_beyond.py, from the NumPy references of tools/reference_optimizers.py), on
+// Lion, LAMB, LARS and Adafactor against the golden trajectories of tests/data/paper_optimizers
+// (tools/gen_golden_paper_optimizers.py, from the NumPy references of tools/reference_optimizers.py), on
 // the scalar reference and every SIMD build; and their option validation.
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -111,7 +111,7 @@ Trajectory replay(const golden::File& g, const golden::Case& c, Isa isa, golden:
 const char* const kOptimizers[] = {"lion", "lamb", "lars", "adafactor"};
 
 golden::File load(const std::string& name) {
-  return golden::load(std::string(SIMDOPTIM_TEST_DATA_DIR) + "/optim_beyond/" + name + ".golden");
+  return golden::load(std::string(SIMDOPTIM_TEST_DATA_DIR) + "/paper_optimizers/" + name + ".golden");
 }
 
 }  // namespace
