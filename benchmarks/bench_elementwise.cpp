@@ -10,6 +10,11 @@
 //                  read p, g, s1, s2; write p, s1, s2                = 28 B (adam_pattern)
 //   ASGD before averaging starts (t0 = 1e6): read p, g; write p, ax  = 16 B (asgd_pattern)
 //
+// Workloads decayed_n:2^k hold state decayed to subnormal values with 99 % of the gradients zero
+// (late training: dead units, unused embedding rows): <optimizer> flushes the state (the
+// default), <optimizer>_kept_subnormal keeps torch's arithmetic, and <optimizer> on n:2^k is the
+// normal-state step to compare with.
+//
 // Names: <optimizer or pattern>/<isa>/<workload>/threads:<t>. Counters: ns_per_elem, and
 // bytes_per_second. For example, Adam and its pattern at 2^26:
 //   build/benchmarks/bench_elementwise --benchmark_filter='^adam(_pattern)?/.*/n:2\^26/'
@@ -34,6 +39,8 @@ using namespace simdoptim;
 struct Workload {
   std::string name;
   std::function<std::vector<ParamSpec>()> params;
+  // Late training: state decayed to subnormal values (1e-39) and 99 % of the gradients zero.
+  bool decayed = false;
 };
 
 std::vector<ParamSpec> flat(std::size_t n) {
@@ -83,14 +90,24 @@ double step_bytes(const std::string& optimizer, std::size_t arrays) {
   return 12 + 8 * static_cast<double>(arrays);
 }
 
-void bench_optimizer(benchmark::State& st, const Config& c, const Workload& w, Isa isa,
-                     int threads) {
+void bench_optimizer(benchmark::State& st, const Config& c, const Workload& w, Isa isa, int threads,
+                     bool flush = true) {
   auto opt = make_optimizer(c.optimizer, RuntimeOptions{isa, threads});
+  opt->set_flush_subnormal_state(flush);
   opt->add_param_group(w.params(), c.options);
   for (auto& g : opt->param_groups())
     for (std::size_t i = 0; i < g.size(); ++i)
       for (float& x : g.grad(i).data) x = 1e-3f;
   opt->step();  // allocates and first-touches the state
+  if (w.decayed) {
+    for (auto& g : opt->param_groups())
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        auto grad = g.grad(i).data;
+        for (std::size_t k = 0; k < grad.size(); ++k) grad[k] = k % 100 == 0 ? 1e-3f : 0.0f;
+        for (const auto& name : g.state_names())
+          for (float& x : g.state(i, name).data) x = 1e-39f;
+      }
+  }
   for (auto _ : st) opt->step();
   const std::size_t arrays = opt->param_groups().front().state_names().size();
   set_counters(st, total_numel(*opt), step_bytes(c.optimizer, arrays));
@@ -125,6 +142,9 @@ void register_all() {
         {"n:2^" + std::to_string(log2), [log2] { return flat(std::size_t{1} << log2); }});
   workloads.push_back({"resnet50", [] { return workloads::resnet50_params(); }});
   workloads.push_back({"flat_resnet50_size", [] { return flat(25557032); }});
+  for (int log2 : {16, 20, 26})
+    workloads.push_back({"decayed_n:2^" + std::to_string(log2),
+                         [log2] { return flat(std::size_t{1} << log2); }, true});
 
   const std::vector<Config> all = configs();
   for (const Workload& w : workloads)
@@ -137,8 +157,13 @@ void register_all() {
               ->Unit(benchmark::kMicrosecond)
               ->UseRealTime();
         };
-        for (const Config& c : all)
+        for (const Config& c : all) {
           add(c.label, [=](benchmark::State& st) { bench_optimizer(st, c, w, isa, threads); });
+          // The same step with torch's arithmetic, its state left to turn subnormal.
+          if (w.decayed)
+            add(c.label + "_kept_subnormal",
+                [=](benchmark::State& st) { bench_optimizer(st, c, w, isa, threads, false); });
+        }
         add("adam_pattern", [=](benchmark::State& st) {
           bench_pattern(st, detail::adam_pattern_kernel, 2, 28, w, isa, threads);
         });

@@ -3,6 +3,7 @@
 // parameters and gradients live in the optimizer's arenas.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -37,6 +38,7 @@ struct Options {
   bool quiet = false;
   bool print_config = false;
   bool expect_loss_decrease = false;
+  bool keep_subnormal_state = false;
 };
 
 const char* const kUsage =
@@ -48,7 +50,8 @@ const char* const kUsage =
     "  --threads N              optimizer threads (default: all cores)\n"
     "  --print-config           print the resolved config and exit\n"
     "  --quiet                  no per-epoch lines, only the summary\n"
-    "  --expect-loss-decrease   exit 3 unless the training loss went down (for tests)\n";
+    "  --expect-loss-decrease   exit 3 unless the training loss went down (for tests)\n"
+    "  --keep-subnormal-state   do not flush subnormal optimizer state (torch's arithmetic)\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -95,6 +98,8 @@ Options parse_args(int argc, char** argv) {
       }
     } else if (arg == "--quiet") {
       o.quiet = true;
+    } else if (arg == "--keep-subnormal-state") {
+      o.keep_subnormal_state = true;
     } else if (arg == "--print-config") {
       o.print_config = true;
     } else if (arg == "--expect-loss-decrease") {
@@ -157,6 +162,7 @@ int run(const Options& opts) {
   const std::unique_ptr<simdoptim::Optimizer> optimizer =
       simdoptim::build_optimizer(config, spec, runtime);
   model.bind(*optimizer, seed);
+  optimizer->set_flush_subnormal_state(!opts.keep_subnormal_state);
   const auto batch_size = static_cast<std::size_t>(config.data.batch_size);
   const std::size_t batches = (data.train.size() + batch_size - 1) / batch_size;
   // Stepped after every optimizer step (per iteration, as the recipe); it writes each group's lr,
@@ -186,6 +192,7 @@ int run(const Options& opts) {
   std::mt19937_64 rng(seed + 1);
   Clock::duration step_time{};
   std::size_t steps = 0;
+  std::vector<double> epoch_step_us;  // mean step time of each epoch
   const Clock::time_point start = Clock::now();
 
   for (int epoch = 1; epoch <= config.train.epochs; ++epoch) {
@@ -209,11 +216,12 @@ int run(const Options& opts) {
       train.count += s.count;
       if (tty) draw_bar(epoch, config.train.epochs, b + 1, batches, train.mean_loss());
     }
-    if (opts.quiet) continue;
-    const digits::Score test = model.evaluate(data.test);
     const double us =
         std::chrono::duration<double, std::micro>(step_time - epoch_step_time_before).count() /
         static_cast<double>(batches);
+    epoch_step_us.push_back(us);
+    if (opts.quiet) continue;
+    const digits::Score test = model.evaluate(data.test);
     std::printf(
         "%sepoch %3d/%d  loss %.4f  train acc %5.1f%%  test loss %.4f  acc %5.1f%%  "
         "lr %s  step %.1f us (%.2f Gparam/s)\n",
@@ -232,6 +240,19 @@ int run(const Options& opts) {
       "optimizer step %.1f us = %.2f Gparam/s over %zu steps\n",
       100.0 * test.accuracy(), test.correct, test.count, initial_loss, final_loss, seconds, step_us,
       static_cast<double>(numel) / step_us * 1e-3, steps);
+  // Late training is where decayed optimizer state turns subnormal: compare the median step time
+  // of the last quarter of the epochs with the first quarter's.
+  if (epoch_step_us.size() >= 4) {
+    const std::size_t quarter = epoch_step_us.size() / 4;
+    auto median = [](std::vector<double> v) {
+      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+      return v[v.size() / 2];
+    };
+    const double early = median({epoch_step_us.begin(), epoch_step_us.begin() + quarter});
+    const double late = median({epoch_step_us.end() - quarter, epoch_step_us.end()});
+    std::printf("step time: early epochs %.1f us, late epochs %.1f us (late/early %.2f)%s\n", early,
+                late, late / early, opts.keep_subnormal_state ? ", subnormal state kept" : "");
+  }
   if (opts.expect_loss_decrease && !(final_loss < initial_loss)) {
     std::fprintf(stderr, "train_digits: the training loss did not decrease (%.6f -> %.6f)\n",
                  initial_loss, final_loss);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -111,6 +112,7 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
   detail::ElementwiseArgs base;
   base.param = group.param_arena().data();
   base.grad = group.grad_arena().data();
+  base.state_floor = flush_subnormal_state() ? std::numeric_limits<float>::min() : 0.0f;
   bool has_arrays = false;
   for (std::size_t k = 0; k < rule_.states.size(); ++k) {
     if (!detail::state_exists(o, rule_.states[k])) continue;

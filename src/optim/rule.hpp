@@ -99,6 +99,10 @@ namespace {
   const float larger = a > b ? a : b;
   return std::isnan(a) ? a : larger;
 }
+// x, or a zero of x's sign when |x| < floor; no arithmetic on x, which may be subnormal.
+[[maybe_unused]] float flush_below(float x, float floor) {
+  return std::fabs(x) < floor ? std::copysign(0.0f, x) : x;
+}
 
 }  // namespace
 }  // namespace ops

@@ -5,8 +5,8 @@
 // it defines that set's kernel (update at its batch). The loop, the loads and stores, and the
 // compile-time flags live here, once for every description.
 #include <array>
-#include <cassert>
 #include <bit>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -33,7 +33,40 @@ struct ElementwiseArgs {
   std::array<float*, kMaxStates> state{};
   std::array<float, kMaxCoefs> coef{};
   std::uint32_t flags = 0;
+  // Stored state values of smaller magnitude become a zero of their sign: FLT_MIN flushes
+  // subnormals, 0 nothing.
+  float state_floor = 0.0f;
 };
+
+#if defined(SIMDOPTIM_ISA_NS)
+// The batch versions of optim/rule.hpp's operations, for this instruction set.
+namespace ops {
+namespace {
+using Batch = SIMDOPTIM_ISA_NS::Batch;
+[[maybe_unused]] Batch neg(Batch x) {
+  return SIMDOPTIM_ISA_NS::negate(x);
+}
+[[maybe_unused]] Batch div(Batch a, Batch b) {
+  return SIMDOPTIM_ISA_NS::div(a, b);
+}
+[[maybe_unused]] Batch sqrt(Batch x) {
+  return SIMDOPTIM_ISA_NS::sqrt(x);
+}
+[[maybe_unused]] Batch abs(Batch x) {
+  return xsimd::abs(x);
+}
+[[maybe_unused]] Batch select(Batch::batch_bool_type c, Batch a, Batch b) {
+  return xsimd::select(c, a, b);
+}
+[[maybe_unused]] Batch nan_max(Batch a, Batch b) {
+  return SIMDOPTIM_ISA_NS::nan_max(a, b);
+}
+[[maybe_unused]] Batch flush_below(Batch x, Batch floor) {
+  return xsimd::select(xsimd::abs(x) < floor, xsimd::bitwise_and(x, Batch(-0.0f)), x);
+}
+}  // namespace
+}  // namespace ops
+#endif
 
 // Internal linkage: each instruction set's build keeps its own copies (no weak symbols).
 namespace {
@@ -84,12 +117,15 @@ constexpr std::size_t lanes() noexcept {
 template <class V>
 class Element {
  public:
-  Element(const ElementwiseArgs& a, std::size_t i) noexcept : a_(a), i_(i) {}
+  Element(const ElementwiseArgs& a, std::size_t i, V state_floor) noexcept
+      : a_(a), i_(i), state_floor_(state_floor) {}
   V param() const noexcept { return load(a_.param + i_); }
   V grad() const noexcept { return load(a_.grad + i_); }
   V state(std::size_t k) const noexcept { return load(a_.state[k] + i_); }
   void set_param(V v) const noexcept { store(a_.param + i_, v); }
-  void set_state(std::size_t k, V v) const noexcept { store(a_.state[k] + i_, v); }
+  void set_state(std::size_t k, V v) const noexcept {
+    store(a_.state[k] + i_, ops::flush_below(v, state_floor_));
+  }
 
  private:
   static V load(const float* p) noexcept {
@@ -106,6 +142,7 @@ class Element {
   }
   const ElementwiseArgs& a_;
   std::size_t i_;
+  V state_floor_;
 };
 
 template <class Rule, auto F, class V>
@@ -118,7 +155,9 @@ void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end)
   (std::make_index_sequence<kCoefCount<Rule>>{});
   constexpr std::size_t w = lanes<V>();
   assert((end - begin) % w == 0);  // calls cover whole padded tensors: no remainder to drop
-  for (std::size_t i = begin; i + w <= end; i += w) Rule::template update<F>(c, Element<V>(a, i));
+  const V state_floor(a.state_floor);
+  for (std::size_t i = begin; i + w <= end; i += w)
+    Rule::template update<F>(c, Element<V>(a, i, state_floor));
 }
 
 // Runs the loop instantiated for a.flags.
@@ -134,33 +173,6 @@ void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noex
 }
 
 }  // namespace
-
-#if defined(SIMDOPTIM_ISA_NS)
-// The batch versions of optim/rule.hpp's operations, for this instruction set.
-namespace ops {
-namespace {
-using Batch = SIMDOPTIM_ISA_NS::Batch;
-[[maybe_unused]] Batch neg(Batch x) {
-  return SIMDOPTIM_ISA_NS::negate(x);
-}
-[[maybe_unused]] Batch div(Batch a, Batch b) {
-  return SIMDOPTIM_ISA_NS::div(a, b);
-}
-[[maybe_unused]] Batch sqrt(Batch x) {
-  return SIMDOPTIM_ISA_NS::sqrt(x);
-}
-[[maybe_unused]] Batch abs(Batch x) {
-  return xsimd::abs(x);
-}
-[[maybe_unused]] Batch select(Batch::batch_bool_type c, Batch a, Batch b) {
-  return xsimd::select(c, a, b);
-}
-[[maybe_unused]] Batch nan_max(Batch a, Batch b) {
-  return SIMDOPTIM_ISA_NS::nan_max(a, b);
-}
-}  // namespace
-}  // namespace ops
-#endif
 
 }  // namespace simdoptim::detail
 
