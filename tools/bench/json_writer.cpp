@@ -248,6 +248,11 @@ void write_json(const std::string& path, const Machine& m, const TimingSettings&
   j.key("library_version").value(m.library_version);
   j.key("compiler").value(m.compiler);
   j.key("kernel").value(m.kernel);
+  j.key("load_average");
+  if (m.load_average)
+    j.inline_array(std::vector<double>(m.load_average->begin(), m.load_average->end()));
+  else
+    j.value(std::nullopt);
   j.end_object();
   j.key("settings").begin_object();
   j.key("warmup").value(s.warmup);
