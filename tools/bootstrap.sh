@@ -16,6 +16,7 @@ test_packages=(
   python3-torch python3-numpy           # the Python module's tests against torch.optim
   python3-venv python3-pip              # the install tests: a venv, pip install .
   python3-setuptools python3-wheel      # pyproject.toml's build backend, offline
+  python3-matplotlib                    # tools/plot_bench.py and its test
 )
 case $job in
   demo) packages=("${demo_packages[@]}") ;;
