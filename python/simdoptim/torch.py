@@ -39,6 +39,7 @@ Guide: docs/python.md.
 """
 import collections as _collections
 import inspect as _inspect
+import warnings as _warnings
 
 import torch as _torch
 from torch.optim.optimizer import Optimizer as _TorchOptimizer
@@ -232,8 +233,20 @@ class SimdOptimizer(_TorchOptimizer):
 
     def add_param_group(self, param_group):
         """torch's add_param_group; moves the group's parameters into a new arena."""
-        super().add_param_group(param_group)
+        super().add_param_group(param_group)  # torch's checks (and its duplicate warning)
         group = self.param_groups[-1]
+        unique = list({id(p): p for p in group["params"]}.values())
+        if len(unique) != len(group["params"]):
+            # One arena slot per tensor: a parameter listed twice is stored and updated once,
+            # where torch.optim updates it once per listing.
+            _warnings.warn(
+                f"simdoptim.torch.{type(self).__name__}: a parameter listed more than once in a "
+                "param group is kept once and updated once per step (torch.optim would update "
+                "it once per listing)",
+                UserWarning,
+                stacklevel=3,
+            )
+            group["params"] = unique
         params = group["params"]
         for p in params:
             if p.dtype != _torch.float32 or p.device.type != "cpu" or p.is_sparse:
@@ -286,6 +299,12 @@ class SimdOptimizer(_TorchOptimizer):
                 if grad is None:
                     present.append(False)
                     continue
+                if grad.is_sparse:  # torch's dense optimizers refuse them too
+                    raise RuntimeError(
+                        f"simdoptim.torch.{type(self).__name__} does not support sparse "
+                        "gradients (nn.Embedding(sparse=True), ...): use dense gradients, or "
+                        "torch.optim.SparseAdam for those parameters"
+                    )
                 if grad.data_ptr() != gv.data_ptr():  # a fresh gradient from autograd
                     with _torch.no_grad():
                         gv.copy_(grad)
