@@ -7,7 +7,8 @@ set -euo pipefail
 job=${1:-tests}
 demo_packages=(
   cmake ninja-build g++ libxsimd-dev libtbb-dev libyaml-cpp-dev
-  libcli11-dev                          # the tools' argument parser (tools/ holds the trainer)
+  libcli11-dev nlohmann-json3-dev       # the tools' argument parser and JSON (tools/ holds the
+                                        # trainer, so they must configure)
 )
 test_packages=(
   catch2 libbenchmark-dev               # the tests and the benchmark suites
