@@ -70,7 +70,10 @@ def check_doc(doc, rows, expected_results, reps=3, scalar_reps=2):
     expect(doc["schema"] == "simdoptim-bench/1", "schema name")
     machine = doc["machine"]
     check_keys(machine, {"cpu_model", "logical_cpus", "transparent_hugepage", "isas",
-                         "default_isa", "library_version", "compiler", "kernel"}, "machine")
+                         "default_isa", "library_version", "compiler", "kernel", "load_average"},
+               "machine")
+    load = machine["load_average"]
+    expect(load is None or (len(load) == 3 and all(x >= 0 for x in load)), "load_average")
     expect(machine["logical_cpus"] >= 1 and machine["isas"][0] == "scalar", "machine values")
     check_keys(doc["settings"], {"warmup", "reps", "scalar_reps", "rounds", "min_sample_ms",
                                  "scalar_reference"}, "settings")

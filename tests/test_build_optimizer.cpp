@@ -1,6 +1,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -277,4 +278,21 @@ TEST_CASE("glob matching", "[build_optimizer]") {
   CHECK(glob_match("a[b", "a[b"));  // unterminated class: literal '['
   CHECK(glob_match("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaab"));
   CHECK_FALSE(glob_match("*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+  CHECK(glob_match("layer[^1-3].*", "layer4.x"));  // '^' negates like '!'
+  CHECK(glob_match("a\\\\", "a\\"));               // an escaped backslash
+  CHECK(glob_match("a\\", "a\\"));                 // an unpaired final backslash is literal
+  CHECK_FALSE(glob_match("a\\", "a"));
+  // An embedded NUL never matches (fnmatch would cut the strings short there).
+  CHECK_FALSE(glob_match(std::string_view("a\0b", 3), std::string_view("a\0c", 3)));
+}
+
+TEST_CASE("glob matching of pathological patterns stays fast", "[build_optimizer]") {
+  // Many stars before a character that never comes: a backtracking matcher that retried every
+  // earlier star would take (4000 choose 12) steps; fnmatch must answer at once.
+  const std::string name(4000, 'a');
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(detail::glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*[b]", name));
+  CHECK_FALSE(detail::glob_match("*?*?*?*?*?*?*?*?*?*?*?*?b", name));
+  CHECK(detail::glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*", name));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }

@@ -1,13 +1,29 @@
 #!/usr/bin/env bash
-# Installs with apt what the build needs, only when something is missing (fast when all is there).
+# Installs with apt what a job needs, only when something is missing (fast when all is there).
+# Usage: tools/bootstrap.sh [demo|tests]   (default: tests)
+#   demo   what tools/run_demo.sh needs: the compiler, CMake and the library's dependencies
+#   tests  everything tools/run_tests.sh builds and runs (a superset of demo)
 set -euo pipefail
-packages=(
-  cmake ninja-build g++ libxsimd-dev libtbb-dev catch2 libbenchmark-dev libyaml-cpp-dev
-  libcli11-dev                          # simdoptim-bench's argument parser
+job=${1:-tests}
+demo_packages=(
+  cmake ninja-build g++ libxsimd-dev libtbb-dev libyaml-cpp-dev
+  libcli11-dev nlohmann-json3-dev       # the tools' argument parser and JSON (tools/ holds the
+                                        # trainer, so they must configure)
+)
+test_packages=(
+  catch2 libbenchmark-dev               # the tests and the benchmark suites
   clang libclang-rt-14-dev              # libFuzzer targets (tools/run_fuzz.sh)
   pybind11-dev python3-dev              # the Python module
   python3-torch python3-numpy           # the Python module's tests against torch.optim
+  python3-venv python3-pip              # the install tests: a venv, pip install .
+  python3-setuptools python3-wheel      # pyproject.toml's build backend, offline
+  python3-matplotlib                    # tools/plot_bench.py and its test
 )
+case $job in
+  demo) packages=("${demo_packages[@]}") ;;
+  tests) packages=("${demo_packages[@]}" "${test_packages[@]}") ;;
+  *) echo "usage: $0 [demo|tests]" >&2; exit 2 ;;
+esac
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

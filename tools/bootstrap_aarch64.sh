@@ -22,11 +22,11 @@ host_packages=(g++-aarch64-linux-gnu qemu-user)
 # runtime comes with the cross compiler (/usr/aarch64-linux-gnu). TBB's package configuration
 # names libtbbbind, so it is unpacked too; its libhwloc is not (oneTBB loads libtbbbind only to
 # read the NUMA topology, and runs without it when it cannot).
-# libcli11-dev (headers, architecture "all") lets the tools configure; simdoptim-bench is not
-# built for the emulated tests but can be for a real aarch64 machine.
+# libcli11-dev and nlohmann-json3-dev (headers, architecture "all") let the tools configure;
+# simdoptim-bench is not built for the emulated tests but can be for a real aarch64 machine.
 arm64_packages=(libtbb-dev:arm64 libtbb12:arm64 libtbbmalloc2:arm64 libtbbbind-2-5:arm64
                 libyaml-cpp-dev:arm64 libyaml-cpp0.7:arm64 libxsimd-dev:arm64 catch2:arm64
-                libcli11-dev)
+                libcli11-dev nlohmann-json3-dev)
 
 missing=()
 for p in "${host_packages[@]}"; do

@@ -289,6 +289,15 @@ def from_torch(sd, optimizer, like=None):
     return ckpt
 
 
+def check_torch_equivalent(optimizer, path):
+    """Exits with a message when `optimizer` (simdoptim's name) has no torch.optim class."""
+    if optimizer not in TORCH_CLASS:
+        sys.exit(f"convert_checkpoint.py: {path} is a '{optimizer}' checkpoint, and "
+                 f"{optimizer} has no torch equivalent in torch.optim, so there is no torch "
+                 f"format to convert it to or from (torch equivalents: "
+                 f"{', '.join(sorted(TORCH_CLASS))})")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("direction", choices=["to-torch", "from-torch"])
@@ -299,12 +308,15 @@ def main(argv=None):
     args = ap.parse_args(argv)
     import torch
     if args.direction == "to-torch":
-        torch.save(to_torch(read_ours(args.input)), args.output)
+        ckpt = read_ours(args.input)
+        check_torch_equivalent(ckpt["optimizer"], args.input)
+        torch.save(to_torch(ckpt), args.output)
     else:
         like = read_ours(args.like) if args.like else None
         optimizer = args.optimizer or (like and like["optimizer"])
         if not optimizer:
             ap.error("from-torch needs --like or --optimizer")
+        check_torch_equivalent(optimizer, args.like)
         write_ours(from_torch(torch.load(args.input), optimizer, like), args.output)
     return 0
 

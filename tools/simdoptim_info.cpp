@@ -2,17 +2,22 @@
 // (SIMDOPTIM_ISA honoured) and the thread count (SIMDOPTIM_NUM_THREADS honoured).
 #include <cstdio>
 #include <exception>
+#include <string>
 
 #include "simdoptim/simdoptim.hpp"
 
 int main() {
   try {
-    std::printf("simdoptim %s\n", simdoptim::version());
-    std::printf("supported instruction sets:");
-    for (auto isa : simdoptim::supported_isas()) std::printf(" %s", simdoptim::isa_name(isa));
+    // Everything that can fail (SIMDOPTIM_ISA, SIMDOPTIM_NUM_THREADS) before the first byte
+    // goes out, so that an error leaves no partial line on stdout.
     simdoptim::SGD probe;
-    std::printf("\nselected instruction set: %s\nthreads: %d\n", simdoptim::isa_name(probe.isa()),
-                probe.num_threads());
+    std::string isas;
+    for (auto isa : simdoptim::supported_isas())
+      isas += std::string(" ") + simdoptim::isa_name(isa);
+    std::printf(
+        "simdoptim %s\nsupported instruction sets:%s\nselected instruction set: %s\n"
+        "threads: %d\n",
+        simdoptim::version(), isas.c_str(), simdoptim::isa_name(probe.isa()), probe.num_threads());
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "simdoptim-info: %s\n", e.what());

@@ -37,7 +37,9 @@ Parameters must be float32 CPU tensors. Extra keyword-only arguments ``isa`` ("s
 choose the kernel build and thread count.
 Guide: docs/python.md.
 """
+import collections as _collections
 import inspect as _inspect
+import warnings as _warnings
 
 import torch as _torch
 from torch.optim.optimizer import Optimizer as _TorchOptimizer
@@ -59,8 +61,126 @@ _TUPLE_KEYS = {
 _SWITCHES = ("foreach", "capturable", "differentiable", "fused")
 # Their defaults in every torch.optim signature.
 _SWITCH_DEFAULTS = {"foreach": None, "capturable": False, "differentiable": False, "fused": False}
+# Optimizers whose state['step'] torch 1.13 keeps as a Python int; the others keep a 0-d float32
+# tensor (SGD none).
+_INT_STEP = frozenset({"rmsprop", "adadelta", "rprop"})
 # Keys a group may carry besides the optimizer's options (set by schedulers).
 _EXTRA_KEYS = ("initial_lr", "lr_scale")
+
+
+class _ArenaState(_collections.defaultdict):
+    """``optimizer.state`` of a drop-in: torch's ``defaultdict(dict)`` keyed by parameter, whose
+    entries for the parameters with simdoptim state hold torch's keys: each state array as a
+    zero-copy tensor view of its arena (``exp_avg``, ``exp_avg_sq``, ``momentum_buffer``, ...;
+    writing it writes the optimizer's state), ``step`` as torch 1.13 keeps it (a 0-d float32
+    tensor, a Python int for RMSprop, Adadelta and Rprop, none for SGD), and the per-tensor scalars (NAdam's ``mu_product``) as 0-d tensors. The
+    views are made once; ``step`` and the scalars are refreshed in place when the state is read
+    after a step. Keys a user adds to an entry are kept."""
+
+    def __init__(self, optimizer):
+        super().__init__(dict)
+        self._optimizer = optimizer
+        self._stale = True
+        self._ours = {}  # parameter -> the keys this class wrote into its entry
+
+    def _mark_stale(self):
+        self._stale = True
+
+    def _refresh(self):
+        if not self._stale:
+            return
+        self._stale = False
+        opt = self._optimizer
+        native = opt._native
+        if native is None or not opt._state_view:
+            return
+        for g, group in enumerate(opt.param_groups):
+            names = None
+            for i, p in enumerate(group["params"]):
+                ours = self._ours.get(p)
+                if not native.has_state(g, i):
+                    if ours:  # state reset (load_state_dict of an empty state)
+                        entry = dict.get(self, p, {})
+                        for key in ours:
+                            entry.pop(key, None)
+                        if not entry:
+                            dict.pop(self, p, None)
+                        del self._ours[p]
+                    continue
+                entry = dict.setdefault(self, p, {})
+                if ours is None:
+                    if names is None:
+                        names = native.state_names(g)
+                    ours = self._ours[p] = []
+                    for name in names:
+                        entry[name] = _torch.from_numpy(native.state(g, i, name))
+                        ours.append(name)
+                    if opt._torch_has_step:
+                        ours.append("step")
+                    for name in native.tensor_scalars(g, i):
+                        entry[name] = _torch.tensor(0.0)
+                        ours.append(name)
+                if opt._torch_has_step:
+                    count = native.step_count(g, i)
+                    if opt._native_name in _INT_STEP:
+                        entry["step"] = count
+                    elif _torch.is_tensor(entry.get("step")):  # refreshed in place
+                        entry["step"].fill_(float(count))
+                    else:
+                        entry["step"] = _torch.tensor(float(count))
+                for name, value in native.tensor_scalars(g, i).items():
+                    entry[name].fill_(value)
+
+    # Every read goes through _refresh, so state created by the last step() is visible.
+    def __getitem__(self, key):
+        self._refresh()
+        return super().__getitem__(key)
+
+    def __contains__(self, key):
+        self._refresh()
+        return super().__contains__(key)
+
+    def __iter__(self):
+        self._refresh()
+        return super().__iter__()
+
+    def __len__(self):
+        self._refresh()
+        return super().__len__()
+
+    def __repr__(self):
+        self._refresh()
+        return super().__repr__()
+
+    def get(self, key, default=None):
+        self._refresh()
+        return super().get(key, default)
+
+    def keys(self):
+        self._refresh()
+        return super().keys()
+
+    def values(self):
+        self._refresh()
+        return super().values()
+
+    def items(self):
+        self._refresh()
+        return super().items()
+
+    def clear(self):
+        super().clear()
+        self._ours.clear()
+        self._stale = True
+
+    def __reduce__(self):
+        # A plain defaultdict of copies: pickling (copy.deepcopy, torch.save of the optimizer's
+        # __dict__) needs no arena.
+        self._refresh()
+        copied = _collections.defaultdict(dict)
+        for p, entry in dict.items(self):
+            copied[p] = {k: (v.clone() if _torch.is_tensor(v) else v) for k, v in entry.items()}
+        return copied.__reduce__()
 
 
 class SimdOptimizer(_TorchOptimizer):
@@ -72,6 +192,8 @@ class SimdOptimizer(_TorchOptimizer):
     _torch_has_step = True
     #: torch's 0-d state tensors that simdoptim keeps as per-tensor scalars; from the registry.
     _torch_scalar_state = ()
+    #: Whether ``self.state`` shows the arenas (LBFGS's torch state has another shape).
+    _state_view = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -90,6 +212,8 @@ class SimdOptimizer(_TorchOptimizer):
         self._views = []  # per group: [(param view, grad view)] as torch tensors
         self._synced = []  # per group: the options last written to the native group
         super().__init__(params, defaults)
+        # torch's defaultdict(dict), replaced by one that shows the arenas (torch: state[p]).
+        self.state = _ArenaState(self)
 
     # ---- construction ----
 
@@ -109,8 +233,20 @@ class SimdOptimizer(_TorchOptimizer):
 
     def add_param_group(self, param_group):
         """torch's add_param_group; moves the group's parameters into a new arena."""
-        super().add_param_group(param_group)
+        super().add_param_group(param_group)  # torch's checks (and its duplicate warning)
         group = self.param_groups[-1]
+        unique = list({id(p): p for p in group["params"]}.values())
+        if len(unique) != len(group["params"]):
+            # One arena slot per tensor: a parameter listed twice is stored and updated once,
+            # where torch.optim updates it once per listing.
+            _warnings.warn(
+                f"simdoptim.torch.{type(self).__name__}: a parameter listed more than once in a "
+                "param group is kept once and updated once per step (torch.optim would update "
+                "it once per listing)",
+                UserWarning,
+                stacklevel=3,
+            )
+            group["params"] = unique
         params = group["params"]
         for p in params:
             if p.dtype != _torch.float32 or p.device.type != "cpu" or p.is_sparse:
@@ -163,6 +299,12 @@ class SimdOptimizer(_TorchOptimizer):
                 if grad is None:
                     present.append(False)
                     continue
+                if grad.is_sparse:  # torch's dense optimizers refuse them too
+                    raise RuntimeError(
+                        f"simdoptim.torch.{type(self).__name__} does not support sparse "
+                        "gradients (nn.Embedding(sparse=True), ...): use dense gradients, or "
+                        "torch.optim.SparseAdam for those parameters"
+                    )
                 if grad.data_ptr() != gv.data_ptr():  # a fresh gradient from autograd
                     with _torch.no_grad():
                         gv.copy_(grad)
@@ -179,6 +321,7 @@ class SimdOptimizer(_TorchOptimizer):
                 loss = closure()
         self._sync()
         self._native.step()
+        self.state._mark_stale()
         return loss
 
     def zero_grad(self, set_to_none=False):
@@ -201,7 +344,8 @@ class SimdOptimizer(_TorchOptimizer):
     def _torch_tensor_state(self, entry, p):
         state = {}
         if self._torch_has_step:
-            state["step"] = _torch.tensor(float(entry["step"]))
+            count = int(entry["step"])
+            state["step"] = count if self._native_name in _INT_STEP else _torch.tensor(float(count))
         for name, value in entry["scalars"].items():
             state[name] = _torch.tensor(value)
         for name, array in entry["arrays"].items():
@@ -273,7 +417,9 @@ class SimdOptimizer(_TorchOptimizer):
         self._native.load_state_dict(native_groups)
         self.param_groups = new_groups
         self._synced = [self._to_native(group) for group in new_groups]
-        self.state.clear()
+        # The arenas were overwritten in place: the views stay, step and scalars are re-read,
+        # and parameters whose state the dict did not have lose theirs.
+        self.state._mark_stale()
 
     # ---- simdoptim extras ----
 
@@ -415,6 +561,8 @@ class LBFGS(SimdOptimizer):
     is not exchanged in torch's format: state_dict()/load_state_dict() raise."""
 
     _native_name = "lbfgs"
+    # torch keeps LBFGS's history in state[first param] (d, t, old_dirs, ...): not shown.
+    _state_view = False
 
     # torch's signature; max_eval None and line_search_fn have no option of their own.
     def __init__(self, params, lr=_LBFGS_DEFAULTS["lr"],

@@ -115,6 +115,21 @@ void bind_state_dict(py::module_& m) {
       "Restores what state_dict() returned (same structure); checks everything first and "
       "leaves the optimizer unchanged on a mismatch.");
   cls.def(
+      "tensor_scalars",
+      [](const Optimizer& o, std::size_t g, std::size_t i) {
+        if (g >= o.param_groups().size() || i >= o.param_groups()[g].size())
+          throw py::index_error("tensor (" + std::to_string(g) + ", " + std::to_string(i) +
+                                ") out of range");
+        std::vector<std::pair<std::string, double>> scalars;
+        o.save_tensor_scalars(g, i, scalars);
+        py::dict out;
+        for (const auto& [name, value] : scalars) out[py::str(name)] = value;
+        return out;
+      },
+      py::arg("group"), py::arg("index"),
+      "The per-tensor scalar state of one tensor as {name: value} (torch's 0-d state tensors, "
+      "e.g. NAdam's mu_product).");
+  cls.def(
       "tensor_scalar_names",
       [](const Optimizer& o) {
         std::vector<std::string> names;

@@ -150,6 +150,22 @@ class ZeroCopy(unittest.TestCase):
         with self.assertRaises(ValueError):
             st.AdamW([torch.zeros(3, requires_grad=True)], lr=-1.0)
 
+    def test_sparse_gradients_refused_clearly(self):
+        embedding = torch.nn.Embedding(5, 3, sparse=True)
+        opt = st.Adam(embedding.parameters())
+        embedding(torch.tensor([1, 2])).sum().backward()
+        with self.assertRaisesRegex(RuntimeError, "does not support sparse gradients"):
+            opt.step()
+
+    def test_duplicate_parameter_warns_and_is_updated_once(self):
+        p = torch.nn.Parameter(torch.ones(3))
+        with self.assertWarnsRegex(UserWarning, "listed more than once"):
+            opt = st.SGD([p, p], lr=0.1)
+        self.assertEqual(len(opt.param_groups[0]["params"]), 1)
+        p.grad = torch.ones(3)
+        opt.step()
+        self.assertTrue(torch.allclose(p.detach(), torch.full((3,), 0.9)))
+
 
 class NoGradient(unittest.TestCase):
     """A parameter that gets no gradient is handled as torch handles it."""

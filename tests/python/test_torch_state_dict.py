@@ -1,10 +1,15 @@
 """state_dict() / load_state_dict() in torch's format, both ways between torch.optim and
 simdoptim.torch."""
 import copy
+import os
+import subprocess
+import sys
+import tempfile
 import unittest
 
 import torch
 
+import simdoptim
 import simdoptim.torch as st
 from torch_models import max_param_diff, train, twin_models
 
@@ -114,6 +119,26 @@ class StateDictInterop(unittest.TestCase):
         before = state["state"][0]["exp_avg"].clone()
         train(ours, opt, 1)
         self.assertTrue(torch.equal(state["state"][0]["exp_avg"], before))
+
+
+
+class ConvertCheckpoint(unittest.TestCase):
+    """tools/convert_checkpoint.py on an optimizer torch.optim does not have."""
+
+    def test_lion_has_no_torch_equivalent(self):
+        tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                            "convert_checkpoint.py")
+        with tempfile.TemporaryDirectory() as tmp:
+            ckpt = os.path.join(tmp, "lion.ckpt")
+            opt = simdoptim.Optimizer.create("lion", [("w", (4,))], {"lr": 1e-4})
+            opt.set_has_grad(0, 0, True)
+            opt.step()
+            opt.save(ckpt)
+            run = subprocess.run([sys.executable, "-B", tool, "to-torch", ckpt,
+                                  os.path.join(tmp, "lion.pt")], capture_output=True, text=True)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("lion has no torch equivalent", run.stderr)
+        self.assertNotIn("Traceback", run.stderr)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,13 @@ std::string compiler() {
 #endif
 }
 
+std::optional<std::array<double, 3>> load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::array<double, 3> load{};
+  if (!(in >> load[0] >> load[1] >> load[2])) return std::nullopt;
+  return load;
+}
+
 }  // namespace
 
 Machine describe_machine() {
@@ -68,6 +75,7 @@ Machine describe_machine() {
   m.compiler = compiler();
   if (utsname u{}; uname(&u) == 0)
     m.kernel = std::string(u.sysname) + " " + u.release + " " + u.machine;
+  m.load_average = load_average();
   return m;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The machine description recorded with every result, so runs from different machines can be
-// compared: CPU model, core count, transparent huge page mode, instruction sets, versions.
+// compared: CPU model, core count, transparent huge page mode, instruction sets, versions, load.
+#include <array>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -17,6 +18,9 @@ struct Machine {
   std::string library_version;    // simdoptim::version()
   std::string compiler;           // the compiler that built this tool
   std::string kernel;             // uname: system, release, machine
+  // /proc/loadavg's 1, 5 and 15 minute load averages when the run started, so that a chart or
+  // a table can say how busy a shared machine was; nullopt when it cannot be read.
+  std::optional<std::array<double, 3>> load_average;
 };
 
 Machine describe_machine();

@@ -2,6 +2,7 @@
 // docs/benchmarks.md, section "simdoptim-bench", or --help.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <new>
@@ -40,9 +41,17 @@ int run(const BenchOptions& o, const std::vector<std::string>& command_line) {
                          simdoptim::isa_name(isa), threads);
           results.push_back(run_benchmark(workload, recipe, isa, threads, o.timing));
           if (progress) std::fprintf(stderr, "\033[K");
-          print_report_row(stdout, results.back());
+          print_report_row(stdout, results.back(), o.noisy_spread);
         }
-  print_report_footer(stdout, results);
+  print_report_footer(stdout, results, o.noisy_spread);
+  // Also on stderr, which stays on the terminal when the table goes to a file.
+  const auto noisy = std::count_if(results.begin(), results.end(),
+                                   [&](const Result& r) { return is_noisy(r, o.noisy_spread); });
+  if (noisy > 0)
+    std::fprintf(stderr,
+                 "simdoptim-bench: warning: %zu of %zu measurements are too noisy to quote "
+                 "(samples spread more than %.0f%%); see the rows marked \"noisy\"\n",
+                 static_cast<std::size_t>(noisy), results.size(), 100 * o.noisy_spread);
   if (!o.json_path.empty()) write_json(o.json_path, machine, o.timing, command_line, results);
   if (!o.csv_path.empty()) write_csv(o.csv_path, machine, results);
   return 0;

@@ -3,11 +3,13 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include "bench/size.hpp"
+#include "simdoptim/optimizer_registry.hpp"
 #include "simdoptim/version.hpp"
 
 namespace simdoptim::bench {
@@ -31,6 +33,65 @@ double parse_number(const std::string& what, const std::string& text) {
   } catch (const std::exception&) {
   }
   throw std::invalid_argument(what + ": '" + text + "' is not a number");
+}
+
+// Levenshtein distance, for "did you mean" on a mistyped option name.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// The option names of the optimizers in `opts`, each once, in registry order.
+std::vector<std::string> option_names(const std::vector<std::string>& opts) {
+  std::vector<std::string> names;
+  for (const std::string& opt : opts)
+    for (const OptionInfo& info : optimizer_options(opt))
+      if (std::find(names.begin(), names.end(), info.name) == names.end())
+        names.push_back(info.name);
+  return names;
+}
+
+// The message for an option that no selected optimizer has. `flag` is what the user typed
+// ("--betas", "--set weight_decy"): a library option name for --set, a flag otherwise.
+std::string not_applicable(const std::string& flag, const std::string& key,
+                           const std::vector<std::string>& opts) {
+  const std::string target = opts.size() == 1 ? opts[0] : "any of " + join_names(opts);
+  const std::vector<std::string> valid = option_names(opts);
+  const std::vector<std::string> known = option_names(registered_optimizers());
+  const bool by_set = flag.rfind("--set", 0) == 0;
+  if (by_set && std::find(known.begin(), known.end(), key) == known.end()) {
+    std::string best;
+    std::size_t best_distance = std::max<std::size_t>(2, key.size() / 3) + 1;
+    for (const std::string& name : valid) {
+      const std::size_t d = edit_distance(key, name);
+      if (d < best_distance) {
+        best = name;
+        best_distance = d;
+      }
+    }
+    return "--set: unknown option '" + key + "' for " + join_names(opts) +
+           (best.empty() ? (opts.size() == 1 ? " (its options: " : " (their options: ") +
+                               join_names(valid) + ")"
+                         : "; did you mean '" + best + "'?");
+  }
+  return flag + " does not apply to " + target + " (" + (opts.size() == 1 ? "its" : "their") +
+         " options: " + join_names(valid) + ")";
 }
 
 std::vector<Isa> parse_isas(const std::vector<std::string>& names) {
@@ -150,6 +211,12 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
       ->group(g_out);
   app.add_option("--csv", o.csv_path, "Write one row per sample")->group(g_out);
   app.add_flag("--quiet,-q", o.quiet, "No progress lines on stderr")->group(g_out);
+  app.add_option("--noisy-above", o.noisy_spread,
+                 "Warn about a measurement whose samples' interquartile range exceeds this "
+                 "fraction of their median, for ours or a reference")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str()
+      ->group(g_out);
 
   try {
     app.parse(argc, argv);
@@ -161,28 +228,35 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
   }
   o.timing.scalar_reference = !no_scalar;
 
-  // Option overrides, in the library's group-option names.
+  // Option overrides, in the library's group-option names, each with the flag that set it so
+  // that an error names what the user typed (--betas, not beta1).
   GroupOptions overrides;
-  if (lr) overrides.set("lr", *lr);
-  if (weight_decay) overrides.set("weight_decay", *weight_decay);
-  if (momentum) overrides.set("momentum", *momentum);
-  if (dampening) overrides.set("dampening", *dampening);
-  if (eps) overrides.set("eps", *eps);
-  if (amsgrad) overrides.set("amsgrad", 1);
-  if (nesterov) overrides.set("nesterov", 1);
-  if (maximize) overrides.set("maximize", 1);
+  std::map<std::string, std::string> flag_of;
+  const auto set = [&](const std::string& key, double value, const std::string& flag) {
+    overrides.set(key, value);
+    flag_of[key] = flag;
+  };
+  if (lr) set("lr", *lr, "--lr");
+  if (weight_decay) set("weight_decay", *weight_decay, "--weight-decay");
+  if (momentum) set("momentum", *momentum, "--momentum");
+  if (dampening) set("dampening", *dampening, "--dampening");
+  if (eps) set("eps", *eps, "--eps");
+  if (amsgrad) set("amsgrad", 1, "--amsgrad");
+  if (nesterov) set("nesterov", 1, "--nesterov");
+  if (maximize) set("maximize", 1, "--maximize");
   if (!betas.empty()) {
     const auto parts = split(betas);
     if (parts.size() != 2)
       throw std::invalid_argument("--betas: expected B1,B2, got '" + betas + "'");
-    overrides.set("beta1", parse_number("--betas", parts[0]));
-    overrides.set("beta2", parse_number("--betas", parts[1]));
+    set("beta1", parse_number("--betas", parts[0]), "--betas");
+    set("beta2", parse_number("--betas", parts[1]), "--betas");
   }
   for (const std::string& kv : sets) {
     const auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0)
       throw std::invalid_argument("--set: expected KEY=VALUE, got '" + kv + "'");
-    overrides.set(kv.substr(0, eq), parse_number("--set " + kv.substr(0, eq), kv.substr(eq + 1)));
+    const std::string key = kv.substr(0, eq);
+    set(key, parse_number("--set " + key, kv.substr(eq + 1)), "--set " + key);
   }
 
   o.default_run = numels.empty() && specs.empty() && models.empty() && opts.empty() &&
@@ -212,9 +286,7 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
       const bool used = std::any_of(o.recipes.begin(), o.recipes.end(), [&](const auto& r) {
         return r.overrides.contains(item.first);
       });
-      if (!used)
-        throw std::invalid_argument("option '" + item.first + "' does not apply to " +
-                                    (opts.size() == 1 ? opts[0] : "any of the optimizers"));
+      if (!used) throw std::invalid_argument(not_applicable(flag_of[item.first], item.first, opts));
     }
   }
 

@@ -21,6 +21,9 @@ struct BenchOptions {
   std::string json_path;
   std::string csv_path;
   bool quiet = false;
+  // A row whose samples' interquartile range exceeds this fraction of their median (ours, the
+  // memory kernel's or the scalar reference's) is flagged as too noisy to quote.
+  double noisy_spread = 0.2;
   bool default_run = false;  // no workload, optimizer, config or option given
 };
 

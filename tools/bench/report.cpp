@@ -30,9 +30,13 @@ std::string label(const Result& r) {
 }  // namespace
 
 void print_report_header(std::FILE* out, const Machine& m, const TimingSettings& s) {
-  std::fprintf(out, "simdoptim %s | %s | %d logical CPUs | THP %s | isas: %s\n",
+  std::fprintf(out, "simdoptim %s | %s | %d logical CPUs | THP %s | isas: %s",
                m.library_version.c_str(), m.cpu_model.c_str(), m.logical_cpus, m.thp_mode.c_str(),
                join(m.isas).c_str());
+  if (m.load_average)
+    std::fprintf(out, " | load average %.2f %.2f %.2f", (*m.load_average)[0], (*m.load_average)[1],
+                 (*m.load_average)[2]);
+  std::fprintf(out, "\n");
   std::fprintf(out,
                "ns/el: median of %d samples (scalar reference: %s), interleaved with the "
                "references' (rounds: %s); +- is half the interquartile range.\n"
@@ -48,7 +52,15 @@ void print_report_header(std::FILE* out, const Machine& m, const TimingSettings&
                "%roof", "scalar ns", "xscalar");
 }
 
-void print_report_row(std::FILE* out, const Result& r) {
+bool is_noisy(const Result& r, double max_spread) {
+  const auto spread = [](const Summary& m) {
+    return m.median > 0 ? (m.p75 - m.p25) / m.median : 0;
+  };
+  return spread(r.simdoptim.summary) > max_spread || spread(r.memory.summary) > max_spread ||
+         (r.scalar && spread(r.scalar->summary) > max_spread);
+}
+
+void print_report_row(std::FILE* out, const Result& r, double max_spread) {
   const double ns = r.simdoptim.summary.median;
   const double roof = r.memory.summary.median * r.bytes_per_element / r.memory_bytes_per_element;
   std::string scalar = "-", speedup = "-";
@@ -59,16 +71,24 @@ void print_report_row(std::FILE* out, const Result& r) {
     std::snprintf(buf, sizeof buf, "%.1fx", *r.speedup_vs_scalar());
     speedup = buf;
   }
-  std::fprintf(out,
-               "%-12s %-18s %-6s %3d %4.0f %8.3f %5.1f%% %7.2f %6.1f %9.3f%s %4.0f%% %10s %7s\n",
-               r.workload.c_str(), label(r).c_str(), isa_name(r.isa), r.threads,
-               r.bytes_per_element, ns, 100 * r.simdoptim.summary.relative_spread(), 1 / ns,
-               r.bytes_per_element / ns, roof, r.memory_exact ? " " : "*",
-               100 * r.fraction_of_memory_limit(), scalar.c_str(), speedup.c_str());
+  std::fprintf(
+      out, "%-12s %-18s %-6s %3d %4.0f %8.3f %5.1f%% %7.2f %6.1f %9.3f%s %4.0f%% %10s %7s%s\n",
+      r.workload.c_str(), label(r).c_str(), isa_name(r.isa), r.threads, r.bytes_per_element, ns,
+      100 * r.simdoptim.summary.relative_spread(), 1 / ns, r.bytes_per_element / ns, roof,
+      r.memory_exact ? " " : "*", 100 * r.fraction_of_memory_limit(), scalar.c_str(),
+      speedup.c_str(), is_noisy(r, max_spread) ? "  noisy" : "");
   std::fflush(out);
 }
 
-void print_report_footer(std::FILE* out, const std::vector<Result>& results) {
+void print_report_footer(std::FILE* out, const std::vector<Result>& results, double max_spread) {
+  const auto noisy = std::count_if(results.begin(), results.end(),
+                                   [&](const Result& r) { return is_noisy(r, max_spread); });
+  if (noisy > 0)
+    std::fprintf(out,
+                 "warning: %zu of %zu rows are too noisy to quote (marked \"noisy\": the "
+                 "interquartile range of their samples, ours or a reference's, exceeds %.0f%% of "
+                 "the median); re-run with more --reps or on a quieter machine.\n",
+                 static_cast<std::size_t>(noisy), results.size(), 100 * max_spread);
   const bool inexact =
       std::any_of(results.begin(), results.end(), [](const Result& r) { return !r.memory_exact; });
   if (inexact)
