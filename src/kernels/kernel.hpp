@@ -1,7 +1,7 @@
 #pragma once
 // How kernels are declared and picked. Each optimizer has an argument block and one entry point
 // per build: scalar::name (the reference), sse2/avx2/avx512::name on x86-64, neon::name on
-// aarch64, each compiled from the same source in its own namespace (src/kernels/*_simd.cpp).
+// aarch64, each compiled from the same source in its own namespace (kernels/kernel_source.hpp).
 // SIMDOPTIM_DECLARE_KERNEL(name, Args) declares them all and `name_kernel(isa)`, which picks one.
 #include <cstddef>
 

@@ -1,9 +1,10 @@
 #pragma once
-// Shared by the per-instruction-set kernel sources (*_simd.cpp), which CMake compiles once per
-// set with its flags, SIMDOPTIM_ISA_NS naming the namespace, SIMDOPTIM_XSIMD_ARCH the xsimd
-// architecture, and -ffp-contract=off: every operation in a kernel is the scalar reference's
-// operation in the same order, so each build matches it bit for bit. Everything here has
-// internal linkage, so builds for different sets never share a definition.
+// Shared by the kernel sources' per-instruction-set builds (kernels/kernel_source.hpp,
+// optim/rule_kernel.hpp), which CMake compiles once per set with its flags, SIMDOPTIM_ISA_NS
+// naming the namespace, SIMDOPTIM_XSIMD_ARCH the xsimd architecture, and -ffp-contract=off: every
+// operation in a kernel is the scalar reference's operation in the same order, so each build
+// matches it bit for bit. Everything here has internal linkage, so builds for different sets never
+// share a definition.
 //
 // Kernels use only the operations below and xsimd's +, -, *, abs, <, >, select, isnan,
 // bitwise_xor, broadcasts, loads and stores. On aarch64 (xsimd 8.1's neon64, which inherits its

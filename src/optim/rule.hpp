@@ -28,6 +28,7 @@
 #include <span>
 #include <string_view>
 
+#include "kernels/ops.hpp"
 #include "simdoptim/group_options.hpp"
 
 namespace simdoptim::detail {
@@ -73,38 +74,5 @@ struct StepInfo {
 inline float f32(double x) noexcept {
   return static_cast<float>(x);
 }
-
-// The per-element operations a description may use beyond + - * and comparisons, for float; the
-// instruction sets' builds add the same names for their batch (optim/rule_kernel.hpp).
-namespace ops {
-namespace {
-
-[[maybe_unused]] float neg(float x) {
-  return -x;
-}
-[[maybe_unused]] float div(float a, float b) {
-  return a / b;
-}
-[[maybe_unused]] float sqrt(float x) {
-  return std::sqrt(x);
-}
-[[maybe_unused]] float abs(float x) {
-  return std::fabs(x);
-}
-[[maybe_unused]] float select(bool c, float a, float b) {
-  return c ? a : b;
-}
-// torch.maximum: NaN if either operand is NaN.
-[[maybe_unused]] float nan_max(float a, float b) {
-  const float larger = a > b ? a : b;
-  return std::isnan(a) ? a : larger;
-}
-// x, or a zero of x's sign when |x| < floor; no arithmetic on x, which may be subnormal.
-[[maybe_unused]] float flush_below(float x, float floor) {
-  return std::fabs(x) < floor ? std::copysign(0.0f, x) : x;
-}
-
-}  // namespace
-}  // namespace ops
 
 }  // namespace simdoptim::detail

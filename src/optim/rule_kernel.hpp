@@ -14,10 +14,8 @@
 #include <utility>
 
 #include "kernels/kernel.hpp"
+#include "kernels/kernel_source.hpp"
 #include "optim/rule.hpp"
-#if defined(SIMDOPTIM_ISA_NS)
-#include "kernels/simd.hpp"
-#endif
 
 namespace simdoptim::detail {
 
@@ -38,35 +36,6 @@ struct ElementwiseArgs {
   float state_floor = 0.0f;
 };
 
-#if defined(SIMDOPTIM_ISA_NS)
-// The batch versions of optim/rule.hpp's operations, for this instruction set.
-namespace ops {
-namespace {
-using Batch = SIMDOPTIM_ISA_NS::Batch;
-[[maybe_unused]] Batch neg(Batch x) {
-  return SIMDOPTIM_ISA_NS::negate(x);
-}
-[[maybe_unused]] Batch div(Batch a, Batch b) {
-  return SIMDOPTIM_ISA_NS::div(a, b);
-}
-[[maybe_unused]] Batch sqrt(Batch x) {
-  return SIMDOPTIM_ISA_NS::sqrt(x);
-}
-[[maybe_unused]] Batch abs(Batch x) {
-  return xsimd::abs(x);
-}
-[[maybe_unused]] Batch select(Batch::batch_bool_type c, Batch a, Batch b) {
-  return xsimd::select(c, a, b);
-}
-[[maybe_unused]] Batch nan_max(Batch a, Batch b) {
-  return SIMDOPTIM_ISA_NS::nan_max(a, b);
-}
-[[maybe_unused]] Batch flush_below(Batch x, Batch floor) {
-  return xsimd::select(xsimd::abs(x) < floor, xsimd::bitwise_and(x, Batch(-0.0f)), x);
-}
-}  // namespace
-}  // namespace ops
-#endif
 
 // Internal linkage: each instruction set's build keeps its own copies (no weak symbols).
 namespace {
@@ -103,15 +72,6 @@ void pack_coefs(const typename Rule::template Coefs<float>& c, ElementwiseArgs& 
   std::memcpy(a.coef.data(), &c, sizeof c);
 }
 
-// The lanes of V: one float, or a batch.
-template <class V>
-constexpr std::size_t lanes() noexcept {
-  if constexpr (std::is_same_v<V, float>)
-    return 1;
-  else
-    return V::size;
-}
-
 // One position of the arrays, as V. Loads and stores are aligned: every call's range starts
 // on a tensor boundary (64 bytes) and covers whole padded tensors.
 template <class V>
@@ -119,27 +79,15 @@ class Element {
  public:
   Element(const ElementwiseArgs& a, std::size_t i, V state_floor) noexcept
       : a_(a), i_(i), state_floor_(state_floor) {}
-  V param() const noexcept { return load(a_.param + i_); }
-  V grad() const noexcept { return load(a_.grad + i_); }
-  V state(std::size_t k) const noexcept { return load(a_.state[k] + i_); }
-  void set_param(V v) const noexcept { store(a_.param + i_, v); }
+  V param() const noexcept { return vload<V>(a_.param + i_); }
+  V grad() const noexcept { return vload<V>(a_.grad + i_); }
+  V state(std::size_t k) const noexcept { return vload<V>(a_.state[k] + i_); }
+  void set_param(V v) const noexcept { vstore(a_.param + i_, v); }
   void set_state(std::size_t k, V v) const noexcept {
-    store(a_.state[k] + i_, ops::flush_below(v, state_floor_));
+    vstore(a_.state[k] + i_, ops::flush_below(v, state_floor_));
   }
 
  private:
-  static V load(const float* p) noexcept {
-    if constexpr (std::is_same_v<V, float>)
-      return *p;
-    else
-      return V::load_aligned(p);
-  }
-  static void store(float* p, V v) noexcept {
-    if constexpr (std::is_same_v<V, float>)
-      *p = v;
-    else
-      v.store_aligned(p);
-  }
   const ElementwiseArgs& a_;
   std::size_t i_;
   V state_floor_;

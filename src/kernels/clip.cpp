@@ -1,0 +1,33 @@
+// Gradient clipping, written once over V (kernels/kernel_source.hpp): the scalar reference and
+// every instruction set's kernel.
+#include "kernels/clip_kernel.hpp"
+#include "kernels/kernel_source.hpp"
+
+namespace simdoptim::detail {
+namespace {
+
+template <class V>
+void clip_scale_loop(const ClipScaleArgs& a, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  const V factor(a.factor);
+  for (std::size_t i = begin; i + w <= end; i += w) vstore(a.x + i, vload<V>(a.x + i) * factor);
+}
+
+template <class V>
+void clip_clamp_loop(const ClipClampArgs& a, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  const V lo(a.lo), hi(a.hi);
+  for (std::size_t i = begin; i + w <= end; i += w) {
+    const V x = vload<V>(a.x + i);
+    // Comparisons, not the hardware min/max, whose NaN rules differ from the reference.
+    const V raised = ops::select(x > lo, x, lo);
+    const V clamped = ops::select(raised < hi, raised, hi);
+    vstore(a.x + i, ops::select(ops::isnan(x), x, clamped));
+  }
+}
+
+}  // namespace
+}  // namespace simdoptim::detail
+
+SIMDOPTIM_DEFINE_KERNEL(clip_scale, ClipScaleArgs, clip_scale_loop)
+SIMDOPTIM_DEFINE_KERNEL(clip_clamp, ClipClampArgs, clip_clamp_loop)

@@ -1,0 +1,56 @@
+// Memory-only reference kernels, written once over V (kernels/kernel_source.hpp): the scalar
+// build and every instruction set's.
+#include "kernels/kernel_source.hpp"
+#include "kernels/stream_kernel.hpp"
+
+namespace simdoptim::detail {
+namespace {
+
+template <class V>
+void adam_pattern_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  for (std::size_t i = begin; i + w <= end; i += w) {
+    const V g = vload<V>(s.b + i);
+    const V m = vload<V>(s.c + i) + g;
+    const V v = vload<V>(s.d + i) + g;
+    vstore(s.c + i, m);
+    vstore(s.d + i, v);
+    vstore(s.a + i, vload<V>(s.a + i) + m);
+  }
+}
+
+template <class V>
+void sgd_pattern_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  for (std::size_t i = begin; i + w <= end; i += w) {
+    const V buf = vload<V>(s.c + i) + vload<V>(s.b + i);
+    vstore(s.c + i, buf);
+    vstore(s.a + i, vload<V>(s.a + i) + buf);
+  }
+}
+
+template <class V>
+void asgd_pattern_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  for (std::size_t i = begin; i + w <= end; i += w) {
+    const V p = vload<V>(s.a + i) + vload<V>(s.b + i);
+    vstore(s.a + i, p);
+    vstore(s.c + i, p);
+  }
+}
+
+template <class V>
+void triad_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  const V scalar(s.scalar);
+  for (std::size_t i = begin; i + w <= end; i += w)
+    vstore(s.a + i, vload<V>(s.b + i) + scalar * vload<V>(s.c + i));
+}
+
+}  // namespace
+}  // namespace simdoptim::detail
+
+SIMDOPTIM_DEFINE_KERNEL(adam_pattern, StreamArgs, adam_pattern_loop)
+SIMDOPTIM_DEFINE_KERNEL(sgd_pattern, StreamArgs, sgd_pattern_loop)
+SIMDOPTIM_DEFINE_KERNEL(asgd_pattern, StreamArgs, asgd_pattern_loop)
+SIMDOPTIM_DEFINE_KERNEL(triad, StreamArgs, triad_loop)
