@@ -1,7 +1,6 @@
 #pragma once
 // Helpers shared by the optimizers: per-tensor step bookkeeping, state arrays that start at a
-// value other than zero, and host-side tables for the scalar state torch keeps per tensor (NAdam's
-// mu_product, ASGD's eta and mu), which the core's TensorState does not hold.
+// value other than zero, and a group's position in its optimizer.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -37,21 +36,6 @@ inline std::size_t group_index(const std::deque<ParamGroup>& groups, const Param
   for (std::size_t g = 0; g < groups.size(); ++g)
     if (&groups[g] == &group) return g;
   throw std::logic_error("param group does not belong to this optimizer");
-}
-
-// Tables of one value per tensor and group, [group][tensor], for scalar state torch keeps per
-// parameter. The row of group `g` with `n` tensors, created with `init` on first use.
-template <class T>
-std::vector<T>& table_row(std::deque<std::vector<T>>& table, std::size_t g, std::size_t n, T init) {
-  if (table.size() <= g) table.resize(g + 1);
-  if (table[g].size() < n) table[g].resize(n, init);
-  return table[g];
-}
-
-// The value of tensor `i` of group `g`, or `init` when it was never set.
-template <class T>
-T table_get(const std::deque<std::vector<T>>& table, std::size_t g, std::size_t i, T init) {
-  return g < table.size() && i < table[g].size() ? table[g][i] : init;
 }
 
 }  // namespace simdoptim::detail
