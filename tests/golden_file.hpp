@@ -1,7 +1,7 @@
 #pragma once
 // Reads the golden trajectory files of tools/gen_golden_torch_sgd_adam.py (version 1) and
-// tools/gen_golden_torch_elementwise.py (version 2, which adds per-tensor scalar state), and compares
-// values against them with a stated tolerance.
+// tools/gen_golden_torch_elementwise.py (version 2, which adds per-tensor scalar state), and
+// compares values against them with a stated tolerance.
 #include <algorithm>
 #include <bit>
 #include <charconv>

@@ -1,6 +1,7 @@
 // Lion, LAMB, LARS and Adafactor against the golden trajectories of tests/data/paper_optimizers
-// (tools/gen_golden_paper_optimizers.py, from the NumPy references of tools/reference_optimizers.py), on
-// the scalar reference and every SIMD build; and their option validation.
+// (tools/gen_golden_paper_optimizers.py, from the NumPy references of
+// tools/reference_optimizers.py), on the scalar reference and every SIMD build; and their option
+// validation.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -111,7 +112,8 @@ Trajectory replay(const golden::File& g, const golden::Case& c, Isa isa, golden:
 const char* const kOptimizers[] = {"lion", "lamb", "lars", "adafactor"};
 
 golden::File load(const std::string& name) {
-  return golden::load(std::string(SIMDOPTIM_TEST_DATA_DIR) + "/paper_optimizers/" + name + ".golden");
+  return golden::load(std::string(SIMDOPTIM_TEST_DATA_DIR) + "/paper_optimizers/" + name +
+                      ".golden");
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // Replays the golden trajectories of tests/data/torch_elementwise (written by
-// tools/gen_golden_torch_elementwise.py from torch 1.13, and from tools/numpy_optim_ref.py for NAdam's
-// and RAdam's decoupled_weight_decay) through RMSprop, Adagrad, NAdam, RAdam, Adamax, Adadelta,
-// Rprop and ASGD on the scalar reference and every SIMD build. Checks the parameters after every
-// step, the final state (arrays, step counts, per-tensor scalars), that a tensor without a
-// gradient is left alone, and that every build replays the scalar reference bit for bit.
+// tools/gen_golden_torch_elementwise.py from torch 1.13, and from tools/numpy_optim_ref.py for
+// NAdam's and RAdam's decoupled_weight_decay) through RMSprop, Adagrad, NAdam, RAdam, Adamax,
+// Adadelta, Rprop and ASGD on the scalar reference and every SIMD build. Checks the parameters
+// after every step, the final state (arrays, step counts, per-tensor scalars), that a tensor
+// without a gradient is left alone, and that every build replays the scalar reference bit for bit.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <functional>
@@ -54,7 +54,8 @@ double scalar_state(simdoptim::Optimizer& opt, const std::string& key, std::size
 }
 
 std::string golden_path(std::string_view optimizer) {
-  return std::string(SIMDOPTIM_TEST_DATA_DIR) + "/torch_elementwise/" + std::string(optimizer) + ".golden";
+  return std::string(SIMDOPTIM_TEST_DATA_DIR) + "/torch_elementwise/" + std::string(optimizer) +
+         ".golden";
 }
 
 using Trajectory = std::vector<std::vector<std::vector<float>>>;  // [step][tensor]

@@ -1,6 +1,6 @@
 // Replays the torch 1.13 golden trajectories of tests/data/torch_sgd_adam (written by
-// tools/gen_golden_torch_sgd_adam.py) through SGD, Adam and AdamW on the scalar reference and on every SIMD
-// build, and compares the parameters after every step and the final state against torch.
+// tools/gen_golden_torch_sgd_adam.py) through SGD, Adam and AdamW on the scalar reference and on
+// every SIMD build, and compares the parameters after every step and the final state against torch.
 #include <algorithm>
 #include <bit>
 #include <catch2/catch.hpp>
@@ -133,7 +133,8 @@ Trajectory replay(const Golden& g, const GoldenCase& c, Isa isa, Worst& worst) {
 const char* const kGoldenFiles[] = {"sgd", "adam", "adamw"};
 
 std::string golden_path(std::string_view optimizer) {
-  return std::string(SIMDOPTIM_TEST_DATA_DIR) + "/torch_sgd_adam/" + std::string(optimizer) + ".golden";
+  return std::string(SIMDOPTIM_TEST_DATA_DIR) + "/torch_sgd_adam/" + std::string(optimizer) +
+         ".golden";
 }
 
 bool verbose() {

@@ -36,7 +36,6 @@ struct ElementwiseArgs {
   float state_floor = 0.0f;
 };
 
-
 // Internal linkage: each instruction set's build keeps its own copies (no weak symbols).
 namespace {
 
