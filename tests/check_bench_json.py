@@ -51,7 +51,7 @@ def run(binary, args, work, name):
         doc = json.load(f)
     with open(csv_path, newline="") as f:
         rows = list(csv.reader(f))
-    return doc, rows
+    return doc, rows, proc.stdout
 
 
 def check_series(series, reps, where):
@@ -84,7 +84,8 @@ def check_doc(doc, rows, expected_results, reps=3, scalar_reps=2):
     for i, r in enumerate(results):
         where = f"results[{i}]"
         check_keys(r, RESULT_KEYS, where)
-        check_keys(r["workload"], {"name", "kind", "source", "numel", "padded_numel", "tensors"},
+        check_keys(r["workload"],
+                   {"name", "kind", "decayed_state", "source", "numel", "padded_numel", "tensors"},
                    where + ".workload")
         expect(r["isa"] in machine["isas"], where + ": isa not in machine.isas")
         expect(r["bytes_per_element"] == 12 + 8 * len(r["state_arrays"]), where + ": bytes")
@@ -124,7 +125,7 @@ def main():
     spec = os.path.join(data, "bench", "tiny_spec.yaml")
 
     # Flat sizes and a spec, two optimizers, every instruction set, two thread counts.
-    doc, rows = run(binary, ["--numel", "1000,4K", "--spec", spec, "--opt", "adam,sgd",
+    doc, rows, _ = run(binary, ["--numel", "1000,4K", "--spec", spec, "--opt", "adam,sgd",
                              "--momentum", "0.9", "--isa", "all", "--threads", "1,2"], work, "grid")
     isas = doc["machine"]["isas"]
     results = check_doc(doc, rows, 3 * 2 * len(isas) * 2)
@@ -136,7 +137,7 @@ def main():
     expect(tiny["workload"]["tensors"] == 4, "frozen parameter left out")
 
     # Plain SGD (12 B) and amsgrad (36 B, no exact memory kernel).
-    doc, rows = run(binary, ["--numel", "2K", "--opt", "sgd,adamw", "--amsgrad", "--threads", "1",
+    doc, rows, _ = run(binary, ["--numel", "2K", "--opt", "sgd,adamw", "--amsgrad", "--threads", "1",
                              "--no-scalar"], work, "variants")
     results = check_doc(doc, rows, 2, scalar_reps=0)
     by_opt = {r["optimizer"]: r for r in results}
@@ -145,13 +146,25 @@ def main():
     expect(not by_opt["adamw"]["memory_pattern_exact"], "amsgrad pattern is approximated")
 
     # build_optimizer from a config: the recipe's decay and no-decay groups.
-    doc, rows = run(binary, ["--spec", spec, "--config",
+    doc, rows, _ = run(binary, ["--spec", spec, "--config",
                              os.path.join(data, "bench", "tiny_adamw.yaml"), "--threads", "1"],
                     work, "config")
     results = check_doc(doc, rows, 1)
     expect(results[0]["optimizer"] == "adamw" and len(results[0]["groups"]) == 2,
            "config builds two AdamW groups")
     expect(results[0]["config"].endswith("tiny_adamw.yaml"), "config path recorded")
+
+    # Decayed state: each workload twice, normal then decayed, and the step ratio in the footer;
+    # with torch's arithmetic too.
+    for extra in ([], ["--keep-subnormal-state"]):
+        doc, rows, out = run(binary, ["--numel", "4K", "--opt", "adam", "--decayed", "--threads",
+                                      "1", "--no-scalar", *extra], work, "decayed")
+        results = check_doc(doc, rows, 2, scalar_reps=0)
+        expect([r["workload"]["decayed_state"] for r in results] == [False, True],
+               "--decayed adds a decayed copy of the workload")
+        expect(results[1]["workload"]["name"] == results[0]["workload"]["name"] + " decayed",
+               "decayed workload name")
+        expect("decayed state: flat 4K adam" in out, "decayed/normal ratio reported")
     print("OK")
 
 

@@ -129,6 +129,10 @@ TEST_CASE("the optimizer is chosen by case-insensitive name with the recipe's ar
   CHECK(o.get("lr") == 0.1);
   CHECK(o.get("weight_decay") == 1e-4);
   CHECK(sgd->param_groups()[1].options().get("weight_decay") == 0.0);
+  CHECK(sgd->flush_subnormal_state());
+  config.train.optimizer.flush_subnormal_state = false;
+  CHECK_FALSE(build_optimizer(config, rule_model())->flush_subnormal_state());
+  config.train.optimizer.flush_subnormal_state = true;
 
   config.train.optimizer.momentum = 0.0;
   CHECK_THAT(build_error(config, rule_model()),

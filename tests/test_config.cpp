@@ -28,6 +28,7 @@ TEST_CASE("defaults are the Swin recipe's", "[config]") {
   CHECK(c.train.optimizer.eps == 1e-8);
   CHECK(c.train.optimizer.betas == std::array<double, 2>{0.9, 0.999});
   CHECK(c.train.optimizer.momentum == 0.9);
+  CHECK(c.train.optimizer.flush_subnormal_state);
   CHECK(c.train.base_lr == 5e-4);
   CHECK(c.train.weight_decay == 0.05);
   CHECK(c.train.epochs == 300);
@@ -52,6 +53,7 @@ TRAIN:
   OPTIMIZER:
     NAME: SGD
     BETAS: [0.8, 0.99]
+    FLUSH_SUBNORMAL_STATE: false
   LR_SCHEDULER:
     NAME: multistep
     MULTISTEPS: [30, 60]
@@ -66,6 +68,7 @@ TRAIN:
   CHECK(c.train.optimizer.name == "SGD");
   CHECK(c.train.optimizer.betas == std::array<double, 2>{0.8, 0.99});
   CHECK(c.train.optimizer.eps == 1e-8);
+  CHECK_FALSE(c.train.optimizer.flush_subnormal_state);
   CHECK(c.train.lr_scheduler.multisteps == std::vector<int>{30, 60});
   CHECK_FALSE(c.train.lr_scheduler.warmup_prefix);
   REQUIRE(c.train.param_overrides.size() == 2);
@@ -96,7 +99,10 @@ TEST_CASE("an unknown key is an error naming its full path", "[config]") {
   const std::string msg = parse_error("TRAIN:\n  OPTIMIZER:\n    NAMEE: sgd\n");
   CHECK_THAT(msg, Contains("<string>:3:5: unknown config key 'TRAIN.OPTIMIZER.NAMEE'"));
   CHECK_THAT(msg, Contains("did you mean 'TRAIN.OPTIMIZER.NAME'?"));
-  CHECK_THAT(msg, Contains("valid keys under TRAIN.OPTIMIZER: NAME, EPS, BETAS, MOMENTUM"));
+  CHECK_THAT(
+      msg,
+      Contains(
+          "valid keys under TRAIN.OPTIMIZER: NAME, EPS, BETAS, MOMENTUM, FLUSH_SUBNORMAL_STATE"));
   CHECK_THAT(parse_error("MODEL:\n  NAME: swin\n"), Contains("unknown config key 'MODEL'"));
   CHECK_THAT(parse_error("TRAIN:\n  PARAM_OVERRIDES:\n    - {PATTERN: a, LRR: 1}\n"),
              Contains("unknown config key 'TRAIN.PARAM_OVERRIDES[0].LRR'"));

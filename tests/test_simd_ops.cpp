@@ -1,8 +1,8 @@
 // Each element operation the SIMD kernels use (kernels/simd.hpp: +, -, *, div, sqrt, abs,
-// negate, nan_max, compare-and-select, isnan), in every build, against the scalar reference's
-// operation bit for bit: every pair of boundary and special values, and random bit patterns.
-// xsimd may implement an operation approximately on one instruction set (float division and
-// square root on aarch64 are reciprocal estimates in xsimd 8.1); this finds that operation
+// negate, nan_max, compare-and-select, isnan, flush_below), in every build, against the scalar
+// reference's operation bit for bit: every pair of boundary and special values, and random bit
+// patterns. xsimd may implement an operation approximately on one instruction set (float division
+// and square root on aarch64 are reciprocal estimates in xsimd 8.1); this finds that operation
 // directly, where the optimizer tests would only see a few ulp of drift.
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -40,6 +40,8 @@ constexpr OpInfo kOps[] = {
     {SimdOp::select_less, "select_less", true},
     {SimdOp::select_greater, "select_greater", true},
     {SimdOp::select_nan, "select_nan", true},
+    {SimdOp::flush_min, "flush_min", false},
+    {SimdOp::flush_off, "flush_off", false},
 };
 
 float from_bits(std::uint32_t u) {
@@ -202,4 +204,12 @@ TEST_CASE("the element operations' scalar reference is IEEE 754", "[kernels][sim
   CHECK(to_bits(root[2]) == 0x3fb504f3);  // sqrt(2), rounded to nearest
   CHECK(to_bits(root[3]) == 0x80000000);  // sqrt(-0) = -0
   CHECK(std::isinf(root[4]));
+  in.a[5] = -std::numeric_limits<float>::denorm_min();
+  in.a[6] = std::numeric_limits<float>::min();
+  in.a[7] = from_bits(0x007fffff);  // the largest subnormal
+  const auto flushed = run(Isa::scalar, SimdOp::flush_min, in);
+  CHECK(to_bits(flushed[5]) == 0x80000000);  // a zero of its sign
+  CHECK(to_bits(flushed[6]) == 0x00800000);  // FLT_MIN itself is kept
+  CHECK(to_bits(flushed[7]) == 0x00000000);
+  CHECK(to_bits(run(Isa::scalar, SimdOp::flush_off, in)[7]) == 0x007fffff);
 }

@@ -20,6 +20,9 @@ struct OptimizerConfig {
   std::array<double, 2> betas = {0.9, 0.999};
   /// MOMENTUM: SGD momentum (the recipe's SGD is always Nesterov).
   double momentum = 0.9;
+  /// FLUSH_SUBNORMAL_STATE: stored optimizer state below FLT_MIN becomes zero (fast late in
+  /// training; torch keeps the subnormals). Optimizer::set_flush_subnormal_state.
+  bool flush_subnormal_state = true;
 };
 
 /// TRAIN.LR_SCHEDULER: read and checked here, consumed by build_scheduler (recipe defaults).

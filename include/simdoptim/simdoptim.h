@@ -148,6 +148,12 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_isa(const simdoptim_optimizer
 /* Its worker thread count. */
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_num_threads(const simdoptim_optimizer* optimizer,
                                                                int* num_threads);
+/* Whether stored optimizer state below FLT_MIN (1.2e-38) becomes zero: 1 (the default) keeps
+ * late-training steps as fast as early ones, 0 keeps torch's subnormal values. */
+SIMDOPTIM_API simdoptim_status
+simdoptim_optimizer_set_flush_subnormal_state(simdoptim_optimizer* optimizer, int on);
+SIMDOPTIM_API simdoptim_status
+simdoptim_optimizer_flush_subnormal_state(const simdoptim_optimizer* optimizer, int* on);
 
 /* ---- optimizer: param groups and their options ---- */
 

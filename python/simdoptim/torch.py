@@ -436,6 +436,17 @@ class SimdOptimizer(_TorchOptimizer):
     def num_threads(self):
         return self._native.num_threads
 
+    @property
+    def flush_subnormal_state(self):
+        """Whether stored state below FLT_MIN (1.2e-38) becomes zero (the default): late in
+        training, decayed state would otherwise turn subnormal and slow every step. torch keeps
+        the subnormals; set False for its arithmetic."""
+        return self._native.flush_subnormal_state
+
+    @flush_subnormal_state.setter
+    def flush_subnormal_state(self, on):
+        self._native.flush_subnormal_state = bool(on)
+
     def clip_grad_norm_(self, max_norm, norm_type=2.0, error_if_nonfinite=False):
         """torch.nn.utils.clip_grad_norm_ over this optimizer's parameters, in the arenas
         (one fused pass); returns the total norm as a float32 tensor, as torch."""

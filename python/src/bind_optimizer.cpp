@@ -104,6 +104,10 @@ void bind_optimizer(py::module_& m) {
       .def_property_readonly("name", [](const Optimizer& o) { return std::string(o.name()); })
       .def_property_readonly("isa", [](const Optimizer& o) { return isa_name(o.isa()); })
       .def_property_readonly("num_threads", &Optimizer::num_threads)
+      .def_property("flush_subnormal_state", &Optimizer::flush_subnormal_state,
+                    &Optimizer::set_flush_subnormal_state,
+                    "Stored state below FLT_MIN becomes zero (default True); False keeps torch's "
+                    "subnormals.")
       .def_property_readonly("defaults", [](const Optimizer& o) { return dict_of(o.defaults()); })
       .def(
           "add_param_group",

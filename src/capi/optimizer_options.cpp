@@ -34,6 +34,21 @@ simdoptim_status simdoptim_optimizer_num_threads(const simdoptim_optimizer* opti
   });
 }
 
+simdoptim_status simdoptim_optimizer_set_flush_subnormal_state(simdoptim_optimizer* optimizer,
+                                                               int on) {
+  return capi::guard(__func__,
+                     [&] { capi::optimizer_of(optimizer).set_flush_subnormal_state(on); });
+}
+
+simdoptim_status simdoptim_optimizer_flush_subnormal_state(const simdoptim_optimizer* optimizer,
+                                                           int* on) {
+  return capi::guard(__func__, [&] {
+    const simdoptim::Optimizer& opt = capi::optimizer_of(optimizer);
+    capi::require(on, "on");
+    *on = opt.flush_subnormal_state() ? 1 : 0;
+  });
+}
+
 simdoptim_status simdoptim_optimizer_num_groups(const simdoptim_optimizer* optimizer,
                                                 size_t* count) {
   return capi::guard(__func__, [&] {

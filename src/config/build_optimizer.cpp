@@ -201,6 +201,7 @@ std::unique_ptr<Optimizer> build_optimizer(const Config& config, const ModelSpec
   // defaults and takes the recipe's eps and betas where it has them.
   std::unique_ptr<Optimizer> optimizer =
       entry != kOptimizers.end() ? entry->make(config, runtime) : make_optimizer(name, runtime);
+  optimizer->set_flush_subnormal_state(config.train.optimizer.flush_subnormal_state);
   const GroupOptions& defaults = optimizer->defaults();
   for (const ParamGroupPlan& plan : plans) {
     std::vector<ParamSpec> specs;

@@ -85,6 +85,8 @@ const std::vector<Field>& fields() {
        +[](Config& c) -> std::array<double, 2>& { return c.train.optimizer.betas; }, kBeta},
       {"TRAIN.OPTIMIZER.MOMENTUM", +[](Config& c) -> double& { return c.train.optimizer.momentum; },
        kNonNegative},
+      {"TRAIN.OPTIMIZER.FLUSH_SUBNORMAL_STATE",
+       +[](Config& c) -> bool& { return c.train.optimizer.flush_subnormal_state; }},
       {"TRAIN.LR_SCHEDULER.NAME",
        +[](Config& c) -> std::string& { return c.train.lr_scheduler.name; },
        {},

@@ -63,8 +63,9 @@ using Batch = SIMDOPTIM_ISA_NS::Batch;
 [[maybe_unused]] Batch nan_max(Batch a, Batch b) {
   return SIMDOPTIM_ISA_NS::nan_max(a, b);
 }
+// floor is FLT_MIN or 0 (see kernels/simd.hpp).
 [[maybe_unused]] Batch flush_below(Batch x, Batch floor) {
-  return xsimd::select(xsimd::abs(x) < floor, xsimd::bitwise_and(x, Batch(-0.0f)), x);
+  return SIMDOPTIM_ISA_NS::flush_below(x, floor);
 }
 #endif
 

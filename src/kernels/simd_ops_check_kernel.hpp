@@ -20,6 +20,8 @@ enum class SimdOp {
   select_less,     // select(a < b, a, b)   [a < b ? a : b]
   select_greater,  // select(a > b, a, b)   [a > b ? a : b]
   select_nan,      // select(isnan(a), a, b) [isnan(a) ? a : b]
+  flush_min,       // flush_below(a, FLT_MIN) [|a| < FLT_MIN ? copysign(0, a) : a]
+  flush_off,       // flush_below(a, 0)     [a]
 };
 
 struct SimdOpArgs {

@@ -1,6 +1,7 @@
 // The scalar reference's version of each element operation of kernels/simd.hpp, as the scalar
 // kernels write them.
 #include <cmath>
+#include <limits>
 
 #include "kernels/simd_ops_check_kernel.hpp"
 
@@ -41,6 +42,12 @@ void simd_op(const SimdOpArgs& a, std::size_t begin, std::size_t end) noexcept {
       return apply(a, begin, end, [](float x, float y) { return x > y ? x : y; });
     case SimdOp::select_nan:
       return apply(a, begin, end, [](float x, float y) { return std::isnan(x) ? x : y; });
+    case SimdOp::flush_min:
+      return apply(a, begin, end, [](float x, float) {
+        return std::fabs(x) < std::numeric_limits<float>::min() ? std::copysign(0.0f, x) : x;
+      });
+    case SimdOp::flush_off:
+      return apply(a, begin, end, [](float x, float) { return x; });
   }
 }
 

@@ -1,6 +1,8 @@
 // The element operations of kernels/simd.hpp, one per call, one build per instruction set.
 #include "kernels/simd.hpp"
 
+#include <limits>
+
 #include "kernels/simd_ops_check_kernel.hpp"
 
 namespace simdoptim::detail::SIMDOPTIM_ISA_NS {
@@ -39,6 +41,12 @@ void simd_op(const SimdOpArgs& a, std::size_t begin, std::size_t end) noexcept {
     case SimdOp::select_nan:
       return apply(a, begin, end,
                    [](Batch x, Batch y) { return xsimd::select(xsimd::isnan(x), x, y); });
+    case SimdOp::flush_min:
+      return apply(a, begin, end, [](Batch x, Batch) {
+        return flush_below(x, Batch(std::numeric_limits<float>::min()));
+      });
+    case SimdOp::flush_off:
+      return apply(a, begin, end, [](Batch x, Batch) { return flush_below(x, Batch(0.0f)); });
   }
 }
 

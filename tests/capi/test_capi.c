@@ -124,6 +124,16 @@ static void test_sgd_end_to_end(void) {
   CHECK(isa != NULL && strcmp(isa, "scalar") == 0);
   OK(simdoptim_optimizer_num_threads(opt, &threads));
   CHECK(threads == 1);
+  {
+    int flush = -1;
+    OK(simdoptim_optimizer_flush_subnormal_state(opt, &flush));
+    CHECK(flush == 1); /* on by default */
+    OK(simdoptim_optimizer_set_flush_subnormal_state(opt, 0));
+    OK(simdoptim_optimizer_flush_subnormal_state(opt, &flush));
+    CHECK(flush == 0);
+    OK(simdoptim_optimizer_set_flush_subnormal_state(opt, 1));
+    CHECK(simdoptim_optimizer_flush_subnormal_state(opt, NULL) == SIMDOPTIM_ERROR_NULL_POINTER);
+  }
 
   /* The frozen parameter is not part of the optimizer. */
   OK(simdoptim_optimizer_num_params(opt, &n));

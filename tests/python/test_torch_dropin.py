@@ -198,5 +198,32 @@ class NoGradient(unittest.TestCase):
         self.assertLess(max_param_diff(ref, ours), PARAM_ATOL)
 
 
+class SubnormalState(unittest.TestCase):
+    def decayed_exp_avg(self, flush):
+        w = torch.nn.Parameter(torch.ones(40))
+        opt = st.Adam([w], lr=1e-3)
+        if flush is not None:
+            opt.flush_subnormal_state = flush
+        w.grad = torch.ones(40)
+        opt.step()
+        with torch.no_grad():
+            opt.state[w]["exp_avg"].fill_(1e-39)  # subnormal, as after ~850 steps of zero grad
+        w.grad.zero_()
+        opt.step()
+        return opt, opt.state[w]["exp_avg"].clone()
+
+    def test_flushed_by_default(self):
+        opt, m = self.decayed_exp_avg(None)
+        self.assertTrue(opt.flush_subnormal_state)
+        self.assertTrue(torch.equal(m, torch.zeros(40)))
+
+    def test_kept_when_off_as_torch(self):
+        opt, m = self.decayed_exp_avg(False)
+        self.assertFalse(opt.native.flush_subnormal_state)
+        expected = torch.full((40,), 1e-39) * 0.9  # torch: exp_avg.mul_(beta1), grad 0
+        self.assertTrue(torch.equal(m, expected))
+        self.assertTrue(bool((m > 0).all()))
+
+
 if __name__ == "__main__":
     unittest.main()

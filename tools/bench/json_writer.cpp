@@ -49,6 +49,7 @@ Json result_json(const Result& r) {
       {"workload",
        {{"name", r.workload},
         {"kind", r.workload_kind},
+        {"decayed_state", r.decayed_state},
         {"source", r.workload_source},
         {"numel", r.numel},
         {"padded_numel", r.padded_numel},

@@ -32,10 +32,15 @@ GroupOptions optimizer_defaults(const std::string& name) {
 
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerRecipe& recipe, const Workload& workload,
                                           RuntimeOptions runtime) {
-  if (recipe.config) return build_optimizer(*recipe.config, workload.model, runtime);
-  check_optimizer_name(recipe.name);
-  std::unique_ptr<Optimizer> optimizer = make_optimizer(recipe.name, runtime);
-  optimizer->add_param_group(workload.trainable_params(), recipe.overrides);
+  std::unique_ptr<Optimizer> optimizer;
+  if (recipe.config) {
+    optimizer = build_optimizer(*recipe.config, workload.model, runtime);
+  } else {
+    check_optimizer_name(recipe.name);
+    optimizer = make_optimizer(recipe.name, runtime);
+    optimizer->add_param_group(workload.trainable_params(), recipe.overrides);
+  }
+  if (recipe.keep_subnormal_state) optimizer->set_flush_subnormal_state(false);
   return optimizer;
 }
 

@@ -30,6 +30,8 @@ struct OptimizerRecipe {
   GroupOptions overrides;
   std::optional<Config> config;
   std::string config_path;
+  // Keep subnormal state values (torch's arithmetic) instead of flushing them to zero.
+  bool keep_subnormal_state = false;
 };
 
 // Builds the optimizer over `workload`. Option errors surface as the library's

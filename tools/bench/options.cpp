@@ -148,6 +148,7 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
   std::string config_path, betas;
   std::optional<double> lr, weight_decay, momentum, dampening, eps;
   bool amsgrad = false, nesterov = false, maximize = false, no_scalar = false;
+  bool decayed = false, keep_subnormal = false;
   BenchOptions o;
 
   auto* g_work = "Workload";
@@ -155,6 +156,10 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
       ->group(g_work);
   app.add_option("--spec", specs, "Model spec files (docs/model_spec.md)")->group(g_work);
   app.add_option("--model", models, "Built-in model shapes: resnet50")->group(g_work);
+  app.add_flag("--decayed", decayed,
+               "Also run each workload with decayed state, as late in training: state values "
+               "1e-39 (subnormal), 99% of the gradients zero")
+      ->group(g_work);
 
   auto* g_opt = "Optimizer";
   std::string opt_help = "Optimizers:";
@@ -172,6 +177,9 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
   app.add_flag("--amsgrad", amsgrad, "Adam/AdamW amsgrad")->group(g_opt);
   app.add_flag("--nesterov", nesterov, "SGD Nesterov momentum")->group(g_opt);
   app.add_flag("--maximize", maximize, "Maximize instead of minimize")->group(g_opt);
+  app.add_flag("--keep-subnormal-state", keep_subnormal,
+               "Keep subnormal state values (torch's arithmetic) instead of flushing them to zero")
+      ->group(g_opt);
   app.add_option("--set", sets, "Any group option: KEY=VALUE (repeatable)")->group(g_opt);
 
   auto* g_run = "Run";
@@ -305,6 +313,16 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
     o.workloads.push_back(resnet50_workload());
     o.workloads.push_back(flat_workload(kDefaultFlatNumel));
   }
+
+  if (decayed) {
+    std::vector<Workload> both;
+    for (Workload& w : o.workloads) {
+      both.push_back(w);
+      both.push_back(decayed_workload(std::move(w)));
+    }
+    o.workloads = std::move(both);
+  }
+  for (OptimizerRecipe& r : o.recipes) r.keep_subnormal_state = keep_subnormal;
 
   o.isas = isas.empty() ? std::vector<Isa>{default_isa()} : parse_isas(isas);
   dedupe(o.isas);

@@ -95,6 +95,17 @@ void print_report_footer(std::FILE* out, const std::vector<Result>& results, dou
     std::fprintf(out,
                  "* no memory kernel has this pattern (3+ state arrays): adam_pattern's time "
                  "scaled by the byte ratio.\n");
+  // Each decayed workload against its normal-state run: late training should cost no more.
+  for (const Result& d : results) {
+    if (!d.decayed_state) continue;
+    for (const Result& r : results)
+      if (!r.decayed_state && d.workload == r.workload + " decayed" && r.optimizer == d.optimizer &&
+          r.isa == d.isa && r.threads == d.threads && r.simdoptim.summary.median > 0)
+        std::fprintf(out,
+                     "decayed state: %s %s %s %d thread(s): step %.2fx the normal-state step\n",
+                     r.workload.c_str(), r.optimizer.c_str(), isa_name(r.isa), r.threads,
+                     d.simdoptim.summary.median / r.simdoptim.summary.median);
+  }
   for (const Result& r : results) {
     if (r.padded_numel * 4 >= (std::size_t{2} << 20) && r.huge_page_fraction &&
         *r.huge_page_fraction < 0.5) {

@@ -29,6 +29,24 @@ void fill_tensors(Optimizer& optimizer) {
   }
 }
 
+// First step (allocates the state arrays), then, for a decayed workload, the state late training
+// leaves behind.
+void first_step(Optimizer& optimizer, const Workload& workload) {
+  fill_tensors(optimizer);
+  optimizer.step();
+  if (!workload.decayed) return;
+  for (ParamGroup& group : optimizer.param_groups()) {
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      std::span<float> g = group.grad(i).data;
+      for (std::size_t k = 0; k < g.size(); ++k) g[k] = k % 100 == 0 ? 1e-3f : 0.0f;
+      for (const std::string& name : group.state_names()) {
+        std::span<float> s = group.state(i, name).data;
+        std::fill(s.begin(), s.end(), 1e-39f);
+      }
+    }
+  }
+}
+
 struct Subject {
   Series* series;
   std::function<void()> step;
@@ -105,6 +123,7 @@ Result run_benchmark(const Workload& workload, const OptimizerRecipe& recipe, Is
   r.workload = workload.name;
   r.workload_kind = workload.kind;
   r.workload_source = workload.source;
+  r.decayed_state = workload.decayed;
   r.numel = workload.numel();
   r.config_path = recipe.config_path;
   r.isa = isa;
@@ -122,8 +141,8 @@ Result run_benchmark(const Workload& workload, const OptimizerRecipe& recipe, Is
     r.tensors += group.size();
     r.groups.push_back(std::move(info));
   }
-  fill_tensors(*optimizer);
-  optimizer->step();  // allocates the state arrays, which the memory reference mirrors
+  first_step(*optimizer,
+             workload);  // allocates the state arrays, which the memory reference mirrors
   r.state_arrays = optimizer->param_groups().front().state_names();
   r.bytes_per_element = fused_bytes_per_element(r.state_arrays.size());
   r.huge_page_fraction = huge_page_fraction(optimizer->param_groups().front().param_arena().data());
@@ -141,7 +160,7 @@ Result run_benchmark(const Workload& workload, const OptimizerRecipe& recipe, Is
   std::unique_ptr<Optimizer> scalar;
   if (settings.scalar_reference && isa != Isa::scalar) {
     scalar = make_optimizer(recipe, workload, {Isa::scalar, threads});
-    fill_tensors(*scalar);
+    first_step(*scalar, workload);
     r.scalar = Series{r.optimizer + " (scalar build)", 1, {}, {}};
     subjects.push_back({&*r.scalar, [&] { scalar->step(); }, settings.scalar_reps});
   }

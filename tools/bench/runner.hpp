@@ -45,6 +45,7 @@ struct Result {
   std::string workload;
   std::string workload_kind;
   std::string workload_source;
+  bool decayed_state = false;  // the workload's state was decayed to subnormal values
   std::size_t numel = 0;
   std::size_t padded_numel = 0;
   std::size_t tensors = 0;

@@ -28,6 +28,12 @@ Workload resnet50_workload() {
   return w;
 }
 
+Workload decayed_workload(Workload w) {
+  w.name += " decayed";
+  w.decayed = true;
+  return w;
+}
+
 Workload spec_workload(const std::string& path) {
   Workload w{"", "spec", path, {}};
   w.model = load_model_spec(path);  // its errors name the file

@@ -15,6 +15,9 @@ struct Workload {
   std::string kind;    // "flat", "builtin" or "spec"
   std::string source;  // the spec file, empty otherwise
   ModelSpec model;
+  // Late training: after the first step every state value is set to 1e-39 (subnormal) and 99 %
+  // of the gradients to zero (dead units, unused embedding rows).
+  bool decayed = false;
 
   // The trainable parameters, zero-initialised (frozen ones are left out, as build_optimizer
   // does).
@@ -27,6 +30,8 @@ struct Workload {
 Workload flat_workload(std::size_t numel);
 // torchvision's ResNet-50 (161 tensors, 25,557,032 elements), compiled in.
 Workload resnet50_workload();
+// `w` with decayed state, named "<w.name> decayed".
+Workload decayed_workload(Workload w);
 // The model spec at `path`; throws std::invalid_argument naming the file when it cannot be read
 // or parsed, or has no trainable parameter.
 Workload spec_workload(const std::string& path);
