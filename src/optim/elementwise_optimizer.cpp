@@ -148,7 +148,8 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
   auto& plan = scratch_->plan;
   plan.clear();
   detail::for_each_run(group, same_call, [&](const detail::Segment& s) {
-    const detail::StepInfo step{states[s.first].step + 1, !states[s.first].initialized};
+    const detail::StepInfo step{detail::next_step(states[s.first].step),
+                                !states[s.first].initialized};
     detail::ElementwiseArgs args = base;
     const std::span<double> scalars =
         count > 0 ? std::span<double>(&tensor_scalars_[g][s.first * count], count)
@@ -157,7 +158,7 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
     for (std::size_t i = s.first; i < s.last; ++i) {
       if (count > 0 && i != s.first)
         std::copy(scalars.begin(), scalars.end(), tensor_scalars_[g].begin() + i * count);
-      ++states[i].step;
+      states[i].step = detail::next_step(states[i].step);
       if (has_arrays || count > 0) states[i].initialized = true;
     }
     plan.add(args, s.begin, s.end);
