@@ -32,8 +32,7 @@ const std::vector<detail::Registration>& registrations() {
 }
 
 const detail::Registration& find(std::string_view name) {
-  for (const detail::Registration& r : registrations())
-    if (r.name == name) return r;
+  if (const detail::Registration* r = detail::find_registration(name)) return *r;
   throw std::invalid_argument("unknown optimizer '" + std::string(name) + "' (valid: " + [] {
     std::string valid;
     for (const auto& r : registrations())
@@ -43,6 +42,15 @@ const detail::Registration& find(std::string_view name) {
 }
 
 }  // namespace
+}  // namespace v1
+
+const detail::Registration* detail::find_registration(std::string_view name) {
+  for (const detail::Registration& r : registrations())
+    if (r.name == name) return &r;
+  return nullptr;
+}
+
+inline namespace v1 {
 
 std::vector<std::string> registered_optimizers() {
   std::vector<std::string> names;

@@ -101,5 +101,27 @@ float* ParamGroup::ensure_state_arena(std::string_view name) {
   return state_arrays_.back().buffer->data();
 }
 
+std::vector<ParamGroup::NewStateArena> ParamGroup::make_state_arenas(
+    std::span<const std::string> names) const {
+  std::vector<NewStateArena> made;
+  for (const std::string& name : names) {
+    const bool known = std::any_of(state_arrays_.begin(), state_arrays_.end(),
+                                   [&](const NewStateArena& a) { return a.name == name; }) ||
+                       std::any_of(made.begin(), made.end(),
+                                   [&](const NewStateArena& a) { return a.name == name; });
+    if (known) continue;
+    const std::size_t stream = kFirstStateStream + state_arrays_.size() + made.size();
+    made.push_back({name, std::make_unique<detail::AlignedBuffer>(padded_numel_, stream)});
+  }
+  state_arrays_.reserve(state_arrays_.size() + made.size());
+  return made;
+}
+
+void ParamGroup::add_state_arenas(std::vector<NewStateArena>& arenas) noexcept {
+  // make_state_arenas reserved the room: moving the arrays in does not allocate.
+  for (NewStateArena& a : arenas) state_arrays_.push_back(std::move(a));
+  arenas.clear();
+}
+
 }  // namespace v1
 }  // namespace simdoptim

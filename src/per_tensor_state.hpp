@@ -14,12 +14,18 @@
 
 namespace simdoptim::detail {
 
+// The step count after one more step. It stops at TensorState::kMaxStep (2^53 steps, beyond
+// any run): a count set larger by hand never overflows.
+inline std::int64_t next_step(std::int64_t step) noexcept {
+  return step < TensorState::kMaxStep ? step + 1 : std::max(step, TensorState::kMaxStep);
+}
+
 // Counts one step for every tensor of `s` and marks its state created; returns the new count
 // of the first tensor (the segment's key keeps the counts equal where it matters).
 inline std::int64_t advance_step(ParamGroup& group, const Segment& s) noexcept {
   auto states = group.tensor_states();
   for (std::size_t i = s.first; i < s.last; ++i) {
-    ++states[i].step;
+    states[i].step = next_step(states[i].step);
     states[i].initialized = true;
   }
   return states[s.first].step;

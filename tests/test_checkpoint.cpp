@@ -1,11 +1,14 @@
 // Checkpoints: CRC-32C, state_dict round trips, the file format, and every way a load must fail
 // while leaving the optimizer exactly as it was.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <string>
@@ -507,4 +510,197 @@ TEST_CASE("a torch 1.13 Adam state converted by convert_checkpoint.py resumes li
     for (std::size_t i = 0; i < values.size(); ++i)
       CHECK(got[i] == Approx(values[i]).epsilon(1e-6).margin(1e-7));
   }
+}
+
+TEST_CASE("state arrays must be the ones the optimizer declares", "[checkpoint][schema]") {
+  const auto sd = state_dict(*make_adam(2));
+  auto target = make_adam(1, 3e-3);
+  const auto before = bytes_of(*target);
+  auto refused = [&](const OptimizerStateDict& s, const std::string& message) {
+    INFO("expected: " << message);
+    CHECK_THROWS_WITH(load_state_dict(*target, decode_checkpoint(encode_checkpoint(s))),
+                      Catch::Contains(message));
+    CHECK(bytes_of(*target) == before);
+  };
+  SECTION("a renamed array") {
+    auto s = sd;
+    s.param_groups[0].tensors[0].arrays[0].name = "exp_avX";
+    refused(s,
+            "tensor 'a': unknown state array 'exp_avX' (optimizer 'adam' keeps exp_avg, "
+            "exp_avg_sq, max_exp_avg_sq)");
+  }
+  SECTION("an added array") {
+    auto s = sd;
+    s.param_groups[1].tensors[1].arrays.push_back({"junk0", DType::f32, {1.0f}});
+    refused(s, "tensor 'e': unknown state array 'junk0'");
+  }
+  SECTION("a dropped array of an initialized tensor") {
+    auto s = sd;
+    s.param_groups[0].tensors[1].arrays.erase(s.param_groups[0].tensors[1].arrays.begin());
+    refused(s, "tensor 'b': state array 'exp_avg' is missing");
+    s = sd;
+    s.param_groups[0].tensors[1].arrays.pop_back();  // amsgrad is on
+    refused(s, "tensor 'b': state array 'max_exp_avg_sq' is missing");
+  }
+  SECTION("a step count past 2^53") {
+    auto s = sd;
+    s.param_groups[0].tensors[0].step = std::numeric_limits<std::int64_t>::max();
+    refused(s, "tensor 'a': step 9223372036854775807 exceeds 9007199254740992");
+  }
+  SECTION("an array of an option that is off may be there or not") {
+    auto s = sd;
+    s.param_groups[0].options.set("amsgrad", 0.0);
+    load_state_dict(*target, s);
+    s.param_groups[0].tensors[0].arrays.pop_back();
+    load_state_dict(*target, s);
+  }
+}
+
+TEST_CASE("the multi-pass optimizers' arrays are checked too", "[checkpoint][schema]") {
+  auto lamb = std::make_unique<Lamb>(LambOptions{}, RuntimeOptions{});
+  lamb->add_param_group(specs({{"w", {4, 3}}}));
+  for (auto& g : lamb->param_groups()[0].grad(0).data) g = 0.5f;
+  lamb->step();
+  auto s = state_dict(*lamb);
+  s.param_groups[0].tensors[0].arrays.pop_back();
+  CHECK_THROWS_WITH(load_state_dict(*lamb, s),
+                    Catch::Contains("tensor 'w': state array 'exp_avg_sq' is missing"));
+
+  auto ada = std::make_unique<Adafactor>(AdafactorOptions{}, RuntimeOptions{});
+  ada->add_param_group(specs({{"w", {4, 3}}, {"b", {3}}}));
+  for (std::size_t i = 0; i < 2; ++i)
+    for (auto& g : ada->param_groups()[0].grad(i).data) g = 0.5f;
+  ada->step();
+  s = state_dict(*ada);
+  s.param_groups[0].tensors[0].arrays.pop_back();
+  CHECK_THROWS_WITH(load_state_dict(*ada, s),
+                    Catch::Contains("tensor 'w': state array 'col_var' is missing"));
+  s = state_dict(*ada);
+  s.param_groups[0].tensors[1].arrays[0].name = "row_var";
+  CHECK_THROWS_WITH(load_state_dict(*ada, s),
+                    Catch::Contains("tensor 'b': unknown state array 'row_var'"));
+}
+
+TEST_CASE("an option switched on after the last step still gives a loadable state dict",
+          "[checkpoint][schema]") {
+  auto opt = std::make_unique<RMSprop>(RMSpropOptions{}, RuntimeOptions{});
+  opt->add_param_group(specs({{"w", {5}}}));
+  for (auto& g : opt->param_groups()[0].grad(0).data) g = 0.5f;
+  opt->step();
+  opt->param_groups()[0].options().set("centered", 1.0);  // grad_avg does not exist yet
+  const auto sd = state_dict(*opt);
+  REQUIRE(sd.param_groups[0].tensors[0].arrays.size() == 2);
+  CHECK(sd.param_groups[0].tensors[0].arrays[1].name == "grad_avg");
+  auto fresh = std::make_unique<RMSprop>(RMSpropOptions{}, RuntimeOptions{});
+  fresh->add_param_group(specs({{"w", {5}}}));
+  load_state_dict(*fresh, sd);
+  CHECK(state_dict(*fresh) == sd);
+}
+
+namespace {
+
+// Adam's name and options with a load that runs out of memory reserving group 1's scalars,
+// after group 0's new arrays were allocated.
+class OutOfMemoryOnLoad final : public Optimizer {
+ public:
+  OutOfMemoryOnLoad() : Optimizer(AdamOptions{}.to_group_options(), RuntimeOptions{}) {}
+  std::string_view name() const noexcept override { return "adam"; }
+  void validate(const GroupOptions&) const override {}
+  void reserve_tensor_scalars(std::size_t group) override {
+    if (group == 1) throw std::bad_alloc();
+  }
+
+ protected:
+  void step_group(ParamGroup&) override {}
+};
+
+}  // namespace
+
+TEST_CASE("a load that runs out of memory changes nothing", "[checkpoint][schema]") {
+  const auto sd = state_dict(*make_adam(2));
+  OutOfMemoryOnLoad opt;
+  opt.add_param_group(specs({{"a", {3, 5}}, {"b", {16}}, {"skipped", {17}}, {"c", {1}}}));
+  opt.add_param_group(specs({{"d", {33}}, {"e", {}}}));
+  const auto before = state_dict(opt);
+  CHECK_THROWS_AS(load_state_dict(opt, sd), std::bad_alloc);
+  CHECK(opt.param_groups()[0].state_names().empty());
+  CHECK(state_dict(opt) == before);
+}
+
+TEST_CASE("loose content is refused: META trailing bytes, a reserved header field",
+          "[checkpoint][format]") {
+  const auto good = bytes_of(*make_adam(1));
+  auto b = good;
+  b[14] = std::byte{1};  // the reserved u16 after the file kind
+  fix_crcs(b);
+  CHECK_THROWS_WITH(decode_checkpoint(b), Catch::Contains("header reserved field is 1, not 0"));
+
+  // One byte more at the end of META's payload, its length and CRC updated.
+  b = good;
+  const std::size_t meta = 20, length_at = meta + 4;
+  std::size_t length = 0;
+  for (int i = 0; i < 8; ++i)
+    length |= std::size_t(std::to_integer<std::uint8_t>(b[length_at + i])) << (8 * i);
+  b.insert(b.begin() + static_cast<std::ptrdiff_t>(meta + 12 + length), std::byte{0});
+  b[length_at] = std::byte(static_cast<std::uint8_t>(length + 1));
+  REQUIRE(length + 1 < 256);
+  fix_crcs(b);
+  CHECK_THROWS_WITH(decode_checkpoint(b), Catch::Contains("META: 1 unexpected trailing bytes"));
+}
+
+TEST_CASE("a scheduler file must have the scheduler's keys and per-group list lengths",
+          "[checkpoint][scheduler]") {
+  auto opt = make_adam(0);  // two groups
+  StepLR sched(*opt, 3, 0.5);
+  sched.step();
+  const std::string path = temp_path("steplr_schema.ckpt");
+  const auto before = sched.state_dict();
+  auto refused = [&](SchedulerState s, const std::string& message) {
+    const auto bytes = encode_scheduler_checkpoint(s);
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    CHECK_THROWS_WITH(load(sched, path), Catch::Contains(message));
+    CHECK(sched.state_dict() == before);
+  };
+  auto s = before;
+  s.set("base_lrs", std::vector<double>{0.1, 0.2, 0.3});
+  refused(s, "'base_lrs' has 3 values, expected 2");
+  s = before;
+  s.set("_last_lr", std::vector<double>{0.1});
+  refused(s, "'_last_lr' has 1 values, expected 2");
+  s = before;
+  s.set("gamma_typo", 0.5);
+  refused(s, "unknown key 'gamma_typo'");
+  s = before;
+  s.values.erase("_step_count");
+  refused(s, "key '_step_count' is missing");
+  s = before;
+  s.set("last_epoch", 1e300);
+  refused(s, "out of range");
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("a save removes the temporaries a killed save to the same path left",
+          "[checkpoint][file]") {
+  const std::string path = temp_path("stale.ckpt");
+  auto touch = [](const std::string& p) { std::ofstream(p) << "partial"; };
+  const std::string stale = path + ".tmp.Ab12Xy", live = path + ".tmp.Zz9900",
+                    other = temp_path("other.ckpt") + ".tmp.Ab12Xy", unlike = path + ".tmp.keep";
+  for (const auto& p : {stale, live, other, unlike}) touch(p);
+  // A save in progress holds a lock on its temporary.
+  const int held = ::open(live.c_str(), O_RDONLY);
+  REQUIRE(held >= 0);
+  REQUIRE(::flock(held, LOCK_EX) == 0);
+  auto opt = make_adam(1);
+  save(*opt, path);
+  CHECK(!std::filesystem::exists(stale));
+  CHECK(std::filesystem::exists(live));
+  CHECK(std::filesystem::exists(other));
+  CHECK(std::filesystem::exists(unlike));
+  ::close(held);
+  save(*opt, path);
+  CHECK(!std::filesystem::exists(live));
+  CHECK(read_checkpoint(path) == state_dict(*opt));
+  for (const auto& p : {path, other, unlike}) std::filesystem::remove(p);
 }

@@ -161,6 +161,14 @@ TEST_CASE("LBFGS refuses bad options, a second group and a step without closure"
   CHECK_THROWS_AS(Lbfgs(params(), LbfgsOptions{.history_size = 0}), std::invalid_argument);
   CHECK_THROWS_AS(Lbfgs(params(), LbfgsOptions{.tolerance_grad = -1.0}), std::invalid_argument);
   CHECK_THROWS_AS(Lbfgs(params(), LbfgsOptions{.lr = -1.0}), std::invalid_argument);
+  // Counts are range-checked before any conversion to an integer.
+  CHECK_THROWS_AS(Lbfgs(params(), LbfgsOptions{.max_iter = INT64_MAX}), std::invalid_argument);
+  for (const char* key : {"max_iter", "max_eval", "history_size"}) {
+    INFO(key);
+    auto registered = make_optimizer("lbfgs");
+    CHECK_THROWS_WITH(registered->add_param_group(params(), {{key, 1e30}}),
+                      Catch::Contains("must be an integer in [1, 2^53]"));
+  }
   Lbfgs opt(params());
   CHECK(opt.defaults().get("max_eval") == 25.0);  // max_iter * 5 / 4, as torch
   opt.grad("x");

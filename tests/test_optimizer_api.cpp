@@ -302,3 +302,20 @@ TEST_CASE("the padding stays zero with eps = 0 too", "[api]") {
   // 8 steps: RAdam divides by sqrt(v) + eps from its 6th.
   check_padding_stays_zero(name, {{"eps", 0.0}}, Isa::scalar, 8);
 }
+
+TEST_CASE("a step count set to its type's maximum does not overflow", "[api]") {
+  for (const std::string& name : registered_optimizers()) {
+    if (name == "lbfgs") continue;  // no step count
+    INFO(name);
+    auto opt = make_optimizer(name, RuntimeOptions{Isa::scalar, 1});
+    opt->add_param_group(two_tensors());
+    auto& g = opt->param_groups()[0];
+    fill_grad(g, 0, 0.5f);
+    fill_grad(g, 1, 0.5f);
+    opt->step();
+    for (auto& st : g.tensor_states()) st.step = std::numeric_limits<std::int64_t>::max();
+    opt->step();
+    for (std::size_t i = 0; i < g.size(); ++i)
+      for (float x : g.param(i).data) CHECK(std::isfinite(x));
+  }
+}

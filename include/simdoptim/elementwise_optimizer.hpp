@@ -37,6 +37,7 @@ class ElementwiseOptimizer : public Optimizer {
                            std::vector<std::pair<std::string, double>>& out) const override;
   void load_tensor_scalars(std::size_t group, std::size_t tensor,
                            std::span<const std::pair<std::string, double>> values) override;
+  void reserve_tensor_scalars(std::size_t group) override;
 
  protected:
   /// `rule` outlives the optimizer (a description's static table). Checks `defaults` and adds

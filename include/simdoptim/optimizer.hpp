@@ -116,6 +116,10 @@ class Optimizer {
   virtual void load_tensor_scalars(std::size_t group, std::size_t tensor,
                                    std::span<const std::pair<std::string, double>> values);
 
+  /// Allocates whatever load_tensor_scalars needs for the tensors of group `group`, so that
+  /// it cannot fail (checkpoint loading calls it before it changes anything). Default: nothing.
+  virtual void reserve_tensor_scalars(std::size_t group) { static_cast<void>(group); }
+
   /// A state array kept outside the arenas, with a size of its own (Adafactor's factored row
   /// and column statistics): its name and a view of the optimizer's storage.
   struct SideArray {

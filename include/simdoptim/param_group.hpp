@@ -35,6 +35,9 @@ struct TensorState {
   bool initialized = false;
   /// False after zero_grad(set_to_none=true) until the gradient is written (torch: grad is None).
   bool has_grad = false;
+  /// The largest step count a tensor may have: exact in double, in which every per-step scalar
+  /// is computed, and far from overflowing when incremented.
+  static constexpr std::int64_t kMaxStep = std::int64_t{1} << 53;
 };
 
 /// A param group, as an entry of torch's `optimizer.param_groups`. Its tensors are packed into
@@ -96,6 +99,17 @@ class ParamGroup {
   /// Allocates (zero-filled) state array `name` if missing and returns it. Never moves an
   /// existing array.
   float* ensure_state_arena(std::string_view name);
+  /// A state array allocated ahead of joining its group (see make_state_arenas).
+  struct NewStateArena {
+    std::string name;
+    std::unique_ptr<detail::AlignedBuffer> buffer;
+  };
+  /// Allocates (zero-filled) the arrays of `names` the group lacks, without adding them, and
+  /// reserves room for them: the failing half of an all-or-nothing change (checkpoint loading
+  /// allocates everything before it changes anything). Throws std::bad_alloc.
+  std::vector<NewStateArena> make_state_arenas(std::span<const std::string> names) const;
+  /// Adds the arrays make_state_arenas made (on this group); cannot fail.
+  void add_state_arenas(std::vector<NewStateArena>& arenas) noexcept;
   /// Element types of the arenas.
   DType param_dtype() const noexcept { return DType::f32; }
   DType grad_dtype() const noexcept { return DType::f32; }
@@ -107,17 +121,14 @@ class ParamGroup {
   static constexpr std::size_t kArenaAlign = 64;
 
  private:
-  struct NamedArray {
-    std::string name;
-    std::unique_ptr<detail::AlignedBuffer> buffer;
-  };
   GroupOptions options_;
   std::vector<TensorInfo> tensors_;
   std::vector<TensorState> states_;
   std::size_t padded_numel_ = 0;
   std::unique_ptr<detail::AlignedBuffer> params_;
   std::unique_ptr<detail::AlignedBuffer> grads_;
-  std::vector<NamedArray> state_arrays_;
+  // Mutable: make_state_arenas reserves room, which changes no value.
+  mutable std::vector<NewStateArena> state_arrays_;
 };
 
 }  // namespace v1

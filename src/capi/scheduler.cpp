@@ -1,5 +1,6 @@
 // Creating and driving schedulers.
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,7 +38,8 @@ constexpr Kind kKinds[] = {
      [](Optimizer& o, capi::SchedulerArgs& a) -> std::unique_ptr<Scheduler> {
        std::vector<std::int64_t> milestones;
        for (const double m : a.list("milestones")) {
-         if (m != static_cast<double>(static_cast<std::int64_t>(m)))
+         // Range first: casting a double beyond int64 (or NaN) is undefined.
+         if (!(std::fabs(m) <= 9007199254740992.0) || m != std::floor(m))
            throw std::invalid_argument("MultiStepLR: milestone " + std::to_string(m) +
                                        " is not a whole number");
          milestones.push_back(static_cast<std::int64_t>(m));

@@ -205,6 +205,9 @@ void read_header(ByteReader& r, FileKind kind) {
            " checkpoint, not a" + (kind == FileKind::optimizer ? "n optimizer" : " scheduler") +
            " checkpoint");
   }
+  const std::uint16_t reserved = h.u16();
+  if (reserved != 0)
+    r.fail("header reserved field is " + std::to_string(reserved) + ", not 0 (corrupted)");
 }
 
 void write_section(ByteWriter& w, std::uint32_t tag, const std::vector<std::byte>& payload) {
@@ -305,6 +308,8 @@ OptimizerStateDict decode_checkpoint(std::span<const std::byte> bytes) {
   if (groups > r.remaining() / 16)
     meta.fail("truncated or corrupted: group count " + std::to_string(groups) +
               " exceeds the data");
+  if (meta.remaining() != 0)
+    meta.fail(std::to_string(meta.remaining()) + " unexpected trailing bytes");
   for (std::uint32_t g = 0; g < groups; ++g) {
     const std::string where = "checkpoint group " + std::to_string(g);
     ByteReader gr(read_section(r, detail::kGroup, "GRUP"), where);
@@ -343,6 +348,8 @@ SchedulerState decode_scheduler_checkpoint(std::span<const std::byte> bytes) {
   ByteReader meta(read_section(r, detail::kMeta, "META"), "scheduler checkpoint META");
   meta.str();
   const std::string kind = meta.str();
+  if (meta.remaining() != 0)
+    meta.fail(std::to_string(meta.remaining()) + " unexpected trailing bytes");
   ByteReader body(read_section(r, detail::kSched, "SCHD"), "scheduler checkpoint SCHD");
   SchedulerState state = read_scheduler(body, 0);
   if (body.remaining() != 0) body.fail("unexpected trailing bytes");

@@ -5,6 +5,8 @@
 #include <set>
 #include <string_view>
 
+#include "aligned_buffer.hpp"
+#include "optim/registration.hpp"
 #include "simdoptim/checkpoint.hpp"
 
 namespace simdoptim {
@@ -30,13 +32,61 @@ const StateArray* find_array(const TensorStateDict& t, std::string_view name) {
   return it == t.arrays.end() ? nullptr : &*it;
 }
 
+// Where one array of a loaded tensor goes, and what it holds (nullptr: zeros).
+struct Copy {
+  std::span<float> to;
+  const std::vector<float>* from;
+};
+
 // Where a state tensor goes: group and tensor index in the optimizer.
 struct Target {
   std::size_t group;
   std::size_t tensor;
   const TensorStateDict* source;
   std::vector<Optimizer::SideArray> side = {};  // the optimizer's side arrays for the tensor
+  std::vector<std::pair<std::string, double>> scalars = {};  // what load_tensor_scalars gets
+  std::vector<Copy> copies = {};
 };
+
+// The state arrays a tensor of `optimizer` may have and those it must have once initialized,
+// in a group with `options`: the side arrays when the optimizer keeps them, else the arrays
+// its description declares (those of an unset option, as amsgrad's, may be there or not).
+struct ArraySchema {
+  std::vector<std::string> allowed, required;
+};
+
+ArraySchema array_schema(const Optimizer& optimizer, const ParamGroup& group,
+                         const GroupOptions& options,
+                         const std::vector<Optimizer::SideArray>& side) {
+  ArraySchema schema;
+  for (const Optimizer::SideArray& s : side) {
+    schema.allowed.push_back(s.name);
+    schema.required.push_back(s.name);
+  }
+  if (!side.empty()) return schema;
+  const detail::Registration* reg = detail::find_registration(optimizer.name());
+  if (reg == nullptr) {
+    // An optimizer defined outside the library declares nothing: what it has allocated.
+    schema.allowed = group.state_names();
+    return schema;
+  }
+  for (const detail::StateSpec& spec : reg->states) {
+    schema.allowed.emplace_back(spec.name);
+    if (spec.when.empty() || options.get_or(spec.when, 0.0) != 0.0)
+      schema.required.emplace_back(spec.name);
+  }
+  return schema;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+
+bool contains(const std::vector<std::string>& names, std::string_view name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
 
 [[noreturn]] void mismatch(const std::string& why) {
   throw CheckpointError("cannot load optimizer state: " + why);
@@ -60,7 +110,36 @@ void check_options(const Optimizer& optimizer, const GroupOptions& options, std:
   }
 }
 
-void check_tensor(Optimizer& optimizer, const Target& target, const LoadOptions& load) {
+// A tensor's scalar state must name what the optimizer keeps, in any order (a torch state
+// dict has its own). A tensor never stepped may leave it out, as torch keeps no state for it;
+// it then starts from the initial values.
+void check_scalars(Optimizer& optimizer, Target& target, const std::string& where) {
+  const TensorStateDict& t = *target.source;
+  std::vector<std::pair<std::string, double>> expected;
+  optimizer.save_tensor_scalars(target.group, target.tensor, expected);
+  const detail::Registration* reg = detail::find_registration(optimizer.name());
+  if (!t.initialized && t.scalars.empty() && !expected.empty() && reg != nullptr) {
+    for (const detail::TensorScalarSpec& spec : reg->tensor_scalars)
+      target.scalars.emplace_back(std::string(spec.name), spec.initial);
+    return;
+  }
+  const bool same_names =
+      expected.size() == t.scalars.size() &&
+      std::all_of(expected.begin(), expected.end(), [&](const auto& e) {
+        return std::count_if(t.scalars.begin(), t.scalars.end(),
+                             [&](const auto& s) { return s.first == e.first; }) == 1;
+      });
+  if (!same_names) {
+    std::string want, got;
+    for (const auto& s : expected) want += (want.empty() ? "" : ", ") + s.first;
+    for (const auto& s : t.scalars) got += (got.empty() ? "" : ", ") + s.first;
+    mismatch(where + "scalar state {" + got + "} in the state, the optimizer keeps {" + want + "}");
+  }
+  target.scalars = t.scalars;
+}
+
+void check_tensor(Optimizer& optimizer, Target& target, const GroupOptions& group_options,
+                  const LoadOptions& load) {
   const ParamGroup& group = optimizer.param_groups()[target.group];
   const TensorInfo& info = group.info(target.tensor);
   const TensorStateDict& t = *target.source;
@@ -72,11 +151,18 @@ void check_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
     mismatch(where + "dtype " + dtype_name(t.dtype) + " in the state, " +
              dtype_name(group.param_dtype()) + " in the optimizer");
   if (t.step < 0) mismatch(where + "negative step " + std::to_string(t.step));
+  if (t.step > TensorState::kMaxStep)
+    mismatch(where + "step " + std::to_string(t.step) + " exceeds " +
+             std::to_string(TensorState::kMaxStep));
   if (!t.initialized && !t.arrays.empty())
     mismatch(where + "has state arrays but is not marked initialized");
+  const ArraySchema schema = array_schema(optimizer, group, group_options, target.side);
   std::set<std::string_view> names;
   for (const StateArray& a : t.arrays) {
     if (a.name.empty()) mismatch(where + "state array with an empty name");
+    if (!contains(schema.allowed, a.name))
+      mismatch(where + "unknown state array '" + a.name + "' (optimizer '" +
+               std::string(optimizer.name()) + "' keeps " + joined(schema.allowed) + ")");
     if (!names.insert(a.name).second) mismatch(where + "state '" + a.name + "' appears twice");
     if (a.dtype != group.state_dtype())
       mismatch(where + "state '" + a.name + "' has dtype " + dtype_name(a.dtype) + ", expected " +
@@ -87,42 +173,46 @@ void check_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
       mismatch(where + "state '" + a.name + "' has " + std::to_string(a.data.size()) +
                " elements, expected " + std::to_string(size));
   }
+  if (t.initialized)
+    for (const std::string& name : schema.required)
+      if (!find_array(t, name)) mismatch(where + "state array '" + name + "' is missing");
   if (t.param && load.load_params && t.param->size() != info.numel)
     mismatch(where + "param has " + std::to_string(t.param->size()) + " elements, expected " +
              std::to_string(info.numel));
-  std::vector<std::pair<std::string, double>> expected;
-  optimizer.save_tensor_scalars(target.group, target.tensor, expected);
-  const bool same_names =
-      std::equal(expected.begin(), expected.end(), t.scalars.begin(), t.scalars.end(),
-                 [](const auto& a, const auto& b) { return a.first == b.first; });
-  if (!same_names) {
-    std::string want, got;
-    for (const auto& s : expected) want += (want.empty() ? "" : ", ") + s.first;
-    for (const auto& s : t.scalars) got += (got.empty() ? "" : ", ") + s.first;
-    mismatch(where + "scalar state {" + got + "} in the state, the optimizer keeps {" + want + "}");
+  check_scalars(optimizer, target, where);
+}
+
+// Where each array of the tensor goes once `arenas` (new arrays of its group) are added.
+void plan_copies(ParamGroup& group, const std::vector<ParamGroup::NewStateArena>& arenas,
+                 Target& target) {
+  const TensorInfo& info = group.info(target.tensor);
+  auto add = [&](std::string_view name, float* arena) {
+    const StateArray* a = find_array(*target.source, name);
+    target.copies.push_back({{arena + info.offset, info.numel}, a ? &a->data : nullptr});
+  };
+  for (const std::string& name : group.state_names()) add(name, group.state_arena(name));
+  for (const ParamGroup::NewStateArena& a : arenas) add(a.name, a.buffer->data());
+  for (const Optimizer::SideArray& s : target.side) {
+    const StateArray* a = find_array(*target.source, s.name);
+    target.copies.push_back({s.data, a ? &a->data : nullptr});
   }
 }
 
-// Writes one tensor's state; everything has been checked.
-void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions& load) {
+// Writes one tensor's state; everything has been checked and allocated, nothing here fails.
+void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions& load) noexcept {
   ParamGroup& group = optimizer.param_groups()[target.group];
-  const TensorInfo& info = group.info(target.tensor);
   const TensorStateDict& t = *target.source;
   TensorState& state = group.tensor_states()[target.tensor];
   state.step = t.step;
   state.initialized = t.initialized;
-  auto copy_or_zero = [&](std::string_view name, std::span<float> to) {
-    if (const StateArray* a = find_array(t, name))
-      std::copy(a->data.begin(), a->data.end(), to.begin());
+  for (const Copy& c : target.copies)
+    if (c.from)
+      std::copy(c.from->begin(), c.from->end(), c.to.begin());
     else
-      std::fill(to.begin(), to.end(), 0.0f);
-  };
-  for (const std::string& name : group.state_names())
-    copy_or_zero(name, {group.state_arena(name) + info.offset, info.numel});
-  for (const Optimizer::SideArray& s : target.side) copy_or_zero(s.name, s.data);
+      std::fill(c.to.begin(), c.to.end(), 0.0f);
   if (t.param && load.load_params)
     std::copy(t.param->begin(), t.param->end(), group.param(target.tensor).data.begin());
-  optimizer.load_tensor_scalars(target.group, target.tensor, t.scalars);
+  optimizer.load_tensor_scalars(target.group, target.tensor, target.scalars);
 }
 
 }  // namespace
@@ -146,11 +236,19 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
       t.step = st.step;
       t.initialized = st.initialized;
       if (st.initialized) {
+        const auto side = optimizer.side_arrays(g, i);
         for (const std::string& name : names)
           t.arrays.push_back(
               {name, group.state_dtype(), copy_tensor(group.state_arena(name), info)});
-        for (const Optimizer::SideArray& s : optimizer.side_arrays(g, i))
+        for (const Optimizer::SideArray& s : side)
           t.arrays.push_back({s.name, group.state_dtype(), {s.data.begin(), s.data.end()}});
+        // An array the options call for that no step has made yet (the option was set after
+        // the tensor's last step) is zero, as the next step makes it: the state dict is
+        // complete, so a load can insist on every array.
+        for (const std::string& name :
+             array_schema(optimizer, group, group.options(), side).required)
+          if (!find_array(t, name))
+            t.arrays.push_back({name, group.state_dtype(), std::vector<float>(info.numel, 0.0f)});
       }
       optimizer.save_tensor_scalars(g, i, t.scalars);
       if (options.include_params) t.param = copy_tensor(group.param_arena().data(), info);
@@ -205,19 +303,35 @@ LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state
   const std::size_t shared_groups = std::min(groups.size(), state.param_groups.size());
   for (std::size_t g = 0; g < shared_groups; ++g)
     check_options(optimizer, state.param_groups[g].options, g);
-  // The checks need the side arrays' sizes; getting them may allocate them (zero), which, as
-  // below, changes no value the optimizer reads.
+  // The options each group has once loaded, which decide the arrays a tensor must have.
+  auto options_after = [&](std::size_t g) -> const GroupOptions& {
+    return g < shared_groups ? state.param_groups[g].options : groups[g].options();
+  };
+  // The checks need the side arrays' sizes; getting them may allocate them (zero), which
+  // changes no value the optimizer reads.
   for (Target& target : targets) target.side = optimizer.side_arrays(target.group, target.tensor);
-  for (const Target& target : targets) check_tensor(optimizer, target, options);
+  for (Target& target : targets)
+    check_tensor(optimizer, target, options_after(target.group), options);
 
-  // Allocate every state array first: the only step that can still fail (out of memory), and
-  // it changes no value the optimizer reads (a new array is zero and is the one it would
-  // create itself).
-  for (const Target& target : targets)
-    for (const StateArray& a : target.source->arrays)
-      if (!find_side(target.side, a.name)) groups[target.group].ensure_state_arena(a.name);
+  // Everything that can fail (allocations) happens before anything changes: the new state
+  // arrays (only declared ones passed the checks), scalar storage, copies of the options.
+  std::vector<std::vector<ParamGroup::NewStateArena>> arenas(groups.size());
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    std::vector<std::string> names;
+    for (const Target& target : targets)
+      if (target.group == g)
+        for (const StateArray& a : target.source->arrays)
+          if (!find_side(target.side, a.name) && !contains(names, a.name)) names.push_back(a.name);
+    arenas[g] = groups[g].make_state_arenas(names);
+    optimizer.reserve_tensor_scalars(g);
+  }
+  for (Target& target : targets) plan_copies(groups[target.group], arenas[target.group], target);
+  std::vector<GroupOptions> new_options;
   for (std::size_t g = 0; g < shared_groups; ++g)
-    groups[g].options() = state.param_groups[g].options;
+    new_options.push_back(state.param_groups[g].options);
+
+  for (std::size_t g = 0; g < groups.size(); ++g) groups[g].add_state_arenas(arenas[g]);
+  for (std::size_t g = 0; g < shared_groups; ++g) groups[g].options() = std::move(new_options[g]);
   for (const Target& target : targets) apply_tensor(optimizer, target, options);
   return report;
 }

@@ -63,6 +63,12 @@ std::int64_t to_int(double value) {
   if (!(std::isfinite(value) && value == std::floor(value))) {
     throw std::invalid_argument(message("scheduler state: expected an integer, got ", value));
   }
+  // Beyond 2^53 a double holds no exact count, and the cast of a larger one is undefined.
+  constexpr double kLimit = 9007199254740992.0;
+  if (!(value >= -kLimit && value <= kLimit)) {
+    throw std::invalid_argument(
+        message("scheduler state: ", value, " is out of range (|x| <= 2^53)"));
+  }
   return static_cast<std::int64_t>(value);
 }
 

@@ -14,6 +14,7 @@
 #include "kernels/reduce_kernel.hpp"
 #include "optim/option_table.hpp"
 #include "optim/registration.hpp"
+#include "per_tensor_state.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
 #include "validate_options.hpp"
@@ -189,7 +190,7 @@ void Adafactor::step_group(ParamGroup& group) {
   auto has_grad = [&](std::size_t i) { return states[i].has_grad; };
   for (std::size_t i = 0; i < group.size(); ++i) {
     if (!has_grad(i)) continue;
-    ++states[i].step;
+    states[i].step = detail::next_step(states[i].step);
     states[i].initialized = true;
   }
 

@@ -98,10 +98,17 @@ void ElementwiseOptimizer::save_tensor_scalars(
 
 void ElementwiseOptimizer::load_tensor_scalars(
     std::size_t group, std::size_t tensor, std::span<const std::pair<std::string, double>> values) {
-  // Checkpoint loading has checked the names against save_tensor_scalars'.
+  // Checkpoint loading has checked the names against save_tensor_scalars' and reserved the
+  // storage; the values may come in another order (a torch state dict's).
   const std::span<double> scalars = scalars_of(group, tensor);
-  for (std::size_t k = 0; k < scalars.size() && k < values.size(); ++k)
-    scalars[k] = values[k].second;
+  for (std::size_t k = 0; k < scalars.size(); ++k)
+    for (const auto& [name, value] : values)
+      if (name == rule_.tensor_scalars[k].name) scalars[k] = value;
+}
+
+void ElementwiseOptimizer::reserve_tensor_scalars(std::size_t group) {
+  const std::size_t tensors = param_groups().at(group).size();
+  if (!rule_.tensor_scalars.empty() && tensors > 0) scalars_of(group, tensors - 1);
 }
 
 void ElementwiseOptimizer::step_group(ParamGroup& group) {
@@ -141,7 +148,8 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
   auto& plan = scratch_->plan;
   plan.clear();
   detail::for_each_run(group, same_call, [&](const detail::Segment& s) {
-    const detail::StepInfo step{states[s.first].step + 1, !states[s.first].initialized};
+    const detail::StepInfo step{detail::next_step(states[s.first].step),
+                                !states[s.first].initialized};
     detail::ElementwiseArgs args = base;
     const std::span<double> scalars =
         count > 0 ? std::span<double>(&tensor_scalars_[g][s.first * count], count)
@@ -150,7 +158,7 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
     for (std::size_t i = s.first; i < s.last; ++i) {
       if (count > 0 && i != s.first)
         std::copy(scalars.begin(), scalars.end(), tensor_scalars_[g].begin() + i * count);
-      ++states[i].step;
+      states[i].step = detail::next_step(states[i].step);
       if (has_arrays || count > 0) states[i].initialized = true;
     }
     plan.add(args, s.begin, s.end);

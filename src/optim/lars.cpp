@@ -10,6 +10,7 @@
 #include "kernels/lars_kernel.hpp"
 #include "optim/option_table.hpp"
 #include "optim/registration.hpp"
+#include "per_tensor_state.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
 #include "validate_options.hpp"
@@ -138,7 +139,7 @@ void Lars::step_group(ParamGroup& group) {
       args.trust_ratio = static_cast<float>(ratio);
     }
     for (std::size_t i = s.first; i < s.last; ++i) {
-      ++states[i].step;
+      states[i].step = detail::next_step(states[i].step);
       if (base.momentum_buffer != nullptr) states[i].initialized = true;
     }
     plan.add(args, s.begin, s.end);

@@ -163,10 +163,12 @@ struct Lbfgs::State {
 };
 
 GroupOptions LbfgsOptions::to_group_options() const {
-  const std::int64_t eval = max_eval ? *max_eval : max_iter * 5 / 4;
+  // In double, as prepare_param_group: max_iter * 5 overflows for a huge (refused) max_iter.
+  const double eval = max_eval ? static_cast<double>(*max_eval)
+                               : std::floor(static_cast<double>(max_iter) * 5.0 / 4.0);
   return {{"lr", lr},
           {"max_iter", static_cast<double>(max_iter)},
-          {"max_eval", static_cast<double>(eval)},
+          {"max_eval", eval},
           {"tolerance_grad", tolerance_grad},
           {"tolerance_change", tolerance_change},
           {"history_size", static_cast<double>(history_size)},

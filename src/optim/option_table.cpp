@@ -29,9 +29,11 @@ void check_option(const GroupOptions& o, const OptionSpec& spec) {
       break;
     }
     case Check::count: {
+      // Bounded so that every conversion to an integer type is exact and defined.
+      constexpr double kMaxCount = 9007199254740992.0;  // 2^53
       const double v = o.get(spec.name);
-      if (!(v >= 1.0) || v != std::floor(v))
-        invalid_option(spec.name, v, "must be an integer >= 1");
+      if (!(v >= 1.0 && v <= kMaxCount) || v != std::floor(v))
+        invalid_option(spec.name, v, "must be an integer in [1, 2^53]");
       break;
     }
     case Check::custom:

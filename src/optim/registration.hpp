@@ -24,6 +24,9 @@ struct Registration {
   bool torch_step = true;  // torch's state[p] has 'step'
 };
 
+// The registration of optimizer `name`, or nullptr for an optimizer defined outside the library.
+const Registration* find_registration(std::string_view name);
+
 // The defaults of an option table, in its order.
 inline GroupOptions defaults_of(std::span<const OptionSpec> options) {
   GroupOptions g;

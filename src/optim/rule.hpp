@@ -40,7 +40,7 @@ enum class Check {
   unit_closed,   // 0 <= x <= 1
   flag,          // 0 or 1
   number,        // not NaN
-  count,         // an integer >= 1
+  count,         // an integer in [1, 2^53]
   custom,        // the description's validate() checks it
 };
 

@@ -111,6 +111,58 @@ class StateDictInterop(unittest.TestCase):
             for name in good["state"][k]:
                 self.assertTrue(torch.equal(good["state"][k][name], after["state"][k][name]))
 
+    def test_step_type_as_torch(self):
+        """torch 1.13 keeps state['step'] as a Python int for RMSprop, Adadelta and Rprop, a 0-d
+        float32 tensor for the others."""
+        for name in ("RMSprop", "Adadelta", "Rprop", "Adam", "NAdam"):
+            with self.subTest(optimizer=name):
+                types = []
+                for cls in (getattr(torch.optim, name), getattr(st, name)):
+                    _, model = twin_models()
+                    opt = cls(model.parameters(), lr=1e-2)
+                    train(model, opt, 2)
+                    step = opt.state_dict()["state"][0]["step"]
+                    types.append((type(step), getattr(step, "dtype", None)))
+                    self.assertEqual(float(step), 2.0)
+                self.assertEqual(types[0], types[1])
+
+    def test_another_optimizers_state_is_refused(self):
+        _, ours = twin_models()
+        adamw = st.AdamW(ours.parameters(), lr=1e-2)
+        train(ours, adamw, 1)
+        sgd = st.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+        with self.assertRaisesRegex(RuntimeError, "unknown state array 'exp_avg'"):
+            sgd.load_state_dict(adamw.state_dict())
+        state = adamw.state_dict()
+        del state["state"][0]["exp_avg_sq"]
+        with self.assertRaisesRegex(RuntimeError, "state array 'exp_avg_sq' is missing"):
+            adamw.load_state_dict(state)
+
+    def test_scalar_state_with_a_parameter_never_stepped(self):
+        """NAdam's and ASGD's per-parameter scalars: a parameter without a gradient yet has no
+        state in torch's dict, and loads as a fresh one (from simdoptim's dict or torch's)."""
+        for name, options in (("NAdam", dict(lr=2e-3)), ("ASGD", dict(lr=1e-2, t0=3))):
+            with self.subTest(optimizer=name):
+                results = []
+                for source in (getattr(st, name), getattr(torch.optim, name)):
+                    params = [torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(2))]
+                    first = source(params, **options)
+                    for _ in range(2):
+                        first.zero_grad()
+                        params[0].sum().backward()
+                        first.step()
+                    state = copy.deepcopy(first.state_dict())
+                    self.assertEqual(list(state["state"]), [0])
+                    ours = [torch.nn.Parameter(p.detach().clone()) for p in params]
+                    second = getattr(st, name)(ours, **options)
+                    second.load_state_dict(state)
+                    second.zero_grad()
+                    (ours[0].sum() + ours[1].sum()).backward()
+                    second.step()
+                    results.append([p.detach().clone() for p in ours])
+                for a, b in zip(*results):
+                    self.assertTrue(torch.allclose(a, b, atol=1e-6))
+
     def test_state_dict_is_a_copy(self):
         _, ours = twin_models()
         opt = st.Adam(ours.parameters(), lr=1e-2)
