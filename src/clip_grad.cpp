@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "external_grads.hpp"
 #include "kernels/clip_kernel.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
@@ -31,6 +32,25 @@ ParamGroup& own_group(Optimizer& optimizer, ParamGroup& group) {
 bool any_grad(ParamGroup& group) {
   const auto states = group.tensor_states();
   return std::any_of(states.begin(), states.end(), [](const TensorState& s) { return s.has_grad; });
+}
+
+using detail::GradGroup;
+
+// The groups of `optimizer` (all, or `only`) that have a present gradient, in the optimizer's
+// scratch (reused: no allocation once grown).
+std::span<const GradGroup> present_groups(Optimizer& optimizer, ParamGroup* only,
+                                          std::span<const float* const> external) {
+  std::vector<GradGroup>& out = optimizer.tools_scratch().grad_groups;
+  out.clear();
+  auto& groups = optimizer.param_groups();
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (only != nullptr && &groups[g] != only) continue;
+    const GradGroup gg{&groups[g], detail::group_grads(groups, external, g)};
+    bool any = false;
+    for (std::size_t i = 0; i < groups[g].size() && !any; ++i) any = gg.present(i);
+    if (any) out.push_back(gg);
+  }
+  return out;
 }
 
 // Zeroes the padding after every present gradient, which scaling by a NaN or negative
@@ -62,19 +82,22 @@ void for_present_grads(Optimizer& optimizer, ParamGroup& group, Args args,
 }
 
 // The per-tensor norms' combination over `groups`, as torch's total_norm, in double.
-double total_norm(Optimizer& optimizer, std::span<ParamGroup* const> groups, double p) {
+double total_norm(Optimizer& optimizer, std::span<const GradGroup> groups, double p) {
   const bool inf = std::isinf(p);
   if (p == 2.0 || inf) {
     detail::TensorReducer& reducer = optimizer.tools_scratch().reducer;
     std::vector<double>& per_tensor = optimizer.tools_scratch().per_tensor;
+    const auto reduction = inf ? detail::Reduction::abs_max : detail::Reduction::sum_squares;
     double total = 0.0;
-    for (ParamGroup* group : groups) {
-      const auto states = group->tensor_states();
-      per_tensor.resize(group->size());
-      reducer.run(
-          optimizer.tools_executor(), optimizer.isa(), *group, group->grad_arena().data(),
-          inf ? detail::Reduction::abs_max : detail::Reduction::sum_squares,
-          [&](std::size_t i) { return states[i].has_grad; }, per_tensor);
+    for (const GradGroup& gg : groups) {
+      auto present = [&](std::size_t i) { return gg.present(i); };
+      per_tensor.resize(gg.group->size());
+      if (gg.external.empty())
+        reducer.run(optimizer.tools_executor(), optimizer.isa(), *gg.group,
+                    gg.group->grad_arena().data(), reduction, present, per_tensor);
+      else
+        reducer.run(optimizer.tools_executor(), optimizer.isa(), *gg.group, gg.external, reduction,
+                    present, per_tensor);
       for (double v : per_tensor) {
         if (inf)
           total = (std::isnan(v) || v > total) ? v : total;
@@ -86,28 +109,32 @@ double total_norm(Optimizer& optimizer, std::span<ParamGroup* const> groups, dou
   }
   // General p: a plain loop (rarely used; torch itself has no fast path for it).
   double total = 0.0;
-  for (ParamGroup* group : groups) {
-    const auto states = group->tensor_states();
-    for (std::size_t i = 0; i < group->size(); ++i) {
-      if (!states[i].has_grad) continue;
+  for (const GradGroup& gg : groups) {
+    for (std::size_t i = 0; i < gg.group->size(); ++i) {
+      if (!gg.present(i)) continue;
+      const std::span<const float> g(gg.data(i), gg.group->info(i).numel);
       double sum = 0.0;
-      for (float g : group->grad(i).data) sum += std::pow(std::fabs(static_cast<double>(g)), p);
+      for (float x : g) sum += std::pow(std::fabs(static_cast<double>(x)), p);
       total += std::pow(std::pow(sum, 1.0 / p), p);
     }
   }
   return std::pow(total, 1.0 / p);
 }
 
-double clip_norm(Optimizer& optimizer, std::span<ParamGroup* const> groups, double max_norm,
-                 double norm_type, bool error_if_nonfinite, bool whole_optimizer) {
+// The total norm of `groups` and the clip coefficient, as torch computes them. Throws before
+// anything changes when the norm is non-finite and error_if_nonfinite is set.
+struct ClipCoef {
+  float total = 0.0f;
+  float coef = 1.0f;  // clamped to at most 1; 1 means no scaling
+};
+
+ClipCoef clip_coef(Optimizer& optimizer, std::span<const GradGroup> groups, double max_norm,
+                   double norm_type, bool error_if_nonfinite) {
   if (!(norm_type > 0.0))
     throw std::invalid_argument("clip_grad_norm_: norm_type must be > 0 or inf, got " +
                                 format_double(norm_type));
-  std::vector<ParamGroup*> present;
-  for (ParamGroup* g : groups)
-    if (any_grad(*g)) present.push_back(g);
-  if (present.empty()) return 0.0;  // torch: no gradients, tensor(0.)
-  const auto total = static_cast<float>(total_norm(optimizer, present, norm_type));
+  if (groups.empty()) return {};  // torch: no gradients, tensor(0.)
+  const auto total = static_cast<float>(total_norm(optimizer, groups, norm_type));
   if (error_if_nonfinite && !std::isfinite(total))
     throw std::runtime_error("clip_grad_norm_: the total norm of order " +
                              format_double(norm_type) +
@@ -115,15 +142,21 @@ double clip_norm(Optimizer& optimizer, std::span<ParamGroup* const> groups, doub
   // torch: max_norm / (total_norm + 1e-6) is Tensor.__rdiv__, reciprocal() * max_norm, in
   // float32; then clamp(max=1.0), which keeps NaN.
   const float coef = (1.0f / (total + 1e-6f)) * static_cast<float>(max_norm);
-  const float clamped = std::isnan(coef) ? coef : std::min(coef, 1.0f);
-  if (clamped != 1.0f)
-    for (ParamGroup* g : present)
-      for_present_grads(optimizer, *g, detail::ClipScaleArgs{nullptr, clamped},
+  return {total, std::isnan(coef) ? coef : std::min(coef, 1.0f)};
+}
+
+double clip_norm(Optimizer& optimizer, ParamGroup* only, double max_norm, double norm_type,
+                 bool error_if_nonfinite, bool whole_optimizer) {
+  const std::span<const GradGroup> present = present_groups(optimizer, only, {});
+  const ClipCoef c = clip_coef(optimizer, present, max_norm, norm_type, error_if_nonfinite);
+  if (c.coef != 1.0f)
+    for (const GradGroup& g : present)
+      for_present_grads(optimizer, *g.group, detail::ClipScaleArgs{nullptr, c.coef},
                         detail::clip_scale_kernel(optimizer.isa()),
                         optimizer.tools_scratch().scale_plan);
-  if (whole_optimizer && std::isfinite(total) && std::isfinite(clamped))
+  if (whole_optimizer && !present.empty() && std::isfinite(c.total) && std::isfinite(c.coef))
     optimizer.note_grads_finite();
-  return static_cast<double>(total);
+  return static_cast<double>(c.total);
 }
 
 void clip_value(Optimizer& optimizer, ParamGroup& group, double clip_value) {
@@ -139,16 +172,33 @@ void clip_value(Optimizer& optimizer, ParamGroup& group, double clip_value) {
 
 double clip_grad_norm_(Optimizer& optimizer, double max_norm, double norm_type,
                        bool error_if_nonfinite) {
-  std::vector<ParamGroup*> groups;
-  for (ParamGroup& g : optimizer.param_groups()) groups.push_back(&g);
-  return clip_norm(optimizer, groups, max_norm, norm_type, error_if_nonfinite, true);
+  return clip_norm(optimizer, nullptr, max_norm, norm_type, error_if_nonfinite, true);
 }
 
 double clip_grad_norm_(Optimizer& optimizer, ParamGroup& group, double max_norm, double norm_type,
                        bool error_if_nonfinite) {
-  ParamGroup* const groups[] = {&own_group(optimizer, group)};
-  return clip_norm(optimizer, groups, max_norm, norm_type, error_if_nonfinite,
+  return clip_norm(optimizer, &own_group(optimizer, group), max_norm, norm_type, error_if_nonfinite,
                    optimizer.param_groups().size() == 1);
+}
+
+ClipGradNorm compute_clip_grad_norm(Optimizer& optimizer, double max_norm, double norm_type,
+                                    bool error_if_nonfinite,
+                                    std::span<const float* const> external) {
+  const std::span<const GradGroup> present = present_groups(optimizer, nullptr, external);
+  const ClipCoef c = clip_coef(optimizer, present, max_norm, norm_type, error_if_nonfinite);
+  if (!present.empty() && std::isfinite(c.total) && std::isfinite(c.coef))
+    optimizer.note_grads_finite();
+  return {static_cast<double>(c.total), c.coef};
+}
+
+double clip_grad_norm_and_step(Optimizer& optimizer, double max_norm, double norm_type,
+                               bool error_if_nonfinite, std::span<const float* const> external) {
+  const ClipGradNorm c =
+      compute_clip_grad_norm(optimizer, max_norm, norm_type, error_if_nonfinite, external);
+  // clip_grad_norm_ leaves the gradients alone when the coefficient is 1, so the step reads
+  // them unscaled; otherwise it reads g * coef, the product clip_grad_norm_ would have stored.
+  optimizer.step(StepGrads{external, c.clip_coef});
+  return c.total_norm;
 }
 
 void clip_grad_value_(Optimizer& optimizer, double clip_value_) {

@@ -3,6 +3,7 @@
 // the present gradients with the abs_max reduction (NaN if any element is NaN, Inf if any is
 // infinite), vectorized and parallel like the update itself.
 #include <deque>
+#include <span>
 
 #include "executor.hpp"
 #include "simdoptim/isa.hpp"
@@ -11,9 +12,11 @@
 
 namespace simdoptim::detail {
 
-// True when every element of every present gradient of `groups` is finite; `scratch` is the
-// optimizer's, reused so that, once grown, the check does not allocate.
+// True when every element of every present gradient of `groups`, times `scale` in float, is
+// finite. The gradients are the arenas' (`external` empty) or an engine's buffers (one pointer
+// per tensor of every group, nullptr for an absent gradient). `scratch` is the optimizer's,
+// reused so that, once grown, the check does not allocate.
 bool grads_finite(Executor& executor, Isa isa, std::deque<ParamGroup>& groups,
-                  ToolScratch& scratch);
+                  std::span<const float* const> external, float scale, ToolScratch& scratch);
 
 }  // namespace simdoptim::detail

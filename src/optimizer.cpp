@@ -1,11 +1,15 @@
 #include "simdoptim/optimizer.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "executor.hpp"
+#include "external_grads.hpp"
 #include "nonfinite.hpp"
+#include "per_tensor_state.hpp"
 #include "tool_scratch.hpp"
 
 namespace simdoptim {
@@ -81,10 +85,80 @@ void Optimizer::zero_grad(bool set_to_none) noexcept {
 }
 
 void Optimizer::step() {
+  run_step();
+}
+
+void Optimizer::step(const StepGrads& grads) {
+  std::size_t tensors = 0;
+  for (const ParamGroup& g : groups_) tensors += g.size();
+  if (!grads.external.empty() && grads.external.size() != tensors)
+    throw std::invalid_argument("step: " + std::to_string(grads.external.size()) +
+                                " gradient pointers for " + std::to_string(tensors) +
+                                " tensors (one per tensor, nullptr for none)");
+  // The presence of each gradient is the pointer's for this step only: the flags are set from
+  // the pointers (the optimizers read them) and put back afterwards.
+  std::vector<char>& saved = tools_scratch_->has_grad;
+  saved.clear();
+  if (!grads.external.empty()) {
+    std::size_t k = 0;
+    for (ParamGroup& g : groups_)
+      for (TensorState& s : g.tensor_states()) {
+        saved.push_back(s.has_grad ? 1 : 0);
+        s.has_grad = grads.external[k++] != nullptr;
+      }
+  }
+  struct Restore {
+    Optimizer& o;
+    ~Restore() {
+      std::size_t k = 0;
+      if (!o.tools_scratch_->has_grad.empty())
+        for (ParamGroup& g : o.groups_)
+          for (TensorState& s : g.tensor_states())
+            s.has_grad = o.tools_scratch_->has_grad[k++] != 0;
+      o.external_grads_ = {};
+      o.grad_scale_ = 1.0f;
+    }
+  } restore{*this};
+  external_grads_ = grads.external;
+  grad_scale_ = grads.scale;
+  if (!reads_step_grads() && (!external_grads_.empty() || grad_scale_ != 1.0f)) stage_step_grads();
+  run_step();
+}
+
+// For the optimizers that read gradients in several passes: the arena gets the gradients
+// step(const StepGrads&) names, times the scale (the product clip_grad_norm_ stores).
+void Optimizer::stage_step_grads() {
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    ParamGroup& group = groups_[g];
+    const std::span<const float* const> external = detail::group_grads(groups_, external_grads_, g);
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (!group.has_grad(i)) continue;
+      const TensorInfo& t = group.info(i);
+      float* dst = group.grad_arena().data() + t.offset;
+      const float* src = external.empty() ? dst : external[i];
+      if (grad_scale_ == 1.0f) {
+        if (src != dst) std::memcpy(dst, src, t.numel * sizeof(float));
+      } else {
+        for (std::size_t j = 0; j < t.numel; ++j) dst[j] = src[j] * grad_scale_;
+      }
+    }
+  }
+  external_grads_ = {};
+  grad_scale_ = 1.0f;
+}
+
+std::span<const float* const> Optimizer::external_grads(const ParamGroup& group) const {
+  return external_grads_.empty()
+             ? std::span<const float* const>()
+             : detail::group_grads(groups_, external_grads_, detail::group_index(groups_, group));
+}
+
+void Optimizer::run_step() {
   last_step_skipped_ = false;
   const bool known_finite = std::exchange(grads_known_finite_, false);
   if (skip_if_nonfinite_ && !known_finite &&
-      !detail::grads_finite(*executor_, isa_, groups_, *tools_scratch_)) {
+      !detail::grads_finite(*executor_, isa_, groups_, external_grads_, grad_scale_,
+                            *tools_scratch_)) {
     last_step_skipped_ = true;
     return;
   }
@@ -98,7 +172,7 @@ void Optimizer::step() {
 double Optimizer::step(const std::function<double()>& closure) {
   grads_known_finite_ = false;  // the closure writes new gradients
   const double loss = closure();
-  step();
+  run_step();
   return loss;
 }
 

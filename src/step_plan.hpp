@@ -56,6 +56,7 @@ class StepPlan {
  public:
   void clear() noexcept {
     calls_.clear();
+    pieces_.clear();
     jobs_.clear();
   }
 
@@ -63,21 +64,31 @@ class StepPlan {
     if (begin < end) calls_.push_back({args, begin, end});
   }
 
-  // Splits the calls into chunks (at least kMinChunk elements, about eight per thread) and runs
-  // them. Each element is computed by exactly one call, so results do not depend on threads.
+  // Splits the calls into pieces of at most one chunk (at least kMinChunk elements, about eight
+  // per thread) and runs them, neighbouring pieces bundled into jobs of about a chunk: calls cut
+  // at tensor boundaries (an engine's gradient buffers) can be many and small, and the static
+  // partition deals out jobs, not elements. Each element is computed by exactly one kernel call,
+  // so results do not depend on threads.
   void run(Executor& executor, KernelFn<Args> kernel) {
     std::size_t total = 0;
     for (const Call& c : calls_) total += c.end - c.begin;
     const std::size_t target = static_cast<std::size_t>(executor.num_threads()) * 8;
     std::size_t chunk = std::max(kMinChunk, (total / target + kAlign - 1) / kAlign * kAlign);
+    std::size_t filled = 0;
     for (std::size_t c = 0; c < calls_.size(); ++c)
-      for (std::size_t b = calls_[c].begin; b < calls_[c].end; b += chunk)
-        jobs_.push_back({c, b, std::min(b + chunk, calls_[c].end)});
+      for (std::size_t b = calls_[c].begin; b < calls_[c].end; b += chunk) {
+        const std::size_t e = std::min(b + chunk, calls_[c].end);
+        if (filled == 0) jobs_.push_back(pieces_.size());
+        pieces_.push_back({c, b, e});
+        filled += e - b;
+        if (filled >= chunk) filled = 0;
+      }
+    jobs_.push_back(pieces_.size());
     auto body = [&](std::size_t j) {
-      const Job& job = jobs_[j];
-      kernel(calls_[job.call].args, job.begin, job.end);
+      for (std::size_t k = jobs_[j]; k < jobs_[j + 1]; ++k)
+        kernel(calls_[pieces_[k].call].args, pieces_[k].begin, pieces_[k].end);
     };
-    executor.run(jobs_.size(), body);
+    executor.run(jobs_.size() - 1, body);
   }
 
   static constexpr std::size_t kAlign = ParamGroup::kTensorAlign;
@@ -88,11 +99,12 @@ class StepPlan {
     Args args;
     std::size_t begin, end;
   };
-  struct Job {
+  struct Piece {
     std::size_t call, begin, end;
   };
   std::vector<Call> calls_;
-  std::vector<Job> jobs_;
+  std::vector<Piece> pieces_;
+  std::vector<std::size_t> jobs_;  // job j runs pieces [jobs_[j], jobs_[j + 1])
 };
 
 }  // namespace simdoptim::detail

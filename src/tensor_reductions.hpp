@@ -4,6 +4,7 @@
 // offsets (kReduceChunk elements from its start, whatever the thread count), chunks are reduced
 // by the selected kernel build and combined in order.
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -27,14 +28,26 @@ class TensorReducer {
   template <class Selected>
   void run(Executor& executor, Isa isa, const ParamGroup& group, const float* arena,
            Reduction reduction, Selected selected, std::span<double> out);
+  // The same over gradients in an engine's buffers: tensors[i] holds tensor i's numel elements.
+  // The same chunks and blocking relative to each tensor's start, so the same bits as over the
+  // arena holding the same values.
+  template <class Selected>
+  void run(Executor& executor, Isa isa, const ParamGroup& group,
+           std::span<const float* const> tensors, Reduction reduction, Selected selected,
+           std::span<double> out);
 
  private:
-  void add_tensor(std::size_t tensor, const float* arena, std::size_t begin, std::size_t end);
+  void add_tensor(std::size_t tensor, const float* x, std::size_t begin, std::size_t end,
+                  std::size_t count);
   void execute(Executor& executor, Isa isa, Reduction reduction, std::span<double> out);
+  static std::size_t padded(std::size_t numel) noexcept {
+    return (numel + ParamGroup::kTensorAlign - 1) / ParamGroup::kTensorAlign *
+           ParamGroup::kTensorAlign;
+  }
   struct Job {
     std::size_t tensor;
     const float* x;
-    std::size_t begin, end;
+    std::size_t begin, end, count;
   };
   std::vector<Job> jobs_;
   std::vector<double> partials_;
@@ -49,9 +62,21 @@ void TensorReducer::run(Executor& executor, Isa isa, const ParamGroup& group, co
     if (!selected(i)) continue;
     const TensorInfo& t = group.info(i);
     // Padding is zero, so reducing to the padded end changes nothing and keeps SIMD tails away.
-    const std::size_t padded = (t.numel + ParamGroup::kTensorAlign - 1) / ParamGroup::kTensorAlign *
-                               ParamGroup::kTensorAlign;
-    add_tensor(i, arena, t.offset, t.offset + padded);
+    add_tensor(i, arena, t.offset, t.offset + padded(t.numel), SIZE_MAX);
+  }
+  execute(executor, isa, reduction, out);
+}
+
+template <class Selected>
+void TensorReducer::run(Executor& executor, Isa isa, const ParamGroup& group,
+                        std::span<const float* const> tensors, Reduction reduction,
+                        Selected selected, std::span<double> out) {
+  jobs_.clear();
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    out[i] = 0.0;
+    if (!selected(i)) continue;
+    const std::size_t numel = group.info(i).numel;
+    add_tensor(i, tensors[i], 0, padded(numel), numel);
   }
   execute(executor, isa, reduction, out);
 }

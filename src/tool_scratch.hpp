@@ -3,6 +3,8 @@
 // non-finite check of skip_if_nonfinite), so that once grown they do not allocate. Each
 // optimizer owns one (Optimizer::tools_scratch()); the tools run on its caller's thread, one at
 // a time, as the optimizer's own steps do.
+#include <cstddef>
+#include <span>
 #include <vector>
 
 #include "kernels/clip_kernel.hpp"
@@ -11,9 +13,23 @@
 
 namespace simdoptim::detail {
 
+// A group whose gradients clipping reads: the arena's (external empty) or an engine's buffers.
+struct GradGroup {
+  ParamGroup* group;
+  std::span<const float* const> external;
+  bool present(std::size_t i) const {
+    return external.empty() ? group->has_grad(i) : external[i] != nullptr;
+  }
+  const float* data(std::size_t i) const {
+    return external.empty() ? group->grad_arena().data() + group->info(i).offset : external[i];
+  }
+};
+
 struct ToolScratch {
+  std::vector<GradGroup> grad_groups;  // the groups a clip reads
   TensorReducer reducer;
   std::vector<double> per_tensor;  // one reduction per tensor of a group
+  std::vector<char> has_grad;      // the flags step(const StepGrads&) restores, every tensor
   StepPlan<ClipScaleArgs> scale_plan;
   StepPlan<ClipClampArgs> clamp_plan;
 };

@@ -88,3 +88,27 @@ TEST_CASE("step() allocates nothing once the first steps have run", "[api]") {
   }
   CHECK(allocations == 0);
 }
+
+TEST_CASE("step with engine gradients and clip_grad_norm_and_step allocate nothing once warm",
+          "[api]") {
+  const std::string name = GENERATE(as<std::string>{}, "adam", "lamb");
+  INFO(name);
+  std::unique_ptr<Optimizer> opt = make_optimizer(name, RuntimeOptions{default_isa(), 1});
+  opt->set_skip_if_nonfinite(true);
+  opt->add_param_group({{"a", {3}, {}}, {"b", {17, 5}, {}}, {"c", {2, 3, 33}, {}}});
+  std::vector<std::vector<float>> buffers;
+  std::vector<const float*> pointers;
+  for (std::size_t n : {3, 85, 198}) buffers.emplace_back(n, 0.25f);
+  for (const auto& b : buffers) pointers.push_back(b.data());
+  pointers[1] = nullptr;  // no gradient
+  for (int step = 0; step < 2; ++step) {
+    opt->step(StepGrads{pointers, 0.5f});
+    clip_grad_norm_and_step(*opt, 0.1, 2.0, false, pointers);
+  }
+  const long before = g_allocations.load();
+  for (int step = 0; step < 3; ++step) {
+    opt->step(StepGrads{pointers, 0.5f});
+    clip_grad_norm_and_step(*opt, 0.1, 2.0, false, pointers);
+  }
+  CHECK(g_allocations.load() == before);
+}

@@ -1,6 +1,8 @@
 #pragma once
 /// Gradient clipping, as torch.nn.utils.clip_grad_norm_ and clip_grad_value_, over the present
 /// gradients of a whole optimizer or of one param group.
+#include <span>
+
 #include "simdoptim/optimizer.hpp"
 #include "simdoptim/param_group.hpp"
 
@@ -30,6 +32,33 @@ double clip_grad_norm_(Optimizer& optimizer, double max_norm, double norm_type =
 /// clip_grad_norm_ over the present gradients of `group` (of `optimizer`) only.
 double clip_grad_norm_(Optimizer& optimizer, ParamGroup& group, double max_norm,
                        double norm_type = 2.0, bool error_if_nonfinite = false);
+
+/// What clip_grad_norm_ over every group computes before it scales: the total norm (float32
+/// rounded, as returned) and the clamped float32 coefficient it would multiply the gradients by
+/// (1: it would leave them alone).
+struct ClipGradNorm {
+  double total_norm = 0.0;
+  float clip_coef = 1.0f;
+};
+/// clip_grad_norm_ over every group without the scaling: for a caller that applies the
+/// coefficient in its next step, step({.external = ..., .scale = clip_coef}), as the Python
+/// drop-in does. Notes finite gradients (Optimizer::note_grads_finite) as clip_grad_norm_ does.
+/// `external` as in clip_grad_norm_and_step.
+ClipGradNorm compute_clip_grad_norm(Optimizer& optimizer, double max_norm, double norm_type = 2.0,
+                                    bool error_if_nonfinite = false,
+                                    std::span<const float* const> external = {});
+
+/// clip_grad_norm_ over every group followed by step(), fused: the norm is one read of the
+/// gradients, and the step reads each gradient as g * clip_coef (Optimizer::StepGrads::scale)
+/// instead of a pass that scales them in place, so the gradients are not modified. Bitwise equal
+/// to clip_grad_norm_(optimizer, ...) then step() (the same float coefficient multiplies each
+/// gradient, rounded the same way), on every instruction set and thread count, and with the
+/// same skip_if_nonfinite behaviour. `external` names gradients in the engine's buffers, as
+/// StepGrads::external (empty: the arenas'). Returns the total norm as clip_grad_norm_ does.
+/// No torch equivalent (torch clips, then steps).
+double clip_grad_norm_and_step(Optimizer& optimizer, double max_norm, double norm_type = 2.0,
+                               bool error_if_nonfinite = false,
+                               std::span<const float* const> external = {});
 
 /// torch.nn.utils.clip_grad_value_: every present gradient element is clamped to
 /// [-clip_value, clip_value] (float32 bounds; NaN stays NaN). Throws std::invalid_argument on a

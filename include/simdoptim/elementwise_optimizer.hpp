@@ -47,6 +47,7 @@ class ElementwiseOptimizer : public Optimizer {
 
  private:
   void step_group(ParamGroup& group) override;
+  bool reads_step_grads() const noexcept override { return true; }
   std::span<double> scalars_of(std::size_t group, std::size_t tensor);
 
   const detail::ElementwiseRule& rule_;

@@ -32,6 +32,21 @@ struct RuntimeOptions {
   int num_threads = 0;
 };
 
+/// Where Optimizer::step(const StepGrads&) reads the gradients, and a scale applied as they are
+/// read.
+struct StepGrads {
+  /// Gradients the engine keeps in its own memory, read in place (never copied by the
+  /// elementwise optimizers): one pointer per tensor of every group, in group order then tensor
+  /// order, each to that tensor's numel contiguous float32 values (any alignment; nothing past
+  /// the last element is read). nullptr: the tensor has no gradient and is skipped (torch: grad
+  /// is None). Empty: the arenas' gradients and has_grad flags, as step().
+  std::span<const float* const> external{};
+  /// Every gradient is read as g * scale rounded to float32, the same product clip_grad_norm_
+  /// stores when it scales in place, so step({.scale = c}) equals scaling by c then step(), bit
+  /// for bit. 1 reads the gradients unchanged.
+  float scale = 1.0f;
+};
+
 /// Base of every optimizer. Owns the param groups (each with its arenas), a oneTBB task arena
 /// and the selected kernel table. torch.optim.Optimizer's API with C++ types.
 class Optimizer {
@@ -63,6 +78,17 @@ class Optimizer {
 
   /// One optimisation step over every tensor that has a gradient.
   void step();
+  /// One step over the gradients `grads` names, scaled by grads.scale, in the same fused pass
+  /// as step(): bitwise equal to copying the external gradients into the arena (marking the
+  /// others absent), scaling them in place and calling step(), on every instruction set and
+  /// thread count; skip_if_nonfinite checks the gradients step() would have read. The arenas'
+  /// gradients and has_grad flags are neither read nor changed by the elementwise optimizers;
+  /// LAMB, LARS and Adafactor read gradients in several passes, so for them the gradients are
+  /// first copied (and scaled) into the arena, which is then left holding them. LBFGS throws
+  /// std::logic_error, as step(): it needs a closure. Throws std::invalid_argument when
+  /// grads.external is neither empty nor one pointer per tensor. No torch equivalent (DeepSpeed's
+  /// FusedAdam.step(combined_scale) is the closest).
+  void step(const StepGrads& grads);
   /// Calls `closure` (which re-evaluates the loss and writes gradients), then steps; returns
   /// the closure's loss (torch: step(closure)). Virtual for closure-driven optimizers (LBFGS).
   virtual double step(const std::function<double()>& closure);
@@ -151,7 +177,19 @@ class Optimizer {
 
   detail::Executor& executor() noexcept { return *executor_; }
 
+  /// Whether step_group reads external_grads() and grad_scale() itself. When not (the
+  /// default), step(const StepGrads&) copies and scales the gradients into the arena first.
+  virtual bool reads_step_grads() const noexcept { return false; }
+  /// Inside step(const StepGrads&): the engine's gradient pointers for `group`'s tensors, or
+  /// empty when the arena holds the gradients.
+  std::span<const float* const> external_grads(const ParamGroup& group) const;
+  /// Inside step(const StepGrads&): the scale every gradient is read with; 1 otherwise.
+  float grad_scale() const noexcept { return grad_scale_; }
+
  private:
+  void run_step();
+  void stage_step_grads();
+
   GroupOptions defaults_;
   std::deque<ParamGroup> groups_;
   Isa isa_;
@@ -161,6 +199,8 @@ class Optimizer {
   bool flush_subnormal_state_ = true;
   bool last_step_skipped_ = false;
   bool grads_known_finite_ = false;
+  std::span<const float* const> external_grads_{};
+  float grad_scale_ = 1.0f;
 };
 
 }  // namespace v1

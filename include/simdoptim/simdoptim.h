@@ -224,6 +224,19 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_step_closure(simdoptim_optimi
                                                                 simdoptim_closure closure,
                                                                 void* user_data, double* loss);
 
+/* One step that reads each gradient in place from the engine's own buffers, in the same fused
+ * pass as simdoptim_optimizer_step: grads[i] points to parameter i's numel contiguous float32
+ * values (any alignment; nothing past them is read), NULL for no gradient (skipped, torch: grad
+ * is None); count must equal simdoptim_optimizer_num_params. grads = NULL with count = 0 steps
+ * over the optimizer's own gradients instead. Every gradient is read as g * grad_scale rounded to
+ * float32 (1.0f: unchanged). Bitwise equal to copying the gradients in with set_grad (absent
+ * ones set_has_grad 0), scaling them and stepping. The optimizer's own gradients and presence
+ * flags are neither read nor changed, except by LAMB, LARS and Adafactor, which copy the
+ * gradients into their storage first; LBFGS fails with SIMDOPTIM_ERROR_UNSUPPORTED. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_step_grads(simdoptim_optimizer* optimizer,
+                                                              const float* const* grads,
+                                                              size_t count, float grad_scale);
+
 /* ---- gradient clipping (torch.nn.utils) ---- */
 
 /* clip_grad_norm_ over every present gradient: norm_type 2.0 is the usual choice (INFINITY for
@@ -232,6 +245,15 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_step_closure(simdoptim_optimi
 SIMDOPTIM_API simdoptim_status simdoptim_clip_grad_norm(simdoptim_optimizer* optimizer,
                                                         double max_norm, double norm_type,
                                                         int error_if_nonfinite, double* total_norm);
+/* simdoptim_clip_grad_norm then a step, fused: the norm is one read of the gradients and the
+ * step multiplies each gradient by the clip coefficient as it reads it, so the gradients are not
+ * modified. Bitwise equal to simdoptim_clip_grad_norm then simdoptim_optimizer_step. grads and
+ * count as simdoptim_optimizer_step_grads (NULL, 0: the optimizer's own gradients). */
+SIMDOPTIM_API simdoptim_status simdoptim_clip_grad_norm_and_step(simdoptim_optimizer* optimizer,
+                                                                 double max_norm, double norm_type,
+                                                                 int error_if_nonfinite,
+                                                                 const float* const* grads,
+                                                                 size_t count, double* total_norm);
 /* clip_grad_value_: clamps every present gradient element to [-clip_value, clip_value]. */
 SIMDOPTIM_API simdoptim_status simdoptim_clip_grad_value(simdoptim_optimizer* optimizer,
                                                          double clip_value);

@@ -15,17 +15,21 @@ may be None) are written by hand, and so are ``Lamb`` and ``Lars`` until the reg
 them. On construction every parameter's data moves into simdoptim's flat arenas and the torch
 tensor becomes a zero-copy view of it (``p.data`` is replaced). Gradients:
 
-* The first time a parameter has a gradient at ``step()``, it is copied into the gradient arena
-  and ``p.grad`` becomes a view of it; from then on ``backward()`` accumulates straight into the
-  arena (autograd adds into an existing ``.grad`` in place) and ``step()`` copies nothing.
-* A parameter whose ``p.grad`` is None at ``step()`` is skipped, exactly as torch skips it. A
-  parameter that never gets a gradient therefore keeps ``grad is None`` and is never updated.
-* ``zero_grad()`` zero-fills and keeps the views: ``set_to_none`` is treated as False whatever is
-  passed (torch 1.13's default), so a parameter that had a gradient once and gets none in a later
-  backward has a zero gradient and is still updated (momentum and weight decay act), as in torch
-  with ``set_to_none=False``. Setting ``p.grad = None`` yourself (or
-  ``model.zero_grad(set_to_none=True)``) still works: the parameter is skipped until it has a
-  gradient again, which then costs one copy.
+* ``step()`` never copies a gradient: one that autograd allocated (after
+  ``zero_grad(set_to_none=True)``, PyTorch 2.x's default, or on the first backward) is read in
+  place, in the same fused pass, with the same bits as if it had been copied into the arena.
+* ``zero_grad(set_to_none=True)`` sets every ``p.grad`` to None, as torch does; a parameter whose
+  ``p.grad`` is None at ``step()`` is skipped exactly as torch skips it (no update, no weight
+  decay, Adam's ``step`` count not advanced). A parameter that never gets a gradient keeps
+  ``grad is None`` and is never updated.
+* ``zero_grad()`` (``set_to_none=False``, torch 1.13's default) zero-fills, replacing a gradient
+  outside the arena by its zeroed arena view (the values torch's in-place ``zero_()`` leaves, not
+  the same tensor object); from then on ``backward()`` accumulates straight into the arena. A
+  parameter that had a gradient once and gets none in a later backward has a zero gradient and is
+  still updated (momentum and weight decay act), as in torch.
+* ``opt.clip_grad_norm_(max_norm)`` computes the norm only; the next ``step()`` multiplies each
+  gradient by the clip coefficient as it reads it (bit for bit clip-then-step, without the
+  scaling pass), so the gradients themselves stay unscaled.
 
 Group options are read from the group dicts at every ``step()``, so torch's lr schedulers (which
 write ``group['lr']``, ``group['betas']``, ``group['momentum']``) work unchanged.
@@ -211,6 +215,7 @@ class SimdOptimizer(_TorchOptimizer):
         self._native_keys = frozenset(_native.optimizer_defaults(self._native_name))
         self._views = []  # per group: [(param view, grad view)] as torch tensors
         self._synced = []  # per group: the options last written to the native group
+        self._clip_coef = None  # a clip_grad_norm_ coefficient the next step() applies
         super().__init__(params, defaults)
         # torch's defaultdict(dict), replaced by one that shows the arenas (torch: state[p]).
         self.state = _ArenaState(self)
@@ -280,10 +285,15 @@ class SimdOptimizer(_TorchOptimizer):
 
     # ---- the step ----
 
-    def _sync(self):
-        """Writes changed group options and each parameter's gradient presence into simdoptim;
-        adopts gradients and data that torch allocated outside the arenas."""
+    def _sync(self, adopt=False):
+        """Writes changed group options into simdoptim, adopts parameter data torch replaced, and
+        returns the gradients to step on: None when every present gradient is its arena view
+        (each parameter's presence is then written into simdoptim), else one entry per parameter
+        over all groups (None, or the address of a float32 contiguous gradient, read in place)
+        and the tensors those addresses need kept alive. With `adopt` (LBFGS, whose kernels read
+        the arena), gradients outside the arena are copied in and p.grad becomes the view."""
         native = self._native
+        grads, keep, in_arena = [], [], True
         for g, group in enumerate(self.param_groups):
             options = self._to_native(group)
             if options != self._synced[g]:
@@ -298,6 +308,7 @@ class SimdOptimizer(_TorchOptimizer):
                 grad = p.grad
                 if grad is None:
                     present.append(False)
+                    grads.append(None)
                     continue
                 if grad.is_sparse:  # torch's dense optimizers refuse them too
                     raise RuntimeError(
@@ -305,39 +316,74 @@ class SimdOptimizer(_TorchOptimizer):
                         "gradients (nn.Embedding(sparse=True), ...): use dense gradients, or "
                         "torch.optim.SparseAdam for those parameters"
                     )
-                if grad.data_ptr() != gv.data_ptr():  # a fresh gradient from autograd
-                    with _torch.no_grad():
-                        gv.copy_(grad)
-                    p.grad = gv
+                if grad.data_ptr() != gv.data_ptr():
+                    if adopt:
+                        with _torch.no_grad():
+                            gv.copy_(grad)
+                        p.grad = gv
+                    else:  # autograd's own gradient (set_to_none=True): read in place
+                        in_arena = False
+                        if (grad.dtype != _torch.float32 or grad.device.type != "cpu"
+                                or not grad.is_contiguous()):
+                            grad = grad.detach().to(device="cpu", dtype=_torch.float32)
+                            grad = grad.contiguous()
+                            keep.append(grad)
+                        present.append(False)
+                        grads.append(grad.data_ptr())
+                        continue
                 present.append(True)
+                grads.append(gv.data_ptr())
             native.set_has_grads(g, present)
+        return (None if in_arena else grads), keep
+
+    def _apply_pending_clip(self):
+        """Scales the gradients in place by a clip coefficient step() has not yet applied (the
+        product the fused step would have read)."""
+        coef, self._clip_coef = self._clip_coef, None
+        if coef is None or coef == 1.0:
+            return
+        with _torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is not None:
+                        p.grad.mul_(coef)
 
     def step(self, closure=None):
         """torch's step(closure=None): runs the closure (with grad enabled), then one fused
-        simdoptim step over every parameter that has a gradient. Returns the closure's loss."""
+        simdoptim step over every parameter that has a gradient, reading gradients outside the
+        arenas in place, and applying the clip coefficient of a clip_grad_norm_ called since the
+        last step. Returns the closure's loss."""
         loss = None
         if closure is not None:
             with _torch.enable_grad():
                 loss = closure()
-        self._sync()
-        self._native.step()
+        grads, keep = self._sync()
+        coef, self._clip_coef = self._clip_coef, None
+        if grads is None and coef is None:
+            self._native.step()
+        else:
+            self._native.step_grads(grads, 1.0 if coef is None else coef)
+        del keep
         self.state._mark_stale()
         return loss
 
     def zero_grad(self, set_to_none=False):
-        """Zero-fills every gradient and keeps the arena views (set_to_none is ignored: see the
-        module docstring). Gradients outside the arenas are zeroed as torch does."""
-        del set_to_none
+        """torch's zero_grad. set_to_none=True sets every p.grad to None (the next backward
+        allocates fresh gradients, which step() reads in place). set_to_none=False zero-fills:
+        a gradient outside the arena is replaced by its zeroed arena view (the values torch's
+        in-place zero_() leaves, though not the same tensor object), so that backward from then
+        on accumulates straight into the arena."""
+        self._clip_coef = None
+        if set_to_none:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.grad = None
+            return
         self._native.zero_grad_arenas()
         for g, group in enumerate(self.param_groups):
             for p, (_, gv) in zip(group["params"], self._views[g]):
-                grad = p.grad
-                if grad is not None and grad.data_ptr() != gv.data_ptr():
-                    if grad.grad_fn is not None:
-                        grad.detach_()
-                    else:
-                        grad.requires_grad_(False)
-                    grad.zero_()
+                if p.grad is not None and p.grad.data_ptr() != gv.data_ptr():
+                    p.grad = gv
 
     # ---- torch's state_dict format ----
 
@@ -448,12 +494,19 @@ class SimdOptimizer(_TorchOptimizer):
         self._native.flush_subnormal_state = bool(on)
 
     def clip_grad_norm_(self, max_norm, norm_type=2.0, error_if_nonfinite=False):
-        """torch.nn.utils.clip_grad_norm_ over this optimizer's parameters, in the arenas
-        (one fused pass); returns the total norm as a float32 tensor, as torch."""
-        self._sync()
-        norm = self._native.clip_grad_norm_(
-            float(max_norm), float(norm_type), bool(error_if_nonfinite)
+        """torch.nn.utils.clip_grad_norm_ over this optimizer's parameters; returns the total norm
+        as a float32 tensor, as torch. Only the norm is computed here (one read of the
+        gradients): the next step() multiplies each gradient by the clip coefficient as it reads
+        it, bit for bit what clipping in place then stepping gives, so the gradients themselves
+        are left unscaled. zero_grad() drops a pending coefficient; another clip_grad_norm_
+        first applies it in place."""
+        self._apply_pending_clip()
+        grads, keep = self._sync()
+        norm, coef = self._native.compute_clip_grad_norm(
+            float(max_norm), float(norm_type), bool(error_if_nonfinite), grads
         )
+        del keep
+        self._clip_coef = coef
         return _torch.tensor(norm, dtype=_torch.float32)
 
 
@@ -611,11 +664,11 @@ class LBFGS(SimdOptimizer):
         def evaluate():
             with _torch.enable_grad():
                 loss = closure()
-            self._sync()
+            self._sync(adopt=True)
             first.append(loss)
             return float(loss)
 
-        self._sync()
+        self._sync(adopt=True)
         self._native.step_closure(evaluate)
         return first[0] if first else None
 

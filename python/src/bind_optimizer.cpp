@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -82,6 +83,38 @@ py::array_t<float> view(float* data, const Shape& shape, const py::object& owner
     stride *= std::max<py::ssize_t>(dims[k], 1);
   }
   return py::array_t<float>(dims, strides, data, owner);
+}
+
+// The engine gradient pointers of a Python call: None (the arenas'), or one entry per tensor of
+// every group: None (no gradient), a float32 C-contiguous array of the tensor's size, or an
+// address (int, e.g. torch's data_ptr()) of its numel contiguous float32 values.
+std::vector<const float*> grad_pointers(Optimizer& o, const py::object& grads) {
+  std::vector<const float*> out;
+  if (grads.is_none()) return out;
+  std::vector<std::size_t> numels;
+  for (ParamGroup& g : o.param_groups())
+    for (std::size_t i = 0; i < g.size(); ++i) numels.push_back(g.info(i).numel);
+  const auto items = grads.cast<py::sequence>();
+  if (items.size() != numels.size())
+    throw std::invalid_argument("grads: " + std::to_string(items.size()) + " entries for " +
+                                std::to_string(numels.size()) + " tensors");
+  for (std::size_t k = 0; k < numels.size(); ++k) {
+    const py::object item = items[k];
+    if (item.is_none()) {
+      out.push_back(nullptr);
+    } else if (py::isinstance<py::int_>(item)) {
+      out.push_back(reinterpret_cast<const float*>(item.cast<std::uintptr_t>()));
+    } else {
+      const auto a = py::array::ensure(item);
+      if (!a || !a.dtype().is(py::dtype::of<float>()) || !(a.flags() & py::array::c_style) ||
+          static_cast<std::size_t>(a.size()) != numels[k])
+        throw std::invalid_argument("grads[" + std::to_string(k) +
+                                    "]: need a C-contiguous float32 array of " +
+                                    std::to_string(numels[k]) + " elements, an address or None");
+      out.push_back(static_cast<const float*>(a.data()));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -252,6 +285,43 @@ void bind_optimizer(py::module_& m) {
           py::arg("max_norm"), py::arg("norm_type") = 2.0, py::arg("error_if_nonfinite") = false,
           py::call_guard<py::gil_scoped_release>(),
           "torch.nn.utils.clip_grad_norm_ over every present gradient; returns the total norm.")
+      .def(
+          "step_grads",
+          [](Optimizer& o, const py::object& grads, float grad_scale) {
+            const std::vector<const float*> pointers = grad_pointers(o, grads);
+            py::gil_scoped_release release;
+            o.step(StepGrads{pointers, grad_scale});
+          },
+          py::arg("grads") = py::none(), py::arg("grad_scale") = 1.0f,
+          "One step reading the gradients in place from `grads` (one entry per tensor of every "
+          "group: None for no gradient, a float32 array, or an address such as torch's "
+          "data_ptr(); None: the arenas'), each read as g * grad_scale (releases the GIL).")
+      .def(
+          "clip_grad_norm_and_step",
+          [](Optimizer& o, double max_norm, double norm_type, bool error_if_nonfinite,
+             const py::object& grads) {
+            const std::vector<const float*> pointers = grad_pointers(o, grads);
+            py::gil_scoped_release release;
+            return clip_grad_norm_and_step(o, max_norm, norm_type, error_if_nonfinite, pointers);
+          },
+          py::arg("max_norm"), py::arg("norm_type") = 2.0, py::arg("error_if_nonfinite") = false,
+          py::arg("grads") = py::none(),
+          "clip_grad_norm_ then step, fused (the step applies the clip coefficient as it reads "
+          "the gradients, which stay unchanged); `grads` as in step_grads. Returns the norm.")
+      .def(
+          "compute_clip_grad_norm",
+          [](Optimizer& o, double max_norm, double norm_type, bool error_if_nonfinite,
+             const py::object& grads) {
+            const std::vector<const float*> pointers = grad_pointers(o, grads);
+            py::gil_scoped_release release;
+            const ClipGradNorm c =
+                compute_clip_grad_norm(o, max_norm, norm_type, error_if_nonfinite, pointers);
+            return std::make_pair(c.total_norm, c.clip_coef);
+          },
+          py::arg("max_norm"), py::arg("norm_type") = 2.0, py::arg("error_if_nonfinite") = false,
+          py::arg("grads") = py::none(),
+          "(total_norm, clip_coef) of clip_grad_norm_ without scaling, for a later "
+          "step_grads(grads, clip_coef).")
       .def(
           "clip_grad_value_",
           [](Optimizer& o, double clip_value) { clip_grad_value_(o, clip_value); },

@@ -1,10 +1,23 @@
-// zero_grad, step, step with a closure, and gradient clipping.
+// zero_grad, step, step with a closure or with the engine's gradients, and gradient clipping.
 #include <functional>
+#include <span>
 
 #include "capi/handles.hpp"
 #include "simdoptim/clip_grad.hpp"
 
 namespace capi = simdoptim::capi;
+
+namespace {
+
+// The engine's gradient pointers of a C call: none (NULL, 0) or one per parameter, which
+// Optimizer::step checks.
+std::span<const float* const> engine_grads(const float* const* grads, std::size_t count) {
+  if (count == 0) return {};
+  capi::require(grads, "grads");
+  return {grads, count};
+}
+
+}  // namespace
 
 extern "C" {
 
@@ -43,6 +56,27 @@ simdoptim_status simdoptim_clip_grad_norm(simdoptim_optimizer* optimizer, double
   return capi::guard(__func__, [&] {
     const double norm = simdoptim::clip_grad_norm_(capi::optimizer_of(optimizer), max_norm,
                                                    norm_type, error_if_nonfinite != 0);
+    if (total_norm != nullptr) *total_norm = norm;
+  });
+}
+
+simdoptim_status simdoptim_optimizer_step_grads(simdoptim_optimizer* optimizer,
+                                                const float* const* grads, size_t count,
+                                                float grad_scale) {
+  return capi::guard(__func__, [&] {
+    simdoptim::Optimizer& opt = capi::optimizer_of(optimizer);
+    opt.step(simdoptim::StepGrads{engine_grads(grads, count), grad_scale});
+  });
+}
+
+simdoptim_status simdoptim_clip_grad_norm_and_step(simdoptim_optimizer* optimizer, double max_norm,
+                                                   double norm_type, int error_if_nonfinite,
+                                                   const float* const* grads, size_t count,
+                                                   double* total_norm) {
+  return capi::guard(__func__, [&] {
+    simdoptim::Optimizer& opt = capi::optimizer_of(optimizer);
+    const double norm = simdoptim::clip_grad_norm_and_step(
+        opt, max_norm, norm_type, error_if_nonfinite != 0, engine_grads(grads, count));
     if (total_norm != nullptr) *total_norm = norm;
   });
 }

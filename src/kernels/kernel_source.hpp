@@ -45,6 +45,24 @@ V vload(const float* p) noexcept {
     return V::load_aligned(p);
 }
 
+// Lanes [i, i + width) of an array that holds `count` elements and may lie anywhere (an engine's
+// gradient buffer: not 64-byte aligned, no padding after its last element). Lanes at and past
+// `count` read as zero, as the arena's padding does, so a kernel computes the same bits from it
+// as from the arena. An arena passes count = SIZE_MAX and never takes the staged branch.
+template <class V>
+V load_until(const float* p, std::size_t i, std::size_t count) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  if (i + w <= count) {
+    if constexpr (std::is_same_v<V, float>)
+      return p[i];
+    else
+      return V::load_unaligned(p + i);
+  }
+  alignas(64) float staged[w] = {};
+  for (std::size_t k = 0; k < w && i + k < count; ++k) staged[k] = p[i + k];
+  return vload<V>(staged);
+}
+
 template <class V>
 void vstore(float* p, V v) noexcept {
   if constexpr (std::is_same_v<V, float>)

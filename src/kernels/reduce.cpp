@@ -12,7 +12,7 @@ namespace {
 template <class V>
 void sum_squares_loop(const ReduceArgs& a, std::size_t begin, std::size_t end) noexcept {
   *a.out = blocked_sum<V>(begin, end, [&](std::size_t j) {
-    const V x = vload<V>(a.x + j);
+    const V x = load_until<V>(a.x, j, a.count);
     return x * x;
   });
 }
@@ -22,7 +22,7 @@ void abs_max_loop(const ReduceArgs& a, std::size_t begin, std::size_t end) noexc
   constexpr std::size_t w = lanes<V>();
   V acc(0.0f);
   for (std::size_t i = begin; i + w <= end; i += w)
-    acc = ops::nan_max(ops::abs(vload<V>(a.x + i)), acc);
+    acc = ops::nan_max(ops::abs(load_until<V>(a.x, i, a.count)), acc);
   alignas(64) float lane_max[w];
   vstore(lane_max, acc);
   float m = 0.0f;

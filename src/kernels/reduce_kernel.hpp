@@ -5,6 +5,7 @@
 // summed in order. So every instruction set gives the same bits, and a caller that cuts ranges
 // at fixed offsets and combines them in order gets the same bits at any thread count.
 #include <cstddef>
+#include <cstdint>
 
 #include "kernels/kernel.hpp"
 
@@ -16,6 +17,9 @@ inline constexpr std::size_t kReduceBlock = 1024;
 struct ReduceArgs {
   const float* x = nullptr;
   double* out = nullptr;  // receives the range's result
+  // x holds this many elements; those past it read as zero (an engine's gradient buffer, which
+  // has no padding). Loads are unaligned for the same reason.
+  std::size_t count = SIZE_MAX;
 };
 
 // *out = sum of x[i]^2 (squares in float per lane, as above). NaN/Inf in, NaN/Inf out.

@@ -119,6 +119,8 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
   detail::ElementwiseArgs base;
   base.param = group.param_arena().data();
   base.grad = group.grad_arena().data();
+  base.grad_scale = grad_scale();
+  const std::span<const float* const> external = external_grads(group);
   base.state_floor = flush_subnormal_state() ? std::numeric_limits<float>::min() : 0.0f;
   bool has_arrays = false;
   for (std::size_t k = 0; k < rule_.states.size(); ++k) {
@@ -161,7 +163,18 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
       states[i].step = detail::next_step(states[i].step);
       if (has_arrays || count > 0) states[i].initialized = true;
     }
-    plan.add(args, s.begin, s.end);
+    if (external.empty()) {
+      plan.add(args, s.begin, s.end);
+      return;
+    }
+    // Each tensor's gradient is in a buffer of its own: one call per tensor.
+    for (std::size_t i = s.first; i < s.last; ++i) {
+      const TensorInfo& t = group.info(i);
+      args.grad = external[i];
+      args.grad_base = t.offset;
+      args.grad_count = t.numel;
+      plan.add(args, t.offset, i + 1 < group.size() ? group.info(i + 1).offset : s.end);
+    }
   });
   plan.run(executor(), rule_.kernel(isa()));
 

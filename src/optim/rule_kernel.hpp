@@ -27,7 +27,15 @@ inline constexpr std::size_t kMaxCoefs = 16;
 // declaration order, and the flags as bits in declaration order.
 struct ElementwiseArgs {
   float* param = nullptr;
+  // The gradient of arena element i is grad[i - grad_base] while i - grad_base < grad_count,
+  // zero past it: the arena's gradients (base 0, count unbounded), or one tensor's gradient in
+  // an engine's buffer (base the tensor's offset, count its numel).
   const float* grad = nullptr;
+  std::size_t grad_base = 0;
+  std::size_t grad_count = SIZE_MAX;
+  // Every gradient is read as grad * grad_scale, rounded to float: the same product that
+  // clip_grad_norm_'s in-place scaling stores, so a scaled step equals scale-then-step.
+  float grad_scale = 1.0f;
   std::array<float*, kMaxStates> state{};
   std::array<float, kMaxCoefs> coef{};
   std::uint32_t flags = 0;
@@ -71,15 +79,18 @@ void pack_coefs(const typename Rule::template Coefs<float>& c, ElementwiseArgs& 
   std::memcpy(a.coef.data(), &c, sizeof c);
 }
 
-// One position of the arrays, as V. Loads and stores are aligned: every call's range starts
-// on a tensor boundary (64 bytes) and covers whole padded tensors.
+// One position of the arrays, as V. Loads and stores of the arenas are aligned: every call's
+// range starts on a tensor boundary (64 bytes) and covers whole padded tensors. The gradient may
+// be an engine's buffer instead (load_until).
 template <class V>
 class Element {
  public:
-  Element(const ElementwiseArgs& a, std::size_t i, V state_floor) noexcept
-      : a_(a), i_(i), state_floor_(state_floor) {}
+  Element(const ElementwiseArgs& a, std::size_t i, V state_floor, V grad_scale) noexcept
+      : a_(a), i_(i), state_floor_(state_floor), grad_scale_(grad_scale) {}
   V param() const noexcept { return vload<V>(a_.param + i_); }
-  V grad() const noexcept { return vload<V>(a_.grad + i_); }
+  V grad() const noexcept {
+    return load_until<V>(a_.grad, i_ - a_.grad_base, a_.grad_count) * grad_scale_;
+  }
   V state(std::size_t k) const noexcept { return vload<V>(a_.state[k] + i_); }
   void set_param(V v) const noexcept { vstore(a_.param + i_, v); }
   void set_state(std::size_t k, V v) const noexcept {
@@ -90,6 +101,7 @@ class Element {
   const ElementwiseArgs& a_;
   std::size_t i_;
   V state_floor_;
+  V grad_scale_;
 };
 
 template <class Rule, auto F, class V>
@@ -103,8 +115,9 @@ void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end)
   constexpr std::size_t w = lanes<V>();
   assert((end - begin) % w == 0);  // calls cover whole padded tensors: no remainder to drop
   const V state_floor(a.state_floor);
+  const V grad_scale(a.grad_scale);
   for (std::size_t i = begin; i + w <= end; i += w)
-    Rule::template update<F>(c, Element<V>(a, i, state_floor));
+    Rule::template update<F>(c, Element<V>(a, i, state_floor, grad_scale));
 }
 
 // Runs the loop instantiated for a.flags.

@@ -711,6 +711,74 @@ static void test_closure(void) {
   OK(simdoptim_optimizer_destroy(q.opt));
 }
 
+/* ---- gradients in the engine's buffers, scaled steps, clip + step fused ---- */
+
+static void test_step_grads(void) {
+  simdoptim_optimizer* ref = make_sgd(0.5);
+  simdoptim_optimizer* sub = make_sgd(0.5);
+  /* The engine's gradients, one float into their arrays (not 64-byte aligned). */
+  float weight_grad[13], bias_grad[5], values[12];
+  const float* grads[2];
+  float *w_ref = NULL, *w_sub = NULL, *b_ref = NULL, *b_sub = NULL;
+  size_t numel = 0, i;
+  int step, present = -1;
+  double norm_ref = -1.0, norm_sub = -2.0;
+  if (ref == NULL || sub == NULL) return;
+  OK(simdoptim_optimizer_param_data(ref, 0, &w_ref, &numel));
+  OK(simdoptim_optimizer_param_data(sub, 0, &w_sub, &numel));
+  OK(simdoptim_optimizer_param_data(ref, 1, &b_ref, &numel));
+  OK(simdoptim_optimizer_param_data(sub, 1, &b_sub, &numel));
+  for (i = 0; i < 12; ++i) values[i] = (float)i * 0.25f;
+  OK(simdoptim_optimizer_set_param(ref, 0, values, 12));
+  OK(simdoptim_optimizer_set_param(sub, 0, values, 12));
+  for (i = 0; i < 13; ++i) weight_grad[i] = (float)i * 0.3f - 1.0f;
+  for (i = 0; i < 5; ++i) bias_grad[i] = 2.0f - (float)i;
+  grads[0] = weight_grad + 1;
+  grads[1] = bias_grad + 1;
+
+  for (step = 0; step < 3; ++step) {
+    /* Step 1 leaves the bias without a gradient (torch: grad is None). */
+    grads[1] = step == 1 ? NULL : bias_grad + 1;
+    OK(simdoptim_optimizer_set_grad(ref, 0, weight_grad + 1, 12));
+    if (grads[1] != NULL)
+      OK(simdoptim_optimizer_set_grad(ref, 1, bias_grad + 1, 4));
+    else
+      OK(simdoptim_optimizer_set_has_grad(ref, 1, 0));
+    if (step == 0) {
+      OK(simdoptim_optimizer_step(ref));
+      OK(simdoptim_optimizer_step_grads(sub, grads, 2, 1.0f));
+    } else {
+      /* max_norm 1 clips these gradients. */
+      OK(simdoptim_clip_grad_norm(ref, 1.0, 2.0, 0, &norm_ref));
+      OK(simdoptim_optimizer_step(ref));
+      OK(simdoptim_clip_grad_norm_and_step(sub, 1.0, 2.0, 0, grads, 2, &norm_sub));
+      CHECK(memcmp(&norm_ref, &norm_sub, sizeof norm_ref) == 0);
+    }
+    CHECK(memcmp(w_ref, w_sub, 12 * sizeof(float)) == 0);
+    CHECK(memcmp(b_ref, b_sub, 4 * sizeof(float)) == 0);
+  }
+  /* The engine's gradients left the optimizer's own presence flags alone (never set on sub). */
+  OK(simdoptim_optimizer_has_grad(sub, 0, &present));
+  CHECK(present == 0);
+
+  /* The optimizer's own gradients, scaled: SGD moves p by -lr * g * scale. */
+  OK(simdoptim_optimizer_set_param(sub, 0, values, 12));
+  for (i = 0; i < 12; ++i) values[i] = 1.0f;
+  OK(simdoptim_optimizer_set_grad(sub, 0, values, 12));
+  OK(simdoptim_optimizer_set_has_grad(sub, 1, 0));
+  OK(simdoptim_optimizer_step_grads(sub, NULL, 0, 0.5f));
+  CHECK(w_sub[4] == 1.0f - 0.25f);
+
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_step_grads(sub, grads, 1, 1.0f));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_NULL_POINTER, simdoptim_optimizer_step_grads(sub, NULL, 2, 1.0f));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_NULL_POINTER, simdoptim_optimizer_step_grads(NULL, grads, 2, 1.0f));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_NULL_POINTER,
+                simdoptim_clip_grad_norm_and_step(NULL, 1.0, 2.0, 0, NULL, 0, NULL));
+  simdoptim_optimizer_destroy(ref);
+  simdoptim_optimizer_destroy(sub);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1) scratch = argv[1];
   test_version();
@@ -722,6 +790,7 @@ int main(int argc, char** argv) {
   test_clip();
   test_checkpoint();
   test_closure();
+  test_step_grads();
   if (failures != 0) {
     fprintf(stderr, "test_capi: %d check(s) failed\n", failures);
     return 1;

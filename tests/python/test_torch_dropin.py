@@ -101,12 +101,15 @@ class ZeroCopy(unittest.TestCase):
     def test_zero_grad_keeps_views(self):
         model = make_model()
         opt = st.SGD(model.parameters(), lr=0.1)
-        train(model, opt, 1)
+        train(model, opt, 2)  # the second zero_grad() bound the gradients to the arena
         grads = [p.grad for p in model.parameters()]
-        opt.zero_grad(set_to_none=True)  # documented: treated as False
+        opt.zero_grad(set_to_none=False)
         for p, g in zip(model.parameters(), grads):
             self.assertIs(p.grad, g)
             self.assertEqual(p.grad.abs().sum().item(), 0.0)
+        opt.zero_grad(set_to_none=True)  # as torch
+        for p in model.parameters():
+            self.assertIsNone(p.grad)
 
     def test_set_to_none_by_hand_and_replaced_data(self):
         ref, ours = twin_models()
@@ -114,7 +117,7 @@ class ZeroCopy(unittest.TestCase):
         oopt = st.Adam(ours.parameters(), lr=1e-2)
         train(ref, ropt, 3)
         train(ours, oopt, 3)
-        # set_to_none through the model: autograd allocates fresh gradients, which step() adopts.
+        # set_to_none through the model: autograd allocates fresh gradients, read in place.
         ref.zero_grad(set_to_none=True)
         ours.zero_grad(set_to_none=True)
         for model, opt in ((ref, ropt), (ours, oopt)):
