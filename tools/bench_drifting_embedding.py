@@ -9,19 +9,17 @@ times optimizer.step() alone (median over the early and the late steps) for simd
 with subnormal state flushed (the default), with it kept (torch's arithmetic), and for torch.optim,
 and prints the fraction of exp_avg that ended subnormal. Usage:
 
-    python3 tools/bench_drifting_embedding.py [--steps 1200] [--rows 100000] [--threads N]
+    PYTHONPATH=build/python /usr/bin/python3 tools/bench_drifting_embedding.py [--steps 1200]
 
 --check exits 1 unless the flushing drop-in's late steps take at most 1.1x its early ones.
 """
 import argparse
-import os
 import statistics
 import sys
 import time
 
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 
 
 def subnormal_fraction(optimizer, param):
