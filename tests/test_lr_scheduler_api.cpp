@@ -83,6 +83,10 @@ TEST_CASE("state_dict round trip continues the exact sequence", "[scheduler]") {
          return std::make_unique<CyclicLR>(o, c);
        }},
       {"OneCycleLR", [](Optimizer& o) { return std::make_unique<OneCycleLR>(o, one_cycle(100)); }},
+      {"SWALR",
+       [](Optimizer& o) {
+         return std::make_unique<SWALR>(o, std::vector{0.02, 1e-3}, 25);
+       }},
       {"SequentialLR",
        [](Optimizer& o) {
          std::vector<std::unique_ptr<LRScheduler>> v;
@@ -299,6 +303,10 @@ TEST_CASE("bad input throws naming the parameter and value", "[scheduler][errors
   CHECK_THROWS_WITH(LinearLR(*opt, 0.0), Contains("start_factor"));
   CHECK_THROWS_WITH(LinearLR(*opt, 0.5, 2.0), Contains("end_factor") && Contains("2"));
   CHECK_THROWS_WITH(PolynomialLR(*opt, 0), Contains("total_iters"));
+  CHECK_THROWS_WITH(SWALR(*opt, {0.1}, -1), Contains("anneal_epochs") && Contains("-1"));
+  CHECK_THROWS_WITH(SWALR(*opt, {0.1}, 10, "cosine"),
+                    Contains("anneal_strategy") && Contains("cosine"));
+  CHECK_THROWS_WITH(SWALR(*opt, {0.1, 0.2, 0.3}), Contains("swa_lr") && Contains("3"));
   CHECK_THROWS_WITH(LambdaLR(*opt, std::vector<EpochFunction>{[](std::int64_t) { return 1.0; }}),
                     Contains("lr_lambdas"));
   {

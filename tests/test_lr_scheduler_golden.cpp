@@ -188,6 +188,16 @@ std::vector<Case> cases() {
                  return lr<OneCycleLR>(o, opt);
                },
                true});
+  c.push_back({"swalr_a", false, [](Optimizer& o) { return lr<SWALR>(o, std::vector{0.05}); }});
+  c.push_back({"swalr_b", true, [](Optimizer& o) {
+                 return lr<SWALR>(o, std::vector{2e-3, 1e-4}, 37, "linear");
+               }});
+  c.push_back({"swalr_c", false, [](Optimizer& o) { return lr<SWALR>(o, std::vector{0.02}, 0); }});
+  c.push_back({"swalr_d", false, [](Optimizer& o) {
+                 return std::make_unique<SequentialLR>(
+                     o, list(lr<CosineAnnealingLR>(o, 100), lr<SWALR>(o, std::vector{0.01}, 20)),
+                     std::vector<std::int64_t>{100});
+               }});
   c.push_back({"sequential_a", false, [](Optimizer& o) {
                  return std::make_unique<SequentialLR>(
                      o, list(lr<LinearLR>(o, 0.1, 1.0, 10), lr<ExponentialLR>(o, 0.97)),

@@ -16,6 +16,7 @@ import warnings
 
 import torch
 from torch.optim import lr_scheduler as S
+from torch.optim import swa_utils
 
 STEPS = 300
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "schedulers")
@@ -192,6 +193,18 @@ def main():
            sgd, lambda o: S.SequentialLR(o, [S.ExponentialLR(o, gamma=0.9),
                                              S.MultiplicativeLR(o, lambda e: 0.98)],
                                          milestones=[50]))
+    record("swalr_a", "SWALR(swa_lr=0.05) defaults (anneal_epochs=10, cos), SGD", sgd,
+           lambda o: swa_utils.SWALR(o, swa_lr=0.05))
+    record("swalr_b", "SWALR([2e-3, 1e-4], anneal_epochs=37, linear), Adam", adam,
+           lambda o: swa_utils.SWALR(o, swa_lr=[2e-3, 1e-4], anneal_epochs=37,
+                                     anneal_strategy="linear"))
+    record("swalr_c", "SWALR(0.02, anneal_epochs=0, cos), SGD", sgd,
+           lambda o: swa_utils.SWALR(o, swa_lr=0.02, anneal_epochs=0))
+    record("swalr_d", "SequentialLR([CosineAnnealingLR(100), SWALR(0.01, 20)], [100]), SGD "
+           "(the SWA recipe: anneal, then average)", sgd,
+           lambda o: S.SequentialLR(o, [S.CosineAnnealingLR(o, T_max=100),
+                                        swa_utils.SWALR(o, swa_lr=0.01, anneal_epochs=20)],
+                                    milestones=[100]))
     record("chained_a", "ChainedScheduler([ConstantLR(0.1, 20), ExponentialLR(0.99)]), SGD", sgd,
            lambda o: S.ChainedScheduler([S.ConstantLR(o, factor=0.1, total_iters=20),
                                          S.ExponentialLR(o, gamma=0.99)]))

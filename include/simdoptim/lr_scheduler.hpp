@@ -9,5 +9,6 @@
 #include "simdoptim/lr_scheduler/reduce_lr_on_plateau.hpp"
 #include "simdoptim/lr_scheduler/scheduler.hpp"
 #include "simdoptim/lr_scheduler/step_lr.hpp"
+#include "simdoptim/lr_scheduler/swa_lr.hpp"
 #include "simdoptim/lr_scheduler/timm_cosine_lr.hpp"
 #include "simdoptim/lr_scheduler/warmup_lr.hpp"

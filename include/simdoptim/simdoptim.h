@@ -282,6 +282,8 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_load(simdoptim_optimizer* opt
  *               steps_per_epoch, pct_start, anneal_linear (0/1), cycle_momentum (0/1),
  *               base_momentum, max_momentum, div_factor, final_div_factor, three_phase (0/1),
  *               last_epoch
+ *   SWALR (torch.optim.swa_utils): swa_lr* (repeated: one or one per group), anneal_epochs,
+ *               anneal_linear (0/1), last_epoch
  *   CosineLRScheduler (timm): t_initial*, lr_min, cycle_mul, cycle_decay, cycle_limit,
  *               warmup_t, warmup_lr_init, warmup_prefix (0/1), t_in_epochs (0/1), k_decay
  * Integer arguments must be whole numbers. Construction writes the initial lr into the groups,

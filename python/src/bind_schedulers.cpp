@@ -49,6 +49,20 @@ void bind_schedulers(py::module_& m) {
       .def(py::init<Optimizer&, std::int64_t, std::int64_t, double, std::int64_t>(),
            arg("optimizer"), arg("T_0"), arg("T_mult") = 1, arg("eta_min") = 0.0,
            arg("last_epoch") = -1, keep);
+  py::class_<SWALR, LRScheduler>(m, "SWALR")
+      .def(py::init([](Optimizer& o, const py::object& swa_lr, std::int64_t anneal_epochs,
+                       const std::string& anneal_strategy, std::int64_t last_epoch) {
+             std::vector<double> lrs;
+             if (py::isinstance<py::sequence>(swa_lr))
+               lrs = swa_lr.cast<std::vector<double>>();
+             else
+               lrs.push_back(swa_lr.cast<double>());
+             return std::make_unique<SWALR>(o, std::move(lrs), anneal_epochs, anneal_strategy,
+                                            last_epoch);
+           }),
+           arg("optimizer"), arg("swa_lr"), arg("anneal_epochs") = 10,
+           arg("anneal_strategy") = "cos", arg("last_epoch") = -1, keep)
+      .def_property_readonly("swa_lrs", &SWALR::swa_lrs);
   py::class_<ConstantLR, LRScheduler>(m, "ConstantLR")
       .def(py::init<Optimizer&, double, std::int64_t, std::int64_t>(), arg("optimizer"),
            arg("factor") = 1.0 / 3, arg("total_iters") = 5, arg("last_epoch") = -1, keep);

@@ -122,6 +122,17 @@ constexpr Kind kKinds[] = {
        a.check_all_used();
        return std::make_unique<simdoptim::OneCycleLR>(o, std::move(opts));
      }},
+    {"SWALR",
+     [](Optimizer& o, capi::SchedulerArgs& a) -> std::unique_ptr<Scheduler> {
+       std::vector<double> swa_lr = a.list("swa_lr");
+       if (swa_lr.empty()) throw std::invalid_argument("SWALR: argument 'swa_lr' is required");
+       const auto anneal_epochs = a.integer("anneal_epochs", 10);
+       const char* strategy = a.flag("anneal_linear", false) ? "linear" : "cos";
+       const auto last_epoch = a.integer("last_epoch", -1);
+       a.check_all_used();
+       return std::make_unique<simdoptim::SWALR>(o, std::move(swa_lr), anneal_epochs, strategy,
+                                                 last_epoch);
+     }},
     {"CosineLRScheduler",
      [](Optimizer& o, capi::SchedulerArgs& a) -> std::unique_ptr<Scheduler> {
        simdoptim::CosineLROptions opts;

@@ -779,6 +779,29 @@ static void test_step_grads(void) {
   simdoptim_optimizer_destroy(sub);
 }
 
+/* SWALR, linear over 2 steps from lr 0.1 to 0.05: torch's sequence is 0.1, 0.075, 0.05, 0.05. */
+static void test_swalr(void) {
+  simdoptim_optimizer* opt = make_sgd(0.1);
+  simdoptim_scheduler* sched = NULL;
+  simdoptim_option args[3] = {{"swa_lr", 0.05}, {"anneal_epochs", 2}, {"anneal_linear", 1}};
+  const double expected[4] = {0.1, 0.075, 0.05, 0.05};
+  double lr = 0.0;
+  size_t count = 0;
+  int k;
+  if (opt == NULL) return;
+  OK(simdoptim_scheduler_create(opt, "SWALR", args, 3, &sched));
+  for (k = 0; sched != NULL && k < 4; ++k) {
+    OK(simdoptim_scheduler_get_last_lr(sched, &lr, 1, &count));
+    CHECK(close_to(lr, expected[k], 1e-15));
+    OK(simdoptim_scheduler_step(sched));
+  }
+  OK(simdoptim_scheduler_destroy(sched));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_scheduler_create(opt, "SWALR", args + 1, 2, &sched));
+  CHECK(strstr(simdoptim_last_error(), "swa_lr") != NULL);
+  OK(simdoptim_optimizer_destroy(opt));
+}
+
 int main(int argc, char** argv) {
   if (argc > 1) scratch = argv[1];
   test_version();
@@ -787,6 +810,7 @@ int main(int argc, char** argv) {
   test_adamw_matches_reference();
   test_from_config();
   test_scheduler();
+  test_swalr();
   test_clip();
   test_checkpoint();
   test_closure();

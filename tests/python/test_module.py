@@ -75,6 +75,25 @@ class NativeModule(unittest.TestCase):
         lam.step()
         self.assertAlmostEqual(opt.group_options(0)["lr"], 0.1 / 2)
 
+    def test_swalr_as_torch(self):
+        import torch
+        from torch.optim import swa_utils
+
+        for swa_lr, kwargs in ((0.02, {}), ([0.05], dict(anneal_epochs=3,
+                                                        anneal_strategy="linear"))):
+            opt = simdoptim.Optimizer.create("sgd", [("w", (2,))], {"lr": 0.1})
+            sched = simdoptim.SWALR(opt, swa_lr, **kwargs)
+            ref_opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+            ref = swa_utils.SWALR(ref_opt, swa_lr[0] if isinstance(swa_lr, list) else swa_lr,
+                                  **kwargs)
+            for _ in range(15):
+                self.assertEqual(sched.get_last_lr(), ref.get_last_lr())
+                ref_opt.step()
+                sched.step()
+                ref.step()
+        with self.assertRaisesRegex(ValueError, "anneal_strategy"):
+            simdoptim.SWALR(opt, 0.1, anneal_strategy="cosine")
+
     def test_build_optimizer_and_scheduler(self):
         config = ("TRAIN:\n  EPOCHS: 4\n  WARMUP_EPOCHS: 1\n  BASE_LR: 0.01\n  WARMUP_LR: 0.0\n"
                   "  OPTIMIZER:\n    NAME: adamw\n")

@@ -52,6 +52,17 @@ class TorchSchedulers(unittest.TestCase):
         self.check(torch.optim.AdamW, st.AdamW, dict(lr=1e-2),
                    lambda o: lr_scheduler.OneCycleLR(o, max_lr=1e-2, total_steps=40))
 
+    def test_swalr(self):
+        # torch's SWALR writes group['swa_lr'], a key the drop-ins keep in the dict only.
+        from torch.optim import swa_utils
+
+        def make(o):
+            cos = lr_scheduler.CosineAnnealingLR(o, T_max=10)
+            swa = swa_utils.SWALR(o, swa_lr=0.05, anneal_epochs=5)
+            return lr_scheduler.SequentialLR(o, [cos, swa], milestones=[10])
+
+        self.check(torch.optim.SGD, st.SGD, dict(lr=0.1, momentum=0.9), make)
+
     def test_reduce_on_plateau(self):
         ref, ours = twin_models()
         ropt = torch.optim.SGD(ref.parameters(), lr=0.1)
