@@ -16,11 +16,15 @@
 // compares the same work directly. The gradients clip at every iteration (max_norm 1e-3 against a
 // norm near 8 at 2^26); clip_then_step gets its unscaled gradients back outside the timing.
 //
+// <...>_paired/... run the arena step and the path alternately on two twin optimizers: their
+// vs_arena counter is the median of the per-iteration ratios (path / arena step).
+//
 //   build/benchmarks/bench_step_grads --benchmark_repetitions=5
 //       --benchmark_report_aggregates_only=true   (one command line)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -84,6 +88,51 @@ Setup make(const std::string& name, const GroupOptions& options, std::vector<Par
 void restore_grads(Optimizer& opt) {
   for (ParamGroup& g : opt.param_groups())
     for (std::size_t i = 0; i < g.size(); ++i) std::ranges::fill(g.grad(i).data, kGrad);
+}
+
+// One step by `path` (clip_then_step leaves its gradients scaled: restore_grads after it).
+void step_once(Setup& s, Path path) {
+  Optimizer& opt = *s.opt;
+  switch (path) {
+    case Path::arena:
+      opt.step();
+      break;
+    case Path::external:
+    case Path::external_malloc:
+      opt.step(StepGrads{s.pointers});
+      break;
+    case Path::clip_then_step:
+      clip_grad_norm_(opt, kMaxNorm);
+      opt.step();
+      break;
+    case Path::clip_and_step:
+      clip_grad_norm_and_step(opt, kMaxNorm);
+      break;
+  }
+}
+
+// Paired: every iteration times an arena step() of one optimizer, then `path` on a twin, and
+// the counter vs_arena is the median of the per-iteration ratios, which the load on a shared
+// machine moves far less than it moves either time. The reported time is `path`'s.
+void bench_paired(benchmark::State& st, const std::string& name, const GroupOptions& options,
+                  const std::function<std::vector<ParamSpec>()>& params, Path path, int threads) {
+  Setup a = make(name, options, params(), threads, false);
+  Setup b = make(name, options, params(), threads, path == Path::external_malloc);
+  std::vector<double> ratios;
+  using Clock = std::chrono::steady_clock;
+  for (auto _ : st) {
+    const auto t0 = Clock::now();
+    step_once(a, Path::arena);
+    const auto t1 = Clock::now();
+    step_once(b, path);
+    const auto t2 = Clock::now();
+    const std::chrono::duration<double> ta = t1 - t0, tb = t2 - t1;
+    ratios.push_back(tb.count() / ta.count());
+    st.SetIterationTime(tb.count());
+    if (path == Path::clip_then_step) restore_grads(*b.opt);
+  }
+  std::ranges::sort(ratios);
+  st.counters["vs_arena"] = ratios.empty() ? 0.0 : ratios[ratios.size() / 2];
 }
 
 void bench(benchmark::State& st, const std::string& name, const GroupOptions& options,
@@ -156,12 +205,25 @@ void register_all() {
               ->Unit(benchmark::kMillisecond)
               ->UseRealTime();
         };
+        auto add_paired = [&](const std::string& label, Path path) {
+          benchmark::RegisterBenchmark((c.label + "_" + label + "_paired" + suffix).c_str(),
+                                       [=](benchmark::State& st) {
+                                         bench_paired(st, c.name, c.options, w.params, path,
+                                                      threads);
+                                       })
+              ->Unit(benchmark::kMillisecond)
+              ->UseManualTime();
+        };
         add("arena", Path::arena);
         add("external", Path::external);
         add("external_malloc", Path::external_malloc);
+        add_paired("external", Path::external);
+        add_paired("external_malloc", Path::external_malloc);
         if (w.clip) {
           add("clip_then_step", Path::clip_then_step);
           add("clip_and_step", Path::clip_and_step);
+          add_paired("clip_then_step", Path::clip_then_step);
+          add_paired("clip_and_step", Path::clip_and_step);
         }
       }
 }

@@ -3,7 +3,7 @@
 after zero_grad(set_to_none=True)) against the arena path (zero_grad(set_to_none=False), which
 binds p.grad to the arena), on ResNet-18's parameter shapes, with torch.optim's step in the same
 run for reference. Only opt.step() is timed; the gradients are fresh tensors made once, as
-autograd's allocations would be.
+autograd's allocations would be. The optimizers step in turn, one step each per round.
 
     PYTHONPATH=build/python /usr/bin/python3 tools/bench_dropin_grads.py [--steps 30] [--threads 0]
 
@@ -58,20 +58,28 @@ def median_ms(times):
     return statistics.median(times) * 1e3
 
 
-def run(make_opt, params, grads, steps, set_to_none):
-    opt = make_opt(params)
-    times = []
+def one_step(opt, params, grads, set_to_none):
+    opt.zero_grad(set_to_none=set_to_none)
+    for p, g in zip(params, grads):
+        if p.grad is None:
+            p.grad = g  # a fresh gradient, as autograd allocates it
+        else:
+            p.grad.copy_(g)  # autograd accumulating into the existing (arena) gradient
+    start = time.perf_counter()
+    opt.step()
+    return time.perf_counter() - start
+
+
+def run(cases, steps):
+    """Steps every case once per round, in turn, so that the machine's load moves them alike;
+    returns each case's step times without the first two rounds (they allocate state)."""
+    built = [(make(params), params, grads, set_to_none)
+             for make, params, grads, set_to_none in cases]
+    times = [[] for _ in cases]
     for _ in range(steps):
-        opt.zero_grad(set_to_none=set_to_none)
-        for p, g in zip(params, grads):
-            if p.grad is None:
-                p.grad = g  # a fresh gradient, as autograd allocates it
-            else:
-                p.grad.copy_(g)  # autograd accumulating into the existing (arena) gradient
-        start = time.perf_counter()
-        opt.step()
-        times.append(time.perf_counter() - start)
-    return times[2:]  # the first steps allocate state
+        for k, case in enumerate(built):
+            times[k].append(one_step(*case))
+    return [t[2:] for t in times]
 
 
 def main():
@@ -101,9 +109,10 @@ def main():
             ("torch.optim.AdamW set_to_none=True", reference, True, grads)]
     if huge is not None:
         runs.insert(2, ("simdoptim set_to_none=True, 2 MiB pages", simd, True, huge))
-    results = {}
-    for label, make, set_to_none, g in runs:
-        results[label] = median_ms(run(make, fresh_params(), g, args.steps, set_to_none))
+    times = run([(make, fresh_params(), g, stn) for _, make, stn, g in runs], args.steps)
+    results = {label: median_ms(t) for (label, *_), t in zip(runs, times)}
+    # Same-round ratio: each round's set_to_none=True step over its arena step.
+    ratio = statistics.median(b / a for a, b in zip(times[0], times[1]))
     print(f"AdamW step on ResNet-18's shapes ({len(shapes)} tensors, {numel:,} elements), "
           f"torch {torch.__version__}, {torch.get_num_threads()} torch threads, median of "
           f"{args.steps - 2} steps:")
@@ -111,7 +120,8 @@ def main():
         print(f"  {label:40s} {ms:8.2f} ms")
     arena = results["simdoptim arena (set_to_none=False)"]
     outside = results["simdoptim set_to_none=True"]
-    print(f"  set_to_none=True / arena: {outside / arena:.3f}x;  torch / simdoptim "
+    print(f"  set_to_none=True / arena: {outside / arena:.3f}x (median of same-round ratios "
+          f"{ratio:.3f}x);  torch / simdoptim "
           f"set_to_none=True: {results['torch.optim.AdamW set_to_none=True'] / outside:.2f}x")
     if huge is not None:
         print(f"  set_to_none=True on 2 MiB pages / arena: "
