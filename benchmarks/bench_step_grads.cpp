@@ -139,30 +139,16 @@ void bench(benchmark::State& st, const std::string& name, const GroupOptions& op
            const std::function<std::vector<ParamSpec>()>& params, Path path, int threads,
            double step_bytes) {
   Setup s = make(name, options, params(), threads, path == Path::external_malloc);
-  Optimizer& opt = *s.opt;
-  double bytes = step_bytes;
-  switch (path) {
-    case Path::arena:
-      for (auto _ : st) opt.step();
-      break;
-    case Path::external:
-    case Path::external_malloc:
-      for (auto _ : st) opt.step(StepGrads{s.pointers});
-      break;
-    case Path::clip_then_step:
-      bytes += 12;
-      for (auto _ : st) {
-        clip_grad_norm_(opt, kMaxNorm);
-        opt.step();
-        st.PauseTiming();
-        restore_grads(opt);
-        st.ResumeTiming();
-      }
-      break;
-    case Path::clip_and_step:
-      bytes += 4;
-      for (auto _ : st) clip_grad_norm_and_step(opt, kMaxNorm);
-      break;
+  const double bytes = step_bytes + (path == Path::clip_then_step  ? 12
+                                     : path == Path::clip_and_step ? 4
+                                                                   : 0);
+  for (auto _ : st) {
+    step_once(s, path);
+    if (path == Path::clip_then_step) {
+      st.PauseTiming();
+      restore_grads(*s.opt);
+      st.ResumeTiming();
+    }
   }
   const auto n = static_cast<double>(s.numel);
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations()) *
