@@ -65,7 +65,7 @@ class StepPlan {
   }
 
   // Splits the calls into pieces of at most one chunk (at least kMinChunk elements, about eight
-  // per thread) and runs them, neighbouring pieces bundled into jobs of about a chunk: calls cut
+  // per thread) and runs them, neighbouring pieces bundled into jobs of at most a chunk: calls cut
   // at tensor boundaries (an engine's gradient buffers) can be many and small, and the static
   // partition deals out jobs, not elements. Each element is computed by exactly one kernel call,
   // so results do not depend on threads.
@@ -78,10 +78,13 @@ class StepPlan {
     for (std::size_t c = 0; c < calls_.size(); ++c)
       for (std::size_t b = calls_[c].begin; b < calls_[c].end; b += chunk) {
         const std::size_t e = std::min(b + chunk, calls_[c].end);
-        if (filled == 0) jobs_.push_back(pieces_.size());
+        // A job holds at most a chunk, so that the static partition stays balanced.
+        if (jobs_.empty() || filled + (e - b) > chunk) {
+          jobs_.push_back(pieces_.size());
+          filled = 0;
+        }
         pieces_.push_back({c, b, e});
         filled += e - b;
-        if (filled >= chunk) filled = 0;
       }
     jobs_.push_back(pieces_.size());
     auto body = [&](std::size_t j) {

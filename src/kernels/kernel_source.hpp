@@ -49,14 +49,21 @@ V vload(const float* p) noexcept {
 // gradient buffer: not 64-byte aligned, no padding after its last element). Lanes at and past
 // `count` read as zero, as the arena's padding does, so a kernel computes the same bits from it
 // as from the arena. An arena passes count = SIZE_MAX and never takes the staged branch.
+inline constexpr std::size_t kPageFloats = 4096 / sizeof(float);
+inline constexpr std::size_t kPrefetchFloats = 16 * kPageFloats;
+
 template <class V>
 V load_until(const float* p, std::size_t i, std::size_t count) noexcept {
   constexpr std::size_t w = lanes<V>();
   if (i + w <= count) {
-    if constexpr (std::is_same_v<V, float>)
+    if constexpr (std::is_same_v<V, float>) {
       return p[i];
-    else
+    } else {
+      // An engine's buffer usually has 4 KiB pages, where the hardware prefetchers stop at
+      // every page boundary; a software prefetch one page ahead keeps the stream going.
+      if (i % kPageFloats == 0) __builtin_prefetch(p + i + kPrefetchFloats);
       return V::load_unaligned(p + i);
+    }
   }
   alignas(64) float staged[w] = {};
   for (std::size_t k = 0; k < w && i + k < count; ++k) staged[k] = p[i + k];
