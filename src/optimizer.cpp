@@ -81,6 +81,9 @@ void Optimizer::zero_grad(bool set_to_none) noexcept {
 }
 
 void Optimizer::step() {
+  // Options written directly since (group.set_lr(-1), options().set) are checked here, as the
+  // C API and Python check them when set, before any group steps.
+  for (const ParamGroup& group : groups_) validate(group.options());
   last_step_skipped_ = false;
   const bool known_finite = std::exchange(grads_known_finite_, false);
   if (skip_if_nonfinite_ && !known_finite &&
