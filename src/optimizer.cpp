@@ -89,6 +89,7 @@ void Optimizer::step() {
 }
 
 void Optimizer::step(const StepGrads& grads) {
+  validate_groups();  // before the gradients are staged
   std::size_t tensors = 0;
   for (const ParamGroup& g : groups_) tensors += g.size();
   if (!grads.external.empty() && grads.external.size() != tensors)
@@ -153,7 +154,14 @@ std::span<const float* const> Optimizer::external_grads(const ParamGroup& group)
              : detail::group_grads(groups_, external_grads_, detail::group_index(groups_, group));
 }
 
+void Optimizer::validate_groups() const {
+  // Options written directly since (group.set_lr(-1), options().set) are checked here, as the
+  // C API and Python check them when set, before any group steps.
+  for (const ParamGroup& group : groups_) validate(group.options());
+}
+
 void Optimizer::run_step() {
+  validate_groups();
   last_step_skipped_ = false;
   const bool known_finite = std::exchange(grads_known_finite_, false);
   if (skip_if_nonfinite_ && !known_finite &&

@@ -56,7 +56,7 @@ struct Groups {
 };
 
 std::unique_ptr<Optimizer> make_optimizer() {
-  auto opt = std::make_unique<AdamW>(AdamOptions{.lr = kBaseLr});
+  auto opt = std::make_unique<AdamW>(AdamWOptions{.lr = kBaseLr});
   opt->add_param_group({{"w", {4, 3}}}, {{"lr", 0.1}});
   opt->add_param_group({{"b", {4}}}, {{"lr", 0.01}, {"lr_scale", 0.5}});
   return opt;

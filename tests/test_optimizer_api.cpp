@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "kernel_checks.hpp"
@@ -49,7 +50,7 @@ TEST_CASE("parameters are registered with names, shapes and initial values", "[a
 }
 
 TEST_CASE("zero_grad(set_to_none) skips tensors whose gradient is not written", "[api]") {
-  AdamW opt(two_tensors(), AdamOptions{.lr = 0.1, .weight_decay = 0.5});
+  AdamW opt(two_tensors(), AdamWOptions{.lr = 0.1, .weight_decay = 0.5});
   auto& g = opt.param_groups()[0];
   fill_grad(g, 0, 1.0f);
   fill_grad(g, 1, 1.0f);
@@ -156,7 +157,7 @@ TEST_CASE("invalid options are rejected with the option's name and value", "[api
   CHECK_THROWS_WITH(Adam(AdamOptions{.beta1 = 1.0}), Contains("beta1") && Contains("[0, 1)"));
   CHECK_THROWS_WITH(Adam(AdamOptions{.beta2 = -0.1}), Contains("beta2"));
   CHECK_THROWS_WITH(Adam(AdamOptions{.eps = -1e-8}), Contains("eps"));
-  CHECK_THROWS_WITH(AdamW(AdamOptions{.weight_decay = -1}), Contains("weight_decay"));
+  CHECK_THROWS_WITH(AdamW(AdamWOptions{.weight_decay = -1}), Contains("weight_decay"));
   CHECK_THROWS_WITH(Adam(AdamOptions{.lr = std::nan("")}), Contains("lr"));
   Adam opt;
   CHECK_THROWS_WITH(opt.add_param_group({{"x", {1}, {}}}, {{"betas", 0.9}}),
@@ -318,4 +319,42 @@ TEST_CASE("a step count set to its type's maximum does not overflow", "[api]") {
     for (std::size_t i = 0; i < g.size(); ++i)
       for (float x : g.param(i).data) CHECK(std::isfinite(x));
   }
+}
+
+TEST_CASE("AdamW's options default to torch's weight decay", "[api]") {
+  CHECK(AdamW(AdamWOptions{.lr = 1e-3}).defaults().get("weight_decay") == 1e-2);
+  CHECK(AdamW().defaults().get("weight_decay") == 1e-2);
+  CHECK(Adam(AdamOptions{.lr = 1e-3}).defaults().get("weight_decay") == 0.0);
+  // Adam's options, whose weight_decay defaults to 0, do not convert silently.
+  STATIC_REQUIRE(!std::is_constructible_v<AdamW, AdamOptions>);
+  STATIC_REQUIRE(!std::is_constructible_v<AdamW, std::vector<ParamSpec>, AdamOptions>);
+}
+
+TEST_CASE("options written directly are checked at step()", "[api]") {
+  SGD opt(two_tensors(), SGDOptions{.lr = 0.1});
+  auto& g = opt.param_groups()[0];
+  fill_grad(g, 0, 1.0f);
+  const auto before = copy(g.param(0).data);
+  g.set_lr(-1.0);
+  CHECK_THROWS_WITH(opt.step(), Contains("lr"));
+  CHECK(copy(g.param(0).data) == before);
+  g.set_lr(0.1);
+  opt.step();
+  CHECK(copy(g.param(0).data) != before);
+}
+
+TEST_CASE("SGD checks nesterov's dampening when a group is made, not when it changes later",
+          "[api]") {
+  CHECK_THROWS_WITH(SGD(two_tensors(), SGDOptions{.momentum = 0.9, .nesterov = true})
+                        .add_param_group({{"x", {1}, {}}}, {{"dampening", 0.5}}),
+                    Contains("nesterov"));
+  SGD opt(two_tensors(), SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true});
+  auto& g = opt.param_groups()[0];
+  fill_grad(g, 0, 1.0f);
+  opt.step();
+  g.options().set("dampening", 0.5);  // torch steps on
+  fill_grad(g, 0, 1.0f);
+  opt.step();
+  // buf = 0.9 * 1 + 0.5 * 1 = 1.4; d = 1 + 0.9 * 1.4 = 2.26; first step moved p by 0.1 * 1.9.
+  CHECK(g.param(0).data[0] == Approx(1.0f - 0.1f * 1.9f - 0.1f * 2.26f));
 }

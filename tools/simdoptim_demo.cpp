@@ -21,7 +21,7 @@ int main() {
       for (float& x : p.init) x = normal(rng);
       (p.shape.size() == 1 ? no_decay : decay).push_back(std::move(p));
     }
-    AdamW opt(AdamOptions{.lr = 1e-3, .weight_decay = 0.05});
+    AdamW opt(AdamWOptions{.lr = 1e-3, .weight_decay = 0.05});
     opt.add_param_group(std::move(decay));
     opt.add_param_group(std::move(no_decay), {{"weight_decay", 0.0}});
     std::size_t numel = 0, tensors = 0;

@@ -7,7 +7,7 @@
 namespace simdoptim {
 inline namespace v1 {
 
-/// Adam / AdamW options with torch's defaults. AdamW's weight_decay default is 1e-2.
+/// Adam options with torch's defaults.
 struct AdamOptions {
   double lr = 1e-3;
   double beta1 = 0.9;
@@ -20,11 +20,24 @@ struct AdamOptions {
   GroupOptions to_group_options() const;
 };
 
+/// AdamW options with torch's defaults: Adam's, but weight_decay = 1e-2. A type of its own, so
+/// that `AdamW(AdamWOptions{.lr = 1e-3})` keeps torch's weight decay (an AdamOptions would
+/// silently bring Adam's 0).
+struct AdamWOptions {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
+  bool amsgrad = false;
+  bool maximize = false;
+  /// As a group dict: lr, beta1, beta2, eps, weight_decay, amsgrad, maximize.
+  GroupOptions to_group_options() const;
+};
+
 /// AdamW defaults (weight_decay = 1e-2, as torch).
-inline AdamOptions adamw_defaults() {
-  AdamOptions o;
-  o.weight_decay = 1e-2;
-  return o;
+inline AdamWOptions adamw_defaults() {
+  return {};
 }
 
 /// torch.optim.Adam (1.13 semantics, L2 weight decay). Per element, at step t:
@@ -44,9 +57,9 @@ class Adam final : public ElementwiseOptimizer {
 /// Adam update (which then has no L2 term).
 class AdamW final : public ElementwiseOptimizer {
  public:
-  explicit AdamW(std::vector<ParamSpec> params, AdamOptions options = adamw_defaults(),
+  explicit AdamW(std::vector<ParamSpec> params, AdamWOptions options = {},
                  RuntimeOptions runtime = {});
-  explicit AdamW(AdamOptions options = adamw_defaults(), RuntimeOptions runtime = {});
+  explicit AdamW(AdamWOptions options = {}, RuntimeOptions runtime = {});
 };
 
 }  // namespace v1

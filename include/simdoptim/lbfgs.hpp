@@ -32,14 +32,14 @@ struct LbfgsOptions {
 /// lr (the first iteration ever: min(1, 1 / ||g||_1) * lr) or a strong-Wolfe line search (cubic
 /// interpolation, c1 = 1e-4, c2 = 0.9, at most 25 evaluations). Stops on max_iter, max_eval
 /// evaluations, max|g| <= tolerance_grad, or changes of the step or loss below
-/// tolerance_change. One param group, as torch's ("LBFGS doesn't support per-parameter
-/// options"): add_param_group refuses a second one. All its tensors form one flat vector (the
-/// arena, padding included, where padding stays zero); a tensor without a gradient counts as a
-/// zero gradient.
-/// On flat vectors up to 4096 elements, dot products accumulate in float in index order and
-/// y += a * x is a fused multiply-add, as torch's CPU kernels compute them; longer vectors use
-/// parallel kernels with fixed lanes (the same bits on every build and thread count).
-/// Scalars follow torch's types: where torch holds a float32 tensor (dot products, gtd, the
+/// tolerance_change (the line search's zoom stops at torch's 1e-9 whatever tolerance_change
+/// is, as torch 1.13, which does not pass it on). One param group, as torch's ("LBFGS doesn't
+/// support per-parameter options"): add_param_group refuses a second one. All its tensors form one
+/// flat vector (the arena, padding included, where padding stays zero); a tensor without a gradient
+/// counts as a zero gradient. On flat vectors up to 4096 elements, dot products accumulate in float
+/// in index order and y += a * x is a fused multiply-add, as torch's CPU kernels compute them;
+/// longer vectors use parallel kernels with fixed lanes (the same bits on every build and thread
+/// count). Scalars follow torch's types: where torch holds a float32 tensor (dot products, gtd, the
 /// step length once it went through a tensor) the value is rounded to float, so that iteration
 /// and evaluation counts match torch's. Only step(closure) steps; step() throws.
 class Lbfgs final : public Optimizer {

@@ -188,6 +188,8 @@ class Optimizer {
 
  private:
   void run_step();
+  // validate() on every group's current options.
+  void validate_groups() const;
   void stage_step_grads();
 
   GroupOptions defaults_;

@@ -13,6 +13,10 @@
  *   handle first is allowed, the memory goes when the last handle does.
  * - Parameters are numbered 0..n-1 over all param groups in order (group 0's tensors first).
  *   Parameters given with requires_grad == 0 are not part of the optimizer (torch: frozen).
+ * - Every handle has a single owner, who destroys it exactly once: a handle destroyed twice,
+ *   or used after its destroy call, is undefined behaviour (as free() twice), which the
+ *   library cannot detect. Set the pointer to NULL after destroying it; destroying NULL is a
+ *   no-op.
  * - Handles are not thread-safe: use one handle from one thread at a time.
  * Full guide: docs/c_api.md. */
 #ifndef SIMDOPTIM_SIMDOPTIM_H
@@ -118,7 +122,8 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_name_at(size_t index, const c
 
 /* Creates optimizer `name` ("adamw", "sgd", ...) with torch's defaults overridden by
  * `options`, and one param group holding the params with requires_grad != 0 (torch:
- * torch.optim.AdamW(params, lr=..., ...)). `runtime` may be NULL. */
+ * torch.optim.AdamW(params, lr=..., ...)); with none, SIMDOPTIM_ERROR_INVALID_ARGUMENT (torch:
+ * "optimizer got an empty parameter list"). `runtime` may be NULL. */
 SIMDOPTIM_API simdoptim_status
 simdoptim_optimizer_create(const char* name, const simdoptim_option* options, size_t num_options,
                            const simdoptim_param_spec* params, size_t num_params,
@@ -134,7 +139,8 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_create_from_config(
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_add_param_group(
     simdoptim_optimizer* optimizer, const simdoptim_param_spec* params, size_t num_params,
     const simdoptim_option* options, size_t num_options);
-/* Releases the handle. NULL is allowed (and does nothing). */
+/* Releases the handle; call it once per handle (single owner). NULL is allowed (and does
+ * nothing). */
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_destroy(simdoptim_optimizer* optimizer);
 
 /* ---- optimizer: properties ---- */
@@ -300,7 +306,8 @@ SIMDOPTIM_API simdoptim_status simdoptim_scheduler_create(simdoptim_optimizer* o
 SIMDOPTIM_API simdoptim_status
 simdoptim_scheduler_create_from_config(simdoptim_optimizer* optimizer, const char* yaml_config,
                                        int64_t steps_per_epoch, simdoptim_scheduler** out);
-/* Releases the handle. NULL is allowed. */
+/* Releases the handle; call it once per handle (single owner). NULL is allowed (and does
+ * nothing). */
 SIMDOPTIM_API simdoptim_status simdoptim_scheduler_destroy(simdoptim_scheduler* scheduler);
 /* The scheduler's kind as torch spells it ("StepLR"); lives as long as the scheduler. */
 SIMDOPTIM_API simdoptim_status simdoptim_scheduler_kind(const simdoptim_scheduler* scheduler,

@@ -400,8 +400,9 @@ class SimdOptimizer(_TorchOptimizer):
 
     def state_dict(self):
         """torch's optimizer.state_dict(): {'state': {index: {...}}, 'param_groups': [...]}, with
-        copies of the state tensors."""
-        self._sync()
+        copies of the state tensors. Options are taken from the group dicts as they are: an
+        invalid value (a scheduler's lr below zero) is refused at step(), as the state is
+        saved whatever the options."""
         native = self._native.state_dict()
         state, groups, index = {}, [], 0
         for group, native_group in zip(self.param_groups, native):
@@ -436,7 +437,9 @@ class SimdOptimizer(_TorchOptimizer):
     def load_state_dict(self, state_dict):
         """torch's load_state_dict(): restores options and state from a torch-format dict (from
         this class or from the torch.optim class it replaces). Everything is checked before
-        anything changes; a mismatch raises ValueError or RuntimeError."""
+        anything changes; a mismatch raises ValueError or RuntimeError, and so does a state array
+        this optimizer does not keep (another optimizer's state) or one it needs that is
+        missing."""
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")

@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "capi/optimizer_registry.hpp"
@@ -47,9 +49,29 @@ std::vector<ParamSpec> specs_of(const std::vector<std::pair<std::string, Shape>>
   return specs;
 }
 
+// torch's pair arguments and the two options each stands for (as simdoptim.torch).
+constexpr std::pair<std::string_view, std::pair<const char*, const char*>> kPairKeys[] = {
+    {"betas", {"beta1", "beta2"}},
+    {"etas", {"etaminus", "etaplus"}},
+    {"step_sizes", {"step_size_min", "step_size_max"}}};
+
 GroupOptions options_of(const py::dict& options) {
   GroupOptions o;
-  for (const auto& [key, value] : options) o.set(key.cast<std::string>(), value.cast<double>());
+  for (const auto& [key, value] : options) {
+    const std::string k = key.cast<std::string>();
+    const auto pair = std::find_if(std::begin(kPairKeys), std::end(kPairKeys),
+                                   [&](const auto& p) { return p.first == k; });
+    if (pair == std::end(kPairKeys)) {
+      o.set(k, value.cast<double>());
+      continue;
+    }
+    const auto values = value.cast<std::vector<double>>();
+    if (values.size() != 2)
+      throw std::invalid_argument("option '" + k + "' takes 2 values, got " +
+                                  std::to_string(values.size()));
+    o.set(pair->second.first, values[0]);
+    o.set(pair->second.second, values[1]);
+  }
   return o;
 }
 
@@ -192,15 +214,33 @@ void bind_optimizer(py::module_& m) {
           py::arg("group"), py::arg("index"),
           "Tensor `index` of group `group` as a writable numpy view of the parameter arena.")
       .def(
+          "param",
+          [](py::object self, const std::string& name) {
+            const auto [g, i] = self.cast<Optimizer&>().locate(name);
+            ParamGroup& group = self.cast<Optimizer&>().param_groups()[g];
+            const TensorInfo& t = group.info(i);
+            return view(group.param_arena().data() + t.offset, t.shape, self);
+          },
+          py::arg("name"), "The parameter called `name` as a writable numpy view.")
+      .def(
           "grad",
           [](py::object self, std::size_t g, std::size_t i) {
             ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
-            const TensorInfo& t = info_at(group, i);
-            return view(group.grad_arena().data() + t.offset, t.shape, self);
+            info_at(group, i);
+            const TensorView v = group.grad(i);
+            return view(v.data.data(), Shape(v.shape.begin(), v.shape.end()), self);
           },
           py::arg("group"), py::arg("index"),
-          "The gradient arena view of a tensor. Does not mark the gradient present: see "
-          "set_has_grad.")
+          "The gradient of a tensor as a writable numpy view. Marks the gradient present (zero "
+          "first if it was absent), as C++'s grad(): step() then updates the tensor. "
+          "set_has_grad marks it absent again.")
+      .def(
+          "grad",
+          [](py::object self, const std::string& name) {
+            const TensorView v = self.cast<Optimizer&>().grad(name);
+            return view(v.data.data(), Shape(v.shape.begin(), v.shape.end()), self);
+          },
+          py::arg("name"), "grad() of the parameter called `name`.")
       .def(
           "state",
           [](py::object self, std::size_t g, std::size_t i, const std::string& name) {

@@ -31,9 +31,18 @@ simdoptim_status simdoptim_optimizer_create(const char* name, const simdoptim_op
   return capi::guard(__func__, [&] {
     capi::require(name, "name");
     capi::require(out, "out");
-    auto optimizer = simdoptim::embed::make_registered(
-        name, capi::to_param_specs(params, num_params),
-        capi::to_group_options(options, num_options), capi::to_runtime(runtime));
+    auto specs = capi::to_param_specs(params, num_params);
+    // As torch's "optimizer got an empty parameter list": an optimizer with nothing to train is
+    // a mistake, most often a requires_grad left at 0.
+    if (specs.empty())
+      throw capi::Error(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                        "optimizer got an empty parameter list: " +
+                            (num_params == 0 ? std::string("num_params is 0")
+                                             : "none of the " + std::to_string(num_params) +
+                                                   " params has requires_grad != 0"));
+    auto optimizer = simdoptim::embed::make_registered(name, std::move(specs),
+                                                       capi::to_group_options(options, num_options),
+                                                       capi::to_runtime(runtime));
     *out = wrap(std::move(optimizer));
   });
 }

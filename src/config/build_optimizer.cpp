@@ -17,8 +17,9 @@ namespace simdoptim {
 inline namespace v1 {
 namespace {
 
-AdamOptions adam_options(const Config& config) {
-  AdamOptions o;
+template <class Options>
+Options adam_options(const Config& config) {
+  Options o;
   o.lr = config.train.base_lr;
   o.beta1 = config.train.optimizer.betas[0];
   o.beta2 = config.train.optimizer.betas[1];
@@ -36,11 +37,11 @@ struct OptimizerEntry {
 constexpr std::array<OptimizerEntry, 3> kOptimizers = {{
     {"adam",
      [](const Config& c, RuntimeOptions r) -> std::unique_ptr<Optimizer> {
-       return std::make_unique<Adam>(adam_options(c), r);
+       return std::make_unique<Adam>(adam_options<AdamOptions>(c), r);
      }},
     {"adamw",
      [](const Config& c, RuntimeOptions r) -> std::unique_ptr<Optimizer> {
-       return std::make_unique<AdamW>(adam_options(c), r);
+       return std::make_unique<AdamW>(adam_options<AdamWOptions>(c), r);
      }},
     {"sgd",
      [](const Config& c, RuntimeOptions r) -> std::unique_ptr<Optimizer> {

@@ -108,10 +108,14 @@ Adam::Adam(std::vector<ParamSpec> params, AdamOptions options, RuntimeOptions ru
 
 Adam::Adam(AdamOptions options, RuntimeOptions runtime) : Adam({}, options, runtime) {}
 
-AdamW::AdamW(std::vector<ParamSpec> params, AdamOptions options, RuntimeOptions runtime)
+GroupOptions AdamWOptions::to_group_options() const {
+  return AdamOptions{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize}.to_group_options();
+}
+
+AdamW::AdamW(std::vector<ParamSpec> params, AdamWOptions options, RuntimeOptions runtime)
     : ElementwiseOptimizer(kAdamW, options.to_group_options(), runtime, std::move(params)) {}
 
-AdamW::AdamW(AdamOptions options, RuntimeOptions runtime) : AdamW({}, options, runtime) {}
+AdamW::AdamW(AdamWOptions options, RuntimeOptions runtime) : AdamW({}, options, runtime) {}
 
 }  // namespace v1
 }  // namespace simdoptim

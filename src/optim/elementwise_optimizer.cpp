@@ -49,6 +49,7 @@ ElementwiseOptimizer::ElementwiseOptimizer(const detail::ElementwiseRule& rule,
       rule_(rule),
       scratch_(std::make_unique<detail::ElementwiseScratch>()) {
   validate(this->defaults());
+  if (rule_.validate_new_group != nullptr) rule_.validate_new_group(this->defaults());
   if (!params.empty()) add_param_group(std::move(params));
 }
 
@@ -61,6 +62,10 @@ std::string_view ElementwiseOptimizer::name() const noexcept {
 void ElementwiseOptimizer::validate(const GroupOptions& o) const {
   detail::validate_options(rule_.options, o);
   if (rule_.validate != nullptr) rule_.validate(o);
+}
+
+void ElementwiseOptimizer::prepare_param_group(GroupOptions& options, const GroupOptions&) const {
+  if (rule_.validate_new_group != nullptr) rule_.validate_new_group(options);
 }
 
 std::span<double> ElementwiseOptimizer::scalars_of(std::size_t group, std::size_t tensor) {

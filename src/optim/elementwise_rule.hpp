@@ -25,6 +25,9 @@ struct ElementwiseRule {
   bool eager_state = false;
   // Checks beyond the option table (or null).
   void (*validate)(const GroupOptions& options) = nullptr;
+  // Checks of a new group only, as torch's constructor makes them; options changed later are
+  // not held to them (or null).
+  void (*validate_new_group)(const GroupOptions& options) = nullptr;
   // Fills args.coef and args.flags for one call; may update the tensors' scalars.
   void (*prepare)(const GroupOptions& options, const StepInfo& step, std::span<double> scalars,
                   ElementwiseArgs& args) = nullptr;
@@ -45,6 +48,8 @@ constexpr ElementwiseRule make_rule(std::string_view name,
   if constexpr (requires { Rule::torch_step; }) r.torch_step = Rule::torch_step;
   if constexpr (requires(const GroupOptions& o) { Rule::validate(o); })
     r.validate = &Rule::validate;
+  if constexpr (requires(const GroupOptions& o) { Rule::validate_new_group(o); })
+    r.validate_new_group = &Rule::validate_new_group;
   r.prepare = [](const GroupOptions& o, const StepInfo& step, std::span<double> scalars,
                  ElementwiseArgs& args) {
     typename Rule::Flags flags{};

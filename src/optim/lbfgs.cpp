@@ -34,7 +34,8 @@ constexpr detail::OptionSpec kOptions[] = {
      "closure evaluations per step(closure) (torch: None, max_iter * 5 / 4)"},
     {"tolerance_grad", 1e-7, Check::non_negative, "stop when max |g| is at most this"},
     {"tolerance_change", 1e-9, Check::non_negative,
-     "stop when the step or the loss changes by less than this"},
+     "stop when the step or the loss changes by less than this (not in the line search's "
+     "zoom, which stops at 1e-9, as torch 1.13)"},
     {"history_size", 100.0, Check::count, "curvature pairs kept"},
     {"strong_wolfe", 0.0, Check::flag,
      "strong-Wolfe line search (torch: line_search_fn='strong_wolfe')"},
@@ -455,7 +456,9 @@ double Lbfgs::step(const std::function<double()>& closure) {
       std::size_t low = bracket_f[0] <= bracket_f[last()] ? 0 : 1;
       std::size_t high = 1 - low;
       while (!done && ls_iter < max_ls) {
-        if (abs(bracket[1] - bracket[0]) * d_norm < tolerance_change) break;
+        // torch 1.13 calls _strong_wolfe without the group's tolerance_change: the zoom
+        // always stops at its default, 1e-9.
+        if (abs(bracket[1] - bracket[0]) * d_norm < py(1e-9)) break;
         t = cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1],
                               bracket_gtd[1], nullptr);
         const Num b_max = py_max(bracket[0], bracket[1]);

@@ -21,7 +21,9 @@ struct SgdRule {
   enum State { momentum_buffer };
   static constexpr StateSpec states[] = {{"momentum_buffer", "momentum"}};
 
-  static void validate(const GroupOptions& o) {
+  // torch checks this in the constructor only, and steps a group whose dampening or momentum
+  // changed later (the update is defined for any values).
+  static void validate_new_group(const GroupOptions& o) {
     if (o.flag("nesterov") && (o.get("momentum") <= 0.0 || o.get("dampening") != 0.0))
       invalid_option("nesterov", 1.0, "requires momentum > 0 and dampening == 0");
   }

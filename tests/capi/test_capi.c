@@ -314,6 +314,14 @@ static void test_errors(void) {
   runtime.num_threads = -2;
   EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
                 simdoptim_optimizer_create("sgd", NULL, 0, &p, 1, &runtime, &none));
+  runtime.num_threads = 0;
+  p.requires_grad = 0; /* every param frozen: nothing to train */
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_create("sgd", NULL, 0, &p, 1, NULL, &none));
+  CHECK(strstr(simdoptim_last_error(), "empty parameter list") != NULL);
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_create("sgd", NULL, 0, NULL, 0, NULL, &none));
+  p.requires_grad = 1;
   p.name = NULL;
   EXPECT_STATUS(SIMDOPTIM_ERROR_NULL_POINTER,
                 simdoptim_optimizer_create("sgd", NULL, 0, &p, 1, NULL, &none));

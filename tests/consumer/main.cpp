@@ -4,7 +4,7 @@
 #include <simdoptim/simdoptim.hpp>
 
 int main() {
-  simdoptim::AdamW opt(simdoptim::AdamOptions{.lr = 0.1, .weight_decay = 0.0});
+  simdoptim::AdamW opt(simdoptim::AdamWOptions{.lr = 0.1, .weight_decay = 0.0});
   opt.add_param_group({{"w", {4}, {1, 1, 1, 1}}});
   for (float& g : opt.grad("w").data) g = 1.0f;
   opt.step();

@@ -1,9 +1,11 @@
 // libFuzzer target: the checkpoint reader. Any input must either decode or throw
 // CheckpointError, and a decoded state must either load into a small Adam or throw
-// CheckpointError (leaving it unchanged); never crash, hang or trip a sanitizer. Each input is
+// CheckpointError (leaving it unchanged), and a scheduler state must either load into a StepLR
+// or throw; never crash, hang or trip a sanitizer. Each input is
 // tried as is and with its CRCs recomputed, so that mutations reach the parser behind them.
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <span>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "checkpoint/crc32c.hpp"
 #include "simdoptim/adam.hpp"
 #include "simdoptim/checkpoint.hpp"
+#include "simdoptim/lr_scheduler.hpp"
 
 using namespace simdoptim;
 
@@ -59,8 +62,13 @@ void run(std::span<const std::byte> bytes) {
   } catch (const CheckpointError&) {
   }
   try {
-    decode_scheduler_checkpoint(bytes);
-  } catch (const CheckpointError&) {
+    // A decoded scheduler state goes into a scheduler of its kind's shape: counts of any size
+    // must be refused before a conversion, never cast.
+    const SchedulerState state = decode_scheduler_checkpoint(bytes);
+    auto opt = target();
+    StepLR sched(*opt, 3, 0.5);
+    sched.load_state_dict(state);
+  } catch (const std::exception&) {
   }
 }
 

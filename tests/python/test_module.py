@@ -55,6 +55,29 @@ class NativeModule(unittest.TestCase):
         with self.assertRaises(IndexError):
             opt.group_options(2)
 
+    def test_grad_marks_present_names_and_pairs(self):
+        # Writing through grad() is enough for step(), as in C++ and C.
+        opt = simdoptim.Optimizer.create("adam", [("w", (3,)), ("b", (2,))],
+                                         {"lr": 0.1, "betas": (0.8, 0.99)})
+        self.assertEqual((opt.group_options(0)["beta1"], opt.group_options(0)["beta2"]),
+                         (0.8, 0.99))
+        opt.grad(0, 0)[:] = 1.0
+        opt.step()
+        self.assertEqual(opt.step_count(0, 0), 1)
+        self.assertEqual(opt.step_count(0, 1), 0)
+        # By name.
+        np.testing.assert_array_equal(opt.param("w"), opt.param(0, 0))
+        opt.grad("b")[:] = 1.0
+        self.assertTrue(opt.has_grad(0, 1))
+        with self.assertRaises(IndexError):
+            opt.param("nope")
+        with self.assertRaisesRegex(ValueError, "takes 2 values"):
+            simdoptim.Optimizer.create("adam", [("w", (3,))], {"betas": (0.9,)})
+        rprop = simdoptim.Optimizer.create("rprop", [("w", (3,))],
+                                           {"etas": [0.4, 1.3], "step_sizes": (1e-5, 10.0)})
+        self.assertEqual(rprop.group_options(0)["etaplus"], 1.3)
+        self.assertEqual(rprop.group_options(0)["step_size_min"], 1e-5)
+
     def test_errors(self):
         with self.assertRaisesRegex(ValueError, "adamx"):
             simdoptim.Optimizer.create("adamx", [("w", (2,))])

@@ -83,6 +83,48 @@ class SameLossCurve(unittest.TestCase):
         self.assertLess(max_param_diff(ref, ours), 1e-3)
 
 
+    def test_lbfgs_zoom_ignores_tolerance_change(self):
+        """torch 1.13 does not pass tolerance_change to the strong-Wolfe zoom (it stops at
+        1e-9): on this problem a zoom at 1e-2 would take one closure call fewer."""
+        calls = []
+        for cls in (torch.optim.LBFGS, st.LBFGS):
+            torch.manual_seed(3)
+            x = torch.nn.Parameter(torch.randn(10) * 1.5)
+            opt = cls([x], lr=1, max_iter=200, tolerance_change=1e-2, history_size=5,
+                      line_search_fn="strong_wolfe")
+            count = [0]
+
+            def closure():
+                count[0] += 1
+                opt.zero_grad()
+                loss = 1e3 * (((1 - x[:-1]) ** 2).sum() + 100 * ((x[1:] - x[:-1] ** 2) ** 2).sum())
+                loss.backward()
+                return loss
+
+            opt.step(closure)
+            calls.append(count[0])
+        self.assertEqual(calls[0], 68)
+        self.assertEqual(calls[1], calls[0])
+
+    def test_sgd_dampening_changed_mid_run_with_nesterov(self):
+        """torch checks nesterov's dampening == 0 in the constructor only, and steps a group
+        whose dampening changed later."""
+        with self.assertRaises(ValueError):
+            st.SGD([torch.zeros(3, requires_grad=True)], lr=0.1, momentum=0.9, nesterov=True,
+                   dampening=0.1)
+        ref, ours = twin_models()
+        options = dict(lr=0.1, momentum=0.9, nesterov=True)
+        ropt, oopt = torch.optim.SGD(ref.parameters(), **options), st.SGD(ours.parameters(),
+                                                                           **options)
+        train(ref, ropt, 5)
+        train(ours, oopt, 5)
+        for opt in (ropt, oopt):
+            opt.param_groups[0]["dampening"] = 0.5
+        train(ref, ropt, 5)
+        train(ours, oopt, 5)
+        self.assertLess(max_param_diff(ref, ours), PARAM_ATOL)
+
+
 class ZeroCopy(unittest.TestCase):
     def test_params_and_grads_are_arena_views(self):
         model = make_model()

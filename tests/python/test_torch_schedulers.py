@@ -45,6 +45,20 @@ class TorchSchedulers(unittest.TestCase):
 
         self.check(torch.optim.Adam, st.Adam, dict(lr=3e-3), make)
 
+    def test_one_cycle_linear_ends_negative_and_still_saves(self):
+        """torch lets OneCycleLR step once past its last phase, where the linear anneal goes
+        below zero; torch saves that state. simdoptim.torch saves it too and refuses the
+        negative lr at the next step() (torch would step with it)."""
+        _, ours = twin_models()
+        opt = st.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+        sched = lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=10, anneal_strategy="linear")
+        train(ours, opt, 10, scheduler=sched)
+        self.assertLess(opt.param_groups[0]["lr"], 0.0)
+        state = opt.state_dict()
+        self.assertEqual(state["param_groups"][0]["lr"], opt.param_groups[0]["lr"])
+        with self.assertRaisesRegex(ValueError, "lr"):
+            opt.step()
+
     def test_one_cycle_cycles_momentum_and_betas(self):
         # OneCycleLR writes group['momentum'] for SGD and group['betas'] for Adam.
         self.check(torch.optim.SGD, st.SGD, dict(lr=0.1, momentum=0.9),
