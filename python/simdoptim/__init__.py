@@ -23,6 +23,7 @@ from ._simdoptim import (  # noqa: F401
     OneCycleLR,
     Optimizer,
     PolynomialLR,
+    SWALR,
     Scheduler,
     StepLR,
     build_optimizer,
