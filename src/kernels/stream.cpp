@@ -40,6 +40,25 @@ void asgd_pattern_loop(const StreamArgs& s, std::size_t begin, std::size_t end) 
 }
 
 template <class V>
+void read_pattern_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  V acc0(0.0f), acc1(0.0f), acc2(0.0f), acc3(0.0f);
+  std::size_t i = begin;
+  for (; i + 4 * w <= end; i += 4 * w) {
+    acc0 = acc0 + vload<V>(s.a + i);
+    acc1 = acc1 + vload<V>(s.a + i + w);
+    acc2 = acc2 + vload<V>(s.a + i + 2 * w);
+    acc3 = acc3 + vload<V>(s.a + i + 3 * w);
+  }
+  for (; i + w <= end; i += w) acc0 = acc0 + vload<V>(s.a + i);
+  alignas(64) float sums[w];
+  vstore(sums, (acc0 + acc1) + (acc2 + acc3));
+  float total = 0.0f;
+  for (float x : sums) total += x;
+  if (total != total) *s.c = total;
+}
+
+template <class V>
 void triad_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
   constexpr std::size_t w = lanes<V>();
   const V scalar(s.scalar);
@@ -53,4 +72,5 @@ void triad_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcep
 SIMDOPTIM_DEFINE_KERNEL(adam_pattern, StreamArgs, adam_pattern_loop)
 SIMDOPTIM_DEFINE_KERNEL(sgd_pattern, StreamArgs, sgd_pattern_loop)
 SIMDOPTIM_DEFINE_KERNEL(asgd_pattern, StreamArgs, asgd_pattern_loop)
+SIMDOPTIM_DEFINE_KERNEL(read_pattern, StreamArgs, read_pattern_loop)
 SIMDOPTIM_DEFINE_KERNEL(triad, StreamArgs, triad_loop)

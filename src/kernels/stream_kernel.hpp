@@ -19,6 +19,9 @@ SIMDOPTIM_DECLARE_KERNEL(adam_pattern, StreamArgs)
 SIMDOPTIM_DECLARE_KERNEL(sgd_pattern, StreamArgs)
 // ASGD's pattern before averaging starts: reads a, b; writes a, c (16 B/element).
 SIMDOPTIM_DECLARE_KERNEL(asgd_pattern, StreamArgs)
+// A gradient norm's pattern: reads a (4 B/element), summed in four independent accumulators;
+// c[0] receives the sum only if it is NaN (so the reads stay, and threads never write).
+SIMDOPTIM_DECLARE_KERNEL(read_pattern, StreamArgs)
 // STREAM triad: a = b + scalar * c (12 B/element).
 SIMDOPTIM_DECLARE_KERNEL(triad, StreamArgs)
 
