@@ -10,6 +10,11 @@
 //                  read p, g, s1, s2; write p, s1, s2                = 28 B (adam_pattern)
 //   ASGD before averaging starts (t0 = 1e6): read p, g; write p, ax  = 16 B (asgd_pattern)
 //
+// Adam with an EMA of the weights (Optimizer::set_averaging, docs/averaging.md):
+//   adam_ema_fused: updated in the step's pass, Adam's 28 B + read and write the average = 36 B
+//                   (adam_average_pattern)
+//   adam_then_ema:  Adam, then a pass of its own: + read p, read and write the average = 40 B
+//
 // Workloads decayed_n:2^k hold state decayed to subnormal values with 99 % of the gradients zero
 // (late training: dead units, unused embedding rows): <optimizer> flushes the state (the
 // default), <optimizer>_kept_subnormal keeps torch's arithmetic, and <optimizer> on n:2^k is the
@@ -18,6 +23,9 @@
 // Names: <optimizer or pattern>/<isa>/<workload>/threads:<t>. Counters: ns_per_elem, and
 // bytes_per_second. For example, Adam and its pattern at 2^26:
 //   build/benchmarks/bench_elementwise --benchmark_filter='^adam(_pattern)?/.*/n:2\^26/'
+// and Adam with an EMA, fused and not, against its pattern:
+//   build/benchmarks/bench_elementwise
+//   --benchmark_filter='^adam(_ema_fused|_then_ema|_average_pattern)?/avx512/(n:2\^26|resnet50)/'
 #include <benchmark/benchmark.h>
 
 #include <functional>
@@ -113,13 +121,32 @@ void bench_optimizer(benchmark::State& st, const Config& c, const Workload& w, I
   set_counters(st, total_numel(*opt), step_bytes(c.optimizer, arrays));
 }
 
-// The memory-only reference: the pattern's streams over one group's arenas, same chunking.
+// Adam (torch's defaults) with an EMA of the weights, fused into the step or as a pass of its own.
+void bench_adam_ema(benchmark::State& st, const Workload& w, Isa isa, int threads, bool fused) {
+  auto opt = make_optimizer("adam", RuntimeOptions{isa, threads});
+  opt->add_param_group(w.params());
+  for (auto& g : opt->param_groups())
+    for (std::size_t i = 0; i < g.size(); ++i)
+      for (float& x : g.grad(i).data) x = 1e-3f;
+  AveragingOptions a;
+  a.mode = AveragingOptions::Mode::ema;
+  a.fused = fused;
+  opt->set_averaging(a);
+  opt->step();  // allocates and first-touches the state
+  for (auto _ : st) opt->step();
+  set_counters(st, total_numel(*opt), fused ? 36 : 40);
+}
+
+// The memory-only reference: the pattern's streams over one group's arenas, same chunking;
+// `average` adds the averaged-parameter array (e).
 void bench_pattern(benchmark::State& st, detail::KernelFn<detail::StreamArgs> (*pick)(Isa),
-                   int state_arrays, double bytes, const Workload& w, Isa isa, int threads) {
+                   int state_arrays, double bytes, const Workload& w, Isa isa, int threads,
+                   bool average = false) {
   ParamGroup g(w.params(), {});
   detail::StreamArgs args{g.param_arena().data(), g.grad_arena().data(), nullptr, nullptr, 0.5f};
   args.c = g.ensure_state_arena("c");
   if (state_arrays > 1) args.d = g.ensure_state_arena("d");
+  if (average) args.e = g.reset_averaged_arena();
   detail::Executor executor(threads);
   detail::StepPlan<detail::StreamArgs> plan;
   const auto kernel = pick(isa);
@@ -167,6 +194,15 @@ void register_all() {
         add("adam_pattern", [=](benchmark::State& st) {
           bench_pattern(st, detail::adam_pattern_kernel, 2, 28, w, isa, threads);
         });
+        if (!w.decayed) {
+          add("adam_ema_fused",
+              [=](benchmark::State& st) { bench_adam_ema(st, w, isa, threads, true); });
+          add("adam_then_ema",
+              [=](benchmark::State& st) { bench_adam_ema(st, w, isa, threads, false); });
+          add("adam_average_pattern", [=](benchmark::State& st) {
+            bench_pattern(st, detail::adam_average_pattern_kernel, 2, 36, w, isa, threads, true);
+          });
+        }
         add("sgd_pattern", [=](benchmark::State& st) {
           bench_pattern(st, detail::sgd_pattern_kernel, 1, 20, w, isa, threads);
         });

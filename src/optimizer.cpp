@@ -170,10 +170,16 @@ void Optimizer::run_step() {
     last_step_skipped_ = true;
     return;
   }
+  averaging_call_ = plan_averaging();
+  struct Clear {
+    AveragingCall& call;
+    ~Clear() { call = {}; }
+  } clear{averaging_call_};
   for (auto& group : groups_) {
     const auto states = group.tensor_states();
     if (std::any_of(states.begin(), states.end(), [](const TensorState& s) { return s.has_grad; }))
       step_group(group);
+    average_rest(group);
   }
 }
 

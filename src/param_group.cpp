@@ -13,10 +13,12 @@ std::size_t round_up(std::size_t n, std::size_t to) {
   return (n + to - 1) / to * to;
 }
 
-// Stream indices of the arenas, for their cache stagger: params, grads, then state arrays.
+// Stream indices of the arenas, for their cache stagger: params, grads, the average, then state
+// arrays.
 constexpr std::size_t kParamStream = 0;
 constexpr std::size_t kGradStream = 1;
-constexpr std::size_t kFirstStateStream = 2;
+constexpr std::size_t kAveragedStream = 2;
+constexpr std::size_t kFirstStateStream = 3;
 
 }  // namespace
 
@@ -85,6 +87,24 @@ std::span<float> ParamGroup::param_arena() noexcept {
 }
 std::span<float> ParamGroup::grad_arena() noexcept {
   return {grads_->data(), padded_numel_};
+}
+
+TensorView ParamGroup::averaged_param(std::size_t i) {
+  const TensorInfo& t = tensors_.at(i);
+  if (averaged_ == nullptr)
+    throw std::out_of_range("parameter '" + t.name + "' has no averaged copy");
+  return {t.name, t.shape, {averaged_->data() + t.offset, t.numel}, param_dtype()};
+}
+
+float* ParamGroup::averaged_arena() noexcept {
+  return averaged_ ? averaged_->data() : nullptr;
+}
+
+float* ParamGroup::reset_averaged_arena() {
+  if (averaged_ == nullptr)
+    averaged_ = std::make_unique<detail::AlignedBuffer>(padded_numel_, kAveragedStream);
+  std::copy(params_->data(), params_->data() + padded_numel_, averaged_->data());
+  return averaged_->data();
 }
 
 float* ParamGroup::state_arena(std::string_view name) noexcept {

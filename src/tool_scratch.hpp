@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "kernels/average_kernel.hpp"
 #include "kernels/clip_kernel.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
@@ -32,6 +33,7 @@ struct ToolScratch {
   std::vector<char> has_grad;      // the flags step(const StepGrads&) restores, every tensor
   StepPlan<ClipScaleArgs> scale_plan;
   StepPlan<ClipClampArgs> clamp_plan;
+  StepPlan<AverageArgs> average_plan;  // the averaging pass (src/averaging.cpp)
 };
 
 }  // namespace simdoptim::detail

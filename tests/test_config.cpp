@@ -79,11 +79,34 @@ TRAIN:
 }
 
 TEST_CASE("every example config parses", "[config]") {
-  for (const char* name : {"digits.yaml", "digits_sgd.yaml", "swin_t_adamw.yaml",
+  for (const char* name : {"digits.yaml", "digits_ema.yaml", "digits_sgd.yaml", "swin_t_adamw.yaml",
                            "vit_b_16_finetune.yaml", "resnet50_sgd.yaml"}) {
     INFO(name);
     CHECK_NOTHROW(load_config(kConfigDir + name));
   }
+}
+
+TEST_CASE("the averaging keys give the optimizer's averaging", "[config]") {
+  using Mode = AveragingOptions::Mode;
+  Config c = load_config(kConfigDir + "digits_ema.yaml");
+  AveragingOptions a = averaging_options(c, 45);
+  CHECK(a.mode == Mode::ema);
+  CHECK(a.decay == 0.998);
+  CHECK(a.warmup);
+  CHECK(a.every == 1);
+  c.train.model_ema = false;
+  c.train.swa_start = 3;
+  a = averaging_options(c, 45);
+  CHECK(a.mode == Mode::swa);
+  CHECK(a.start == 135);
+  CHECK(a.every == 45);
+  c.train.swa_start = 0;
+  CHECK(averaging_options(c, 45).mode == Mode::none);
+  c.train.model_ema = true;
+  c.train.swa_start = 1;
+  CHECK_THROWS_AS(averaging_options(c, 45), std::invalid_argument);
+  CHECK_THAT(parse_error("TRAIN:\n  MODEL_EMA_DECAY: 1.5\n"),
+             Contains("config key TRAIN.MODEL_EMA_DECAY = '1.5': expected a number in [0, 1]"));
 }
 
 TEST_CASE("dump_config writes every key and parses back to the same config", "[config]") {

@@ -19,6 +19,7 @@
 #include "simdoptim/build_optimizer.hpp"
 #include "simdoptim/build_scheduler.hpp"
 #include "simdoptim/config.hpp"
+#include "simdoptim/lr_scheduler/swa_lr.hpp"
 #include "simdoptim/version.hpp"
 
 namespace {
@@ -167,8 +168,21 @@ int run(const Options& opts) {
   const std::size_t batches = (data.train.size() + batch_size - 1) / batch_size;
   // Stepped after every optimizer step (per iteration, as the recipe); it writes each group's lr,
   // which step() and the epoch lines read from the groups.
-  const std::unique_ptr<simdoptim::Scheduler> scheduler =
+  std::unique_ptr<simdoptim::Scheduler> scheduler =
       simdoptim::build_scheduler(config, *optimizer, static_cast<std::int64_t>(batches));
+  // TRAIN.MODEL_EMA / SWA_START: the average starts from the initial weights bind() wrote.
+  optimizer->set_averaging(
+      simdoptim::averaging_options(config, static_cast<std::int64_t>(batches)));
+  const bool averaging = optimizer->averaging().mode != simdoptim::AveragingOptions::Mode::none;
+  const char* average_name =
+      optimizer->averaging().mode == simdoptim::AveragingOptions::Mode::ema ? "ema" : "swa";
+  // The accuracy of the averaged weights: swapped in for the evaluation, then back.
+  auto evaluate_average = [&](const digits::Dataset& set) {
+    optimizer->swap_averaged_params();
+    const digits::Score score = model.evaluate(set);
+    optimizer->swap_averaged_params();
+    return score;
+  };
 
   std::string arch = std::to_string(widths.front());
   for (std::size_t i = 1; i < widths.size(); ++i) {
@@ -196,6 +210,10 @@ int run(const Options& opts) {
   const Clock::time_point start = Clock::now();
 
   for (int epoch = 1; epoch <= config.train.epochs; ++epoch) {
+    // After SWA_START epochs, SWALR anneals to SWA_LR over one epoch (stepped per iteration).
+    if (config.train.swa_start > 0 && epoch == config.train.swa_start + 1)
+      scheduler = std::make_unique<simdoptim::SWALR>(
+          *optimizer, std::vector<double>{config.train.swa_lr}, static_cast<std::int64_t>(batches));
     const std::vector<std::size_t> order = digits::permutation(data.train.size(), rng);
     digits::Score train;
     const std::string epoch_lr = lr_text(*optimizer);  // the lr of the epoch's first step
@@ -222,12 +240,16 @@ int run(const Options& opts) {
     epoch_step_us.push_back(us);
     if (opts.quiet) continue;
     const digits::Score test = model.evaluate(data.test);
+    char average_acc[48] = "";
+    if (averaging)
+      std::snprintf(average_acc, sizeof average_acc, "  %s acc %5.1f%%", average_name,
+                    100.0 * evaluate_average(data.test).accuracy());
     std::printf(
-        "%sepoch %3d/%d  loss %.4f  train acc %5.1f%%  test loss %.4f  acc %5.1f%%  "
+        "%sepoch %3d/%d  loss %.4f  train acc %5.1f%%  test loss %.4f  acc %5.1f%%%s  "
         "lr %s  step %.1f us (%.2f Gparam/s)\n",
         tty ? "\r\033[K" : "", epoch, config.train.epochs, train.mean_loss(),
-        100.0 * train.accuracy(), test.mean_loss(), 100.0 * test.accuracy(), epoch_lr.c_str(), us,
-        static_cast<double>(numel) / us * 1e-3);
+        100.0 * train.accuracy(), test.mean_loss(), 100.0 * test.accuracy(), average_acc,
+        epoch_lr.c_str(), us, static_cast<double>(numel) / us * 1e-3);
   }
 
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -240,6 +262,12 @@ int run(const Options& opts) {
       "optimizer step %.1f us = %.2f Gparam/s over %zu steps\n",
       100.0 * test.accuracy(), test.correct, test.count, initial_loss, final_loss, seconds, step_us,
       static_cast<double>(numel) / step_us * 1e-3, steps);
+  if (averaging) {
+    const digits::Score avg = evaluate_average(data.test);
+    std::printf("%s weights: test accuracy %.1f%% (%zu/%zu), %lld averaging updates\n",
+                average_name, 100.0 * avg.accuracy(), avg.correct, avg.count,
+                static_cast<long long>(optimizer->n_averaged()));
+  }
   // Late training is where decayed optimizer state turns subnormal: compare the median step time
   // of the last quarter of the epochs with the first quarter's.
   if (epoch_step_us.size() >= 4) {

@@ -60,5 +60,12 @@ std::vector<ParamGroupPlan> plan_param_groups(const Config& config, const ModelS
 std::unique_ptr<Optimizer> build_optimizer(const Config& config, const ModelSpec& model,
                                            RuntimeOptions runtime = {});
 
+/// The weight averaging of a config, for Optimizer::set_averaging, with `steps_per_epoch`
+/// optimizer steps per epoch: TRAIN.MODEL_EMA an EMA every step (decay MODEL_EMA_DECAY, warmup
+/// MODEL_EMA_WARMUP, as timm's train.py), TRAIN.SWA_START > 0 a running mean at the end of every
+/// epoch from epoch SWA_START on; Mode::none when neither. Throws std::invalid_argument when both
+/// are on (one average per optimizer) or steps_per_epoch < 1.
+AveragingOptions averaging_options(const Config& config, std::int64_t steps_per_epoch);
+
 }  // namespace v1
 }  // namespace simdoptim

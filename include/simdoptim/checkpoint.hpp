@@ -45,6 +45,8 @@ struct TensorStateDict {
   std::vector<std::pair<std::string, double>> scalars;
   /// The parameter's values, when the state dict includes parameters.
   std::optional<std::vector<float>> param;
+  /// The averaged parameter (Optimizer::set_averaging), when the optimizer keeps one.
+  std::optional<std::vector<float>> averaged;
   bool operator==(const TensorStateDict&) const = default;
 };
 
@@ -55,12 +57,22 @@ struct GroupStateDict {
   bool operator==(const GroupStateDict&) const = default;
 };
 
+/// The counts of weight averaging (Optimizer::averaging_step, n_averaged).
+struct AveragingCounts {
+  std::int64_t step = 0;
+  std::int64_t n_averaged = 0;
+  bool operator==(const AveragingCounts&) const = default;
+};
+
 /// An optimizer's whole state (torch: optimizer.state_dict(), with each tensor's state nested
 /// in its group instead of keyed by index). Values compare with ==, so NaN != NaN.
 struct OptimizerStateDict {
   /// Optimizer::name() of the optimizer that produced it.
   std::string optimizer;
   std::vector<GroupStateDict> param_groups;
+  /// Present when the optimizer averages its parameters; the averages are each tensor's
+  /// `averaged`. Averaging's options are not saved: set_averaging them before loading.
+  std::optional<AveragingCounts> averaging;
   bool operator==(const OptimizerStateDict&) const = default;
 };
 

@@ -75,6 +75,18 @@ struct TrainConfig {
   LrSchedulerConfig lr_scheduler;
   /// PARAM_OVERRIDES: per-name lr / weight decay overrides, in priority order.
   std::vector<ParamOverride> param_overrides = {};
+  /// MODEL_EMA: keep an EMA of the weights, updated every step (timm's --model-ema).
+  bool model_ema = false;
+  /// MODEL_EMA_DECAY: its decay (timm's --model-ema-decay).
+  double model_ema_decay = 0.9998;
+  /// MODEL_EMA_WARMUP: decay min(MODEL_EMA_DECAY, (1 + t) / (10 + t)) after t updates (timm's
+  /// --model-ema-warmup).
+  bool model_ema_warmup = false;
+  /// SWA_START: from the end of this epoch on, a running mean of the weights at the end of
+  /// every epoch (torch's swa_utils recipe: `if epoch > swa_start: update_parameters`); 0: off.
+  int swa_start = 0;
+  /// SWA_LR: the constant lr SWALR anneals to once SWA starts.
+  double swa_lr = 0.05;
 };
 
 /// DATA: the input pipeline.

@@ -1,6 +1,7 @@
 #pragma once
 /// The optimizer base class, as torch.optim.Optimizer.
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -11,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "simdoptim/averaging.hpp"
 #include "simdoptim/group_options.hpp"
 #include "simdoptim/isa.hpp"
 #include "simdoptim/param_group.hpp"
@@ -156,6 +158,33 @@ class Optimizer {
   /// the optimizer has not yet; the same names and sizes on every call. Default: none.
   virtual std::vector<SideArray> side_arrays(std::size_t group, std::size_t tensor);
 
+  /// Keeps an average of the parameters beside them (AveragingOptions: EMA, SWA's running mean,
+  /// Lookahead), updated by every following step in the step's own pass. The average of every
+  /// group starts as its current parameters (a group added later: as its parameters at its
+  /// first step); the step and update counts restart at zero. Mode::none stops averaging.
+  /// Throws std::invalid_argument naming a bad option. torch: AveragedModel(model) with
+  /// update_parameters(model) after each step; timm: ModelEmaV2, Lookahead.
+  void set_averaging(AveragingOptions options);
+  const AveragingOptions& averaging() const noexcept { return averaging_; }
+  /// Sets the EMA decay of the following updates (a decay chosen step by step, without the
+  /// counts restarting); throws std::invalid_argument unless 0 <= decay <= 1.
+  void set_averaging_decay(double decay);
+  /// Steps counted since set_averaging.
+  std::int64_t averaging_step() const noexcept { return averaging_step_; }
+  /// Averaging updates made since set_averaging (torch: AveragedModel.n_averaged).
+  std::int64_t n_averaged() const noexcept { return n_averaged_; }
+  /// Restores both counts (checkpoints); throws std::invalid_argument for a negative count.
+  void set_averaging_counts(std::int64_t step, std::int64_t n_averaged);
+  /// The averaged copy of the parameter called `name` (torch: the AveragedModel's parameter).
+  /// Throws std::out_of_range for an unknown name or a group that keeps no average.
+  TensorView averaged_param(std::string_view name);
+  /// Exchanges every group's parameters with their averages, in place (one pass, no extra
+  /// memory): call it before evaluating with the averaged weights and again after. Views stay
+  /// valid and see the exchanged values. An engine that can point its layers at other memory
+  /// evaluates with averaged_param() views instead, copying nothing. Throws std::logic_error
+  /// when averaging is off.
+  void swap_averaged_params();
+
   /// The worker threads, for the library's own tools (clipping, non-finite checks); its type is
   /// internal.
   detail::Executor& tools_executor() noexcept { return *executor_; }
@@ -177,6 +206,19 @@ class Optimizer {
 
   detail::Executor& executor() noexcept { return *executor_; }
 
+  /// The averaging update of the step in progress, as the kernels take it: `kind` an
+  /// AverageKind of src/kernels/average_element.hpp (0: none), weights w0 and w1; `fused` when
+  /// step_group applies it to the tensors it steps (the base averages the rest after it).
+  struct AveragingCall {
+    std::uint32_t kind = 0;
+    float w0 = 0.0f;
+    float w1 = 0.0f;
+    bool fused = false;
+  };
+  const AveragingCall& averaging_call() const noexcept { return averaging_call_; }
+  /// Whether step_group can apply averaging_call() in its own pass. Default: no.
+  virtual bool fuses_averaging() const noexcept { return false; }
+
   /// Whether step_group reads external_grads() and grad_scale() itself. When not (the
   /// default), step(const StepGrads&) copies and scales the gradients into the arena first.
   virtual bool reads_step_grads() const noexcept { return false; }
@@ -191,6 +233,10 @@ class Optimizer {
   // validate() on every group's current options.
   void validate_groups() const;
   void stage_step_grads();
+  // The averaging update of the next step; counts it.
+  AveragingCall plan_averaging();
+  // The averaging pass over the tensors of `group` step_group did not average.
+  void average_rest(ParamGroup& group);
 
   GroupOptions defaults_;
   std::deque<ParamGroup> groups_;
@@ -203,6 +249,10 @@ class Optimizer {
   bool grads_known_finite_ = false;
   std::span<const float* const> external_grads_{};
   float grad_scale_ = 1.0f;
+  AveragingOptions averaging_;
+  std::int64_t averaging_step_ = 0;
+  std::int64_t n_averaged_ = 0;
+  AveragingCall averaging_call_;
 };
 
 }  // namespace v1

@@ -110,6 +110,14 @@ class ParamGroup {
   std::vector<NewStateArena> make_state_arenas(std::span<const std::string> names) const;
   /// Adds the arrays make_state_arenas made (on this group); cannot fail.
   void add_state_arenas(std::vector<NewStateArena>& arenas) noexcept;
+  /// Tensor `i`'s averaged parameter (Optimizer::set_averaging): EMA, running mean or
+  /// Lookahead's slow weights. Throws std::out_of_range when the group keeps no average.
+  TensorView averaged_param(std::size_t i);
+  /// The whole averaged-parameter array, padding included, or nullptr when there is none.
+  float* averaged_arena() noexcept;
+  /// Allocates the averaged-parameter array if missing and sets it to the parameters; returns
+  /// it. Never moves an existing array.
+  float* reset_averaged_arena();
   /// Element types of the arenas.
   DType param_dtype() const noexcept { return DType::f32; }
   DType grad_dtype() const noexcept { return DType::f32; }
@@ -127,6 +135,7 @@ class ParamGroup {
   std::size_t padded_numel_ = 0;
   std::unique_ptr<detail::AlignedBuffer> params_;
   std::unique_ptr<detail::AlignedBuffer> grads_;
+  std::unique_ptr<detail::AlignedBuffer> averaged_;
   // Mutable: make_state_arenas reserves room, which changes no value.
   mutable std::vector<NewStateArena> state_arrays_;
 };

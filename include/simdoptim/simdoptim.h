@@ -264,6 +264,36 @@ SIMDOPTIM_API simdoptim_status simdoptim_clip_grad_norm_and_step(simdoptim_optim
 SIMDOPTIM_API simdoptim_status simdoptim_clip_grad_value(simdoptim_optimizer* optimizer,
                                                          double clip_value);
 
+/* ---- optimizer: weight averaging (docs/averaging.md) ---- */
+
+/* Keeps an average of the parameters, updated in every following step's own pass (C++:
+ * Optimizer::set_averaging). `mode`: "none", "ema" (timm's ModelEmaV2), "swa" (torch's
+ * AveragedModel running mean) or "lookahead" (timm's Lookahead). Options (any order, each at
+ * most once): "decay" (EMA, default 0.9998), "warmup" (EMA, 0/1: decay min(decay, (1+t)/(10+t))),
+ * "start" and "every" (EMA and SWA: update at steps start, start + every, ...; defaults 1, 1),
+ * "alpha" and "k" (Lookahead; 0.5, 6), "fused" (0: a second pass, the same bits; default 1). The
+ * averages start as the current parameters. A bad mode, key or value is
+ * SIMDOPTIM_ERROR_INVALID_ARGUMENT. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_set_averaging(simdoptim_optimizer* optimizer,
+                                                                 const char* mode,
+                                                                 const simdoptim_option* options,
+                                                                 size_t num_options);
+/* Sets the EMA decay of the following updates (a decay chosen per step), in [0, 1]. */
+SIMDOPTIM_API simdoptim_status
+simdoptim_optimizer_set_averaging_decay(simdoptim_optimizer* optimizer, double decay);
+/* Averaging updates made since set_averaging (torch: AveragedModel.n_averaged). */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_n_averaged(const simdoptim_optimizer* optimizer,
+                                                              int64_t* count);
+/* The averaged copy of parameter `index`: contiguous float32 storage and its element count;
+ * SIMDOPTIM_ERROR_OUT_OF_RANGE when averaging is off. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_averaged_data(simdoptim_optimizer* optimizer,
+                                                                 size_t index, float** data,
+                                                                 size_t* numel);
+/* Exchanges every parameter with its average in place (evaluate, then call it again to swap
+ * back); data pointers stay valid. SIMDOPTIM_ERROR_UNSUPPORTED when averaging is off. */
+SIMDOPTIM_API simdoptim_status
+simdoptim_optimizer_swap_averaged_params(simdoptim_optimizer* optimizer);
+
 /* ---- checkpoints (docs/checkpoint_format.md) ---- */
 
 /* Writes the optimizer's state, parameters included, to `path` atomically. */

@@ -1,5 +1,6 @@
 #pragma once
 /// Umbrella header: the whole public C++ API.
+#include "simdoptim/averaging.hpp"
 #include "simdoptim/build_optimizer.hpp"
 #include "simdoptim/build_scheduler.hpp"
 #include "simdoptim/checkpoint.hpp"

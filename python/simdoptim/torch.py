@@ -496,6 +496,34 @@ class SimdOptimizer(_TorchOptimizer):
     def flush_subnormal_state(self, on):
         self._native.flush_subnormal_state = bool(on)
 
+    def set_averaging(self, mode, **options):
+        """Keeps an average of the parameters, updated in each step's own pass
+        (docs/averaging.md): mode 'ema' (timm's ModelEmaV2; decay, warmup, start, every), 'swa'
+        (torch's AveragedModel running mean; start, every), 'lookahead' (timm's Lookahead; alpha,
+        k) or 'none'. The averages start as the current parameters. With the drop-ins, torch's
+        own AveragedModel and SWALR also work unchanged; this keeps the average in the arena
+        instead, without another pass over the parameters."""
+        self._native.set_averaging(mode, **options)
+
+    def averaged_params(self):
+        """The averaged copy of every parameter, in param_groups order, as float32 tensors that
+        share the arena (torch: list(AveragedModel(model).parameters()))."""
+        return [
+            _torch.from_numpy(self._native.averaged_param(f"group{g}.param{i}"))
+            for g, group in enumerate(self.param_groups)
+            for i in range(len(group["params"]))
+        ]
+
+    def swap_averaged_params(self):
+        """Exchanges every parameter with its average in place: the model then evaluates with
+        the averaged weights; call it again to swap back."""
+        self._native.swap_averaged_params()
+
+    @property
+    def n_averaged(self):
+        """Averaging updates made (torch: AveragedModel.n_averaged)."""
+        return self._native.n_averaged
+
     def clip_grad_norm_(self, max_norm, norm_type=2.0, error_if_nonfinite=False):
         """torch.nn.utils.clip_grad_norm_ over this optimizer's parameters; returns the total norm
         as a float32 tensor, as torch. Only the norm is computed here (one read of the

@@ -251,6 +251,48 @@ void bind_optimizer(py::module_& m) {
           py::arg("group"), py::arg("index"), py::arg("name"),
           "State array `name` of a tensor (torch: state[p][name]) as a numpy view.")
       .def(
+          "set_averaging",
+          [](Optimizer& o, const std::string& mode, double decay, bool warmup, std::int64_t start,
+             std::int64_t every, double alpha, std::int64_t k, bool fused) {
+            AveragingOptions a;
+            if (mode == "ema")
+              a.mode = AveragingOptions::Mode::ema;
+            else if (mode == "swa")
+              a.mode = AveragingOptions::Mode::swa;
+            else if (mode == "lookahead")
+              a.mode = AveragingOptions::Mode::lookahead;
+            else if (mode != "none")
+              throw std::invalid_argument("unknown averaging mode '" + mode +
+                                          "' (valid: none, ema, swa, lookahead)");
+            a.decay = decay;
+            a.warmup = warmup;
+            a.start = start;
+            a.every = every;
+            a.alpha = alpha;
+            a.k = k;
+            a.fused = fused;
+            o.set_averaging(a);
+          },
+          py::arg("mode"), py::arg("decay") = 0.9998, py::arg("warmup") = false,
+          py::arg("start") = 1, py::arg("every") = 1, py::arg("alpha") = 0.5, py::arg("k") = 6,
+          py::arg("fused") = true,
+          "Keeps an average of the parameters updated in each step's pass (docs/averaging.md): "
+          "'ema' (timm's ModelEmaV2), 'swa' (AveragedModel's running mean), 'lookahead' or "
+          "'none'.")
+      .def("set_averaging_decay", &Optimizer::set_averaging_decay, py::arg("decay"),
+           "The EMA decay of the following updates.")
+      .def_property_readonly("n_averaged", &Optimizer::n_averaged,
+                             "Averaging updates made (torch: AveragedModel.n_averaged).")
+      .def(
+          "averaged_param",
+          [](py::object self, const std::string& name) {
+            const TensorView v = self.cast<Optimizer&>().averaged_param(name);
+            return view(v.data.data(), Shape(v.shape.begin(), v.shape.end()), self);
+          },
+          py::arg("name"), "The averaged copy of the parameter called `name`, a numpy view.")
+      .def("swap_averaged_params", &Optimizer::swap_averaged_params,
+           "Exchanges parameters and averages in place; call again to swap back.")
+      .def(
           "state_names", [](Optimizer& o, std::size_t g) { return group_at(o, g).state_names(); },
           py::arg("group"))
       .def(

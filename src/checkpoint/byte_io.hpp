@@ -16,7 +16,9 @@
 namespace simdoptim::detail {
 
 inline constexpr char kMagic[8] = {'S', 'M', 'D', 'O', 'P', 'T', 'C', 'K'};
-inline constexpr std::uint32_t kFormatVersion = 1;
+// The newest version written: 2 adds weight averaging (docs/checkpoint_format.md). A file is
+// written at the lowest version that holds its content.
+inline constexpr std::uint32_t kFormatVersion = 2;
 inline constexpr std::uint8_t kLittleEndian = 1;
 inline constexpr std::size_t kHeaderSize = 20;  // magic, version, order, kind, reserved, CRC
 
@@ -138,12 +140,13 @@ class ByteReader {
   std::string what_;
 };
 
-// Appends the file header of `kind`.
-void write_header(ByteWriter& w, FileKind kind);
+// Appends the file header of `kind` at format `version`.
+void write_header(ByteWriter& w, FileKind kind, std::uint32_t version);
 // Appends one section: tag, payload length, payload, CRC-32C of the three.
 void write_section(ByteWriter& w, std::uint32_t tag, const std::vector<std::byte>& payload);
-// Checks the header (magic, CRC, version, byte order, kind); throws CheckpointError.
-void read_header(ByteReader& r, FileKind kind);
+// Checks the header (magic, CRC, version, byte order, kind) and returns its format version;
+// throws CheckpointError.
+std::uint32_t read_header(ByteReader& r, FileKind kind);
 // Reads the next section, checks its CRC and that its tag is `expected`; returns its payload.
 std::span<const std::byte> read_section(ByteReader& r, std::uint32_t expected, const char* name);
 // Reads the END section (which counts the sections before it) and checks nothing follows.

@@ -1,5 +1,5 @@
-// The checkpoint file format, version 1 (docs/checkpoint_format.md): encoding and decoding of
-// optimizer and scheduler states. Decoding checks every CRC and every length before it
+// The checkpoint file format, versions 1 and 2 (docs/checkpoint_format.md): encoding and decoding
+// of optimizer and scheduler states. Decoding checks every CRC and every length before it
 // allocates, so a corrupt or hostile file fails with CheckpointError, never a crash.
 #include <stdexcept>
 
@@ -42,10 +42,19 @@ bool read_bool(ByteReader& r, const char* what) {
 }
 
 bool has_data(const TensorStateDict& t) {
-  return !t.arrays.empty() || t.param.has_value();
+  return !t.arrays.empty() || t.param.has_value() || t.averaged.has_value();
 }
 
-void write_group(ByteWriter& w, const GroupStateDict& g) {
+// Version 2 adds the averaged parameters; files without them stay version 1.
+std::uint32_t version_of(const OptimizerStateDict& state) {
+  if (state.averaging) return 2;
+  for (const GroupStateDict& g : state.param_groups)
+    for (const TensorStateDict& t : g.tensors)
+      if (t.averaged) return 2;
+  return 1;
+}
+
+void write_group(ByteWriter& w, const GroupStateDict& g, std::uint32_t version) {
   w.u32(static_cast<std::uint32_t>(g.options.items().size()));
   for (const auto& [key, value] : g.options.items()) {
     w.str(key);
@@ -70,11 +79,12 @@ void write_group(ByteWriter& w, const GroupStateDict& g) {
       w.u8(dtype_code(a.dtype));
     }
     w.u8(t.param ? 1 : 0);
+    if (version >= 2) w.u8(t.averaged ? 1 : 0);
   }
 }
 
 // The GRUP section of one group: options and tensor metadata; the arrays follow in DATA.
-GroupStateDict read_group(ByteReader& r) {
+GroupStateDict read_group(ByteReader& r, std::uint32_t version) {
   GroupStateDict g;
   const std::size_t options = r.count(12);
   for (std::size_t k = 0; k < options; ++k) {
@@ -104,6 +114,7 @@ GroupStateDict read_group(ByteReader& r) {
       a.dtype = read_dtype(r);
     }
     if (read_bool(r, "has_param")) t.param.emplace();
+    if (version >= 2 && read_bool(r, "has_averaged")) t.averaged.emplace();
   }
   if (r.remaining() != 0) r.fail(std::to_string(r.remaining()) + " unexpected trailing bytes");
   return g;
@@ -129,6 +140,12 @@ void read_data(ByteReader& r, std::uint32_t group, std::uint32_t tensor, TensorS
     t.param = r.floats();
     if (t.param->size() != numel)
       r.fail("tensor '" + t.name + "' param has " + std::to_string(t.param->size()) +
+             " elements, its shape " + shape_to_string(t.shape) + " has " + std::to_string(numel));
+  }
+  if (t.averaged) {
+    t.averaged = r.floats();
+    if (t.averaged->size() != numel)
+      r.fail("tensor '" + t.name + "' averaged param has " + std::to_string(t.averaged->size()) +
              " elements, its shape " + shape_to_string(t.shape) + " has " + std::to_string(numel));
   }
   if (r.remaining() != 0) r.fail(std::to_string(r.remaining()) + " unexpected trailing bytes");
@@ -170,17 +187,17 @@ SchedulerState read_scheduler(ByteReader& r, std::size_t depth) {
 
 namespace detail {
 
-void write_header(ByteWriter& w, FileKind kind) {
+void write_header(ByteWriter& w, FileKind kind, std::uint32_t version) {
   const std::size_t start = w.bytes().size();
   w.raw(kMagic, sizeof kMagic);
-  w.u32(kFormatVersion);
+  w.u32(version);
   w.u8(kLittleEndian);
   w.u8(static_cast<std::uint8_t>(kind));
   w.u16(0);
   w.u32(crc32c(0, w.bytes().data() + start, w.bytes().size() - start));
 }
 
-void read_header(ByteReader& r, FileKind kind) {
+std::uint32_t read_header(ByteReader& r, FileKind kind) {
   if (r.remaining() < kHeaderSize) r.fail("truncated: too short for a checkpoint header");
   const auto head = r.take(kHeaderSize - 4);
   if (std::memcmp(head.data(), kMagic, sizeof kMagic) != 0)
@@ -208,6 +225,7 @@ void read_header(ByteReader& r, FileKind kind) {
   const std::uint16_t reserved = h.u16();
   if (reserved != 0)
     r.fail("header reserved field is " + std::to_string(reserved) + ", not 0 (corrupted)");
+  return version;
 }
 
 void write_section(ByteWriter& w, std::uint32_t tag, const std::vector<std::byte>& payload) {
@@ -263,20 +281,28 @@ inline namespace v1 {
 
 std::vector<std::byte> encode_checkpoint(const OptimizerStateDict& state) {
   ByteWriter w;
-  detail::write_header(w, detail::FileKind::optimizer);
+  const std::uint32_t format = version_of(state);
+  detail::write_header(w, detail::FileKind::optimizer, format);
   std::uint32_t sections = 0;
   {
     ByteWriter meta;
     meta.str(version());
     meta.str(state.optimizer);
     meta.u32(static_cast<std::uint32_t>(state.param_groups.size()));
+    if (format >= 2) {
+      meta.u8(state.averaging ? 1 : 0);
+      if (state.averaging) {
+        meta.i64(state.averaging->step);
+        meta.i64(state.averaging->n_averaged);
+      }
+    }
     detail::write_section(w, detail::kMeta, meta.bytes());
     ++sections;
   }
   for (std::size_t g = 0; g < state.param_groups.size(); ++g) {
     const GroupStateDict& group = state.param_groups[g];
     ByteWriter meta;
-    write_group(meta, group);
+    write_group(meta, group, format);
     detail::write_section(w, detail::kGroup, meta.bytes());
     ++sections;
     for (std::size_t i = 0; i < group.tensors.size(); ++i) {
@@ -287,6 +313,7 @@ std::vector<std::byte> encode_checkpoint(const OptimizerStateDict& state) {
       data.u32(static_cast<std::uint32_t>(i));
       for (const StateArray& a : t.arrays) data.floats(a.data);
       if (t.param) data.floats(*t.param);
+      if (t.averaged) data.floats(*t.averaged);
       detail::write_section(w, detail::kData, data.bytes());
       ++sections;
     }
@@ -297,7 +324,7 @@ std::vector<std::byte> encode_checkpoint(const OptimizerStateDict& state) {
 
 OptimizerStateDict decode_checkpoint(std::span<const std::byte> bytes) {
   ByteReader r(bytes, "checkpoint");
-  detail::read_header(r, detail::FileKind::optimizer);
+  const std::uint32_t format = detail::read_header(r, detail::FileKind::optimizer);
   OptimizerStateDict state;
   std::uint32_t sections = 1;
   ByteReader meta(read_section(r, detail::kMeta, "META"), "checkpoint META");
@@ -308,12 +335,16 @@ OptimizerStateDict decode_checkpoint(std::span<const std::byte> bytes) {
   if (groups > r.remaining() / 16)
     meta.fail("truncated or corrupted: group count " + std::to_string(groups) +
               " exceeds the data");
+  if (format >= 2 && read_bool(meta, "has_averaging")) {
+    const std::int64_t step = meta.i64();
+    state.averaging = AveragingCounts{step, meta.i64()};
+  }
   if (meta.remaining() != 0)
     meta.fail(std::to_string(meta.remaining()) + " unexpected trailing bytes");
   for (std::uint32_t g = 0; g < groups; ++g) {
     const std::string where = "checkpoint group " + std::to_string(g);
     ByteReader gr(read_section(r, detail::kGroup, "GRUP"), where);
-    state.param_groups.push_back(read_group(gr));
+    state.param_groups.push_back(read_group(gr, format));
     ++sections;
     auto& tensors = state.param_groups.back().tensors;
     for (std::size_t i = 0; i < tensors.size(); ++i) {
@@ -330,7 +361,7 @@ OptimizerStateDict decode_checkpoint(std::span<const std::byte> bytes) {
 
 std::vector<std::byte> encode_scheduler_checkpoint(const SchedulerState& state) {
   ByteWriter w;
-  detail::write_header(w, detail::FileKind::scheduler);
+  detail::write_header(w, detail::FileKind::scheduler, 1);
   ByteWriter meta;
   meta.str(version());
   meta.str(state.kind);

@@ -176,6 +176,11 @@ void check_tensor(Optimizer& optimizer, Target& target, const GroupOptions& grou
   if (t.initialized)
     for (const std::string& name : schema.required)
       if (!find_array(t, name)) mismatch(where + "state array '" + name + "' is missing");
+  if (t.averaged && optimizer.averaging().mode == AveragingOptions::Mode::none)
+    mismatch(where + "has an averaged param but the optimizer does not average (set_averaging)");
+  if (t.averaged && t.averaged->size() != info.numel)
+    mismatch(where + "averaged param has " + std::to_string(t.averaged->size()) +
+             " elements, expected " + std::to_string(info.numel));
   if (t.param && load.load_params && t.param->size() != info.numel)
     mismatch(where + "param has " + std::to_string(t.param->size()) + " elements, expected " +
              std::to_string(info.numel));
@@ -212,6 +217,9 @@ void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
       std::fill(c.to.begin(), c.to.end(), 0.0f);
   if (t.param && load.load_params)
     std::copy(t.param->begin(), t.param->end(), group.param(target.tensor).data.begin());
+  if (t.averaged)
+    std::copy(t.averaged->begin(), t.averaged->end(),
+              group.averaged_param(target.tensor).data.begin());
   optimizer.load_tensor_scalars(target.group, target.tensor, target.scalars);
 }
 
@@ -220,6 +228,9 @@ void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
 OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& options) {
   OptimizerStateDict out;
   out.optimizer = std::string(optimizer.name());
+  const bool averaging = optimizer.averaging().mode != AveragingOptions::Mode::none;
+  if (averaging)
+    out.averaging = AveragingCounts{optimizer.averaging_step(), optimizer.n_averaged()};
   auto& groups = optimizer.param_groups();
   for (std::size_t g = 0; g < groups.size(); ++g) {
     ParamGroup& group = groups[g];
@@ -252,6 +263,10 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
       }
       optimizer.save_tensor_scalars(g, i, t.scalars);
       if (options.include_params) t.param = copy_tensor(group.param_arena().data(), info);
+      // A group added since set_averaging starts its average from its parameters.
+      if (averaging)
+        t.averaged = copy_tensor(
+            group.averaged_arena() ? group.averaged_arena() : group.param_arena().data(), info);
     }
   }
   return out;
@@ -263,6 +278,16 @@ LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state
     mismatch("the state is for optimizer '" + state.optimizer + "', this optimizer is '" +
              std::string(optimizer.name()) + "'");
   auto& groups = optimizer.param_groups();
+  if (state.averaging) {
+    if (optimizer.averaging().mode == AveragingOptions::Mode::none)
+      mismatch(
+          "the state holds averaged parameters but the optimizer does not average "
+          "(set_averaging before loading)");
+    const AveragingCounts& c = *state.averaging;
+    if (c.step < 0 || c.step > TensorState::kMaxStep || c.n_averaged < 0 || c.n_averaged > c.step)
+      mismatch("averaging counts step " + std::to_string(c.step) + ", n_averaged " +
+               std::to_string(c.n_averaged) + " are not 0 <= n_averaged <= step <= 2^53");
+  }
   LoadReport report;
   std::vector<Target> targets;
   if (options.strict) {
@@ -323,6 +348,12 @@ LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state
         for (const StateArray& a : target.source->arrays)
           if (!find_side(target.side, a.name) && !contains(names, a.name)) names.push_back(a.name);
     arenas[g] = groups[g].make_state_arenas(names);
+    // The average of a group added since set_averaging: its parameters, as its first step
+    // would make it, before the loaded values overwrite them.
+    const bool averaged = std::any_of(targets.begin(), targets.end(), [&](const Target& t) {
+      return t.group == g && t.source->averaged.has_value();
+    });
+    if (averaged && groups[g].averaged_arena() == nullptr) groups[g].reset_averaged_arena();
     optimizer.reserve_tensor_scalars(g);
   }
   for (Target& target : targets) plan_copies(groups[target.group], arenas[target.group], target);
@@ -333,6 +364,8 @@ LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state
   for (std::size_t g = 0; g < groups.size(); ++g) groups[g].add_state_arenas(arenas[g]);
   for (std::size_t g = 0; g < shared_groups; ++g) groups[g].options() = std::move(new_options[g]);
   for (const Target& target : targets) apply_tensor(optimizer, target, options);
+  if (state.averaging)
+    optimizer.set_averaging_counts(state.averaging->step, state.averaging->n_averaged);
   return report;
 }
 

@@ -222,5 +222,28 @@ std::unique_ptr<Optimizer> build_optimizer(const Config& config, const ModelSpec
   return optimizer;
 }
 
+AveragingOptions averaging_options(const Config& config, std::int64_t steps_per_epoch) {
+  validate_config(config);
+  if (steps_per_epoch < 1)
+    throw std::invalid_argument("averaging_options: steps_per_epoch must be at least 1, got " +
+                                std::to_string(steps_per_epoch));
+  const TrainConfig& t = config.train;
+  if (t.model_ema && t.swa_start > 0)
+    throw std::invalid_argument(
+        "config keys TRAIN.MODEL_EMA = true and TRAIN.SWA_START = " + std::to_string(t.swa_start) +
+        ": an optimizer keeps one average, EMA or SWA");
+  AveragingOptions a;
+  if (t.model_ema) {
+    a.mode = AveragingOptions::Mode::ema;
+    a.decay = t.model_ema_decay;
+    a.warmup = t.model_ema_warmup;
+  } else if (t.swa_start > 0) {
+    a.mode = AveragingOptions::Mode::swa;
+    a.start = static_cast<std::int64_t>(t.swa_start) * steps_per_epoch;
+    a.every = steps_per_epoch;
+  }
+  return a;
+}
+
 }  // namespace v1
 }  // namespace simdoptim

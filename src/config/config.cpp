@@ -40,6 +40,7 @@ constexpr Range kPositive{0.0, kInf, true};
 constexpr Range kAtLeastOne{1.0};
 constexpr Range kBeta{0.0, 1.0, false, true};
 constexpr Range kLayerDecay{0.0, 1.0, true, false};
+constexpr Range kUnitClosed{0.0, 1.0};
 
 template <class T>
 using Access = T& (*)(Config&);
@@ -105,6 +106,12 @@ const std::vector<Field>& fields() {
        kNonNegative},
       {"TRAIN.PARAM_OVERRIDES",
        +[](Config& c) -> std::vector<ParamOverride>& { return c.train.param_overrides; }},
+      {"TRAIN.MODEL_EMA", +[](Config& c) -> bool& { return c.train.model_ema; }},
+      {"TRAIN.MODEL_EMA_DECAY", +[](Config& c) -> double& { return c.train.model_ema_decay; },
+       kUnitClosed},
+      {"TRAIN.MODEL_EMA_WARMUP", +[](Config& c) -> bool& { return c.train.model_ema_warmup; }},
+      {"TRAIN.SWA_START", +[](Config& c) -> int& { return c.train.swa_start; }, kNonNegative},
+      {"TRAIN.SWA_LR", +[](Config& c) -> double& { return c.train.swa_lr; }, kNonNegative},
   };
   return table;
 }

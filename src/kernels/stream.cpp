@@ -6,8 +6,9 @@
 namespace simdoptim::detail {
 namespace {
 
-template <class V>
-void adam_pattern_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+// Adam's streams; with Average also the average's (e), updated from the new a.
+template <bool Average, class V>
+void adam_streams(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
   constexpr std::size_t w = lanes<V>();
   for (std::size_t i = begin; i + w <= end; i += w) {
     const V g = vload<V>(s.b + i);
@@ -15,8 +16,20 @@ void adam_pattern_loop(const StreamArgs& s, std::size_t begin, std::size_t end) 
     const V v = vload<V>(s.d + i) + g;
     vstore(s.c + i, m);
     vstore(s.d + i, v);
-    vstore(s.a + i, vload<V>(s.a + i) + m);
+    const V p = vload<V>(s.a + i) + m;
+    vstore(s.a + i, p);
+    if constexpr (Average) vstore(s.e + i, vload<V>(s.e + i) + p);
   }
+}
+
+template <class V>
+void adam_pattern_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+  adam_streams<false, V>(s, begin, end);
+}
+
+template <class V>
+void adam_average_pattern_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcept {
+  adam_streams<true, V>(s, begin, end);
 }
 
 template <class V>
@@ -70,6 +83,7 @@ void triad_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcep
 }  // namespace simdoptim::detail
 
 SIMDOPTIM_DEFINE_KERNEL(adam_pattern, StreamArgs, adam_pattern_loop)
+SIMDOPTIM_DEFINE_KERNEL(adam_average_pattern, StreamArgs, adam_average_pattern_loop)
 SIMDOPTIM_DEFINE_KERNEL(sgd_pattern, StreamArgs, sgd_pattern_loop)
 SIMDOPTIM_DEFINE_KERNEL(asgd_pattern, StreamArgs, asgd_pattern_loop)
 SIMDOPTIM_DEFINE_KERNEL(read_pattern, StreamArgs, read_pattern_loop)

@@ -11,10 +11,14 @@ struct StreamArgs {
   float* c = nullptr;
   float* d = nullptr;
   float scalar = 0;
+  float* e = nullptr;
 };
 
 // Adam's access pattern with trivial arithmetic: reads a, b, c, d; writes a, c, d (28 B/element).
 SIMDOPTIM_DECLARE_KERNEL(adam_pattern, StreamArgs)
+// Adam with an average updated in the same pass: reads a, b, c, d, e; writes a, c, d, e
+// (36 B/element).
+SIMDOPTIM_DECLARE_KERNEL(adam_average_pattern, StreamArgs)
 // SGD-momentum's pattern: reads a, b, c; writes a, c (20 B/element).
 SIMDOPTIM_DECLARE_KERNEL(sgd_pattern, StreamArgs)
 // ASGD's pattern before averaging starts: reads a, b; writes a, c (16 B/element).

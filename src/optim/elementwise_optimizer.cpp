@@ -127,6 +127,12 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
   base.grad_scale = grad_scale();
   const std::span<const float* const> external = external_grads(group);
   base.state_floor = flush_subnormal_state() ? std::numeric_limits<float>::min() : 0.0f;
+  if (const AveragingCall& avg = averaging_call(); avg.fused) {
+    base.averaged = group.averaged_arena();
+    base.averaging = avg.kind;
+    base.average_w0 = avg.w0;
+    base.average_w1 = avg.w1;
+  }
   bool has_arrays = false;
   for (std::size_t k = 0; k < rule_.states.size(); ++k) {
     if (!detail::state_exists(o, rule_.states[k])) continue;
@@ -190,6 +196,7 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
     const std::size_t begin = group.info(i).offset + group.info(i).numel;
     const std::size_t end = i + 1 < group.size() ? group.info(i + 1).offset : group.padded_numel();
     std::fill(base.param + begin, base.param + end, 0.0f);
+    if (base.averaged != nullptr) std::fill(base.averaged + begin, base.averaged + end, 0.0f);
     for (float* array : base.state)
       if (array != nullptr) std::fill(array + begin, array + end, 0.0f);
   }

@@ -13,6 +13,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "kernels/average_element.hpp"
 #include "kernels/kernel.hpp"
 #include "kernels/kernel_source.hpp"
 #include "optim/rule.hpp"
@@ -42,6 +43,12 @@ struct ElementwiseArgs {
   // Stored state values of smaller magnitude become a zero of their sign: FLT_MIN flushes
   // subnormals, 0 nothing.
   float state_floor = 0.0f;
+  // The averaging update applied to each parameter the update stores (an AverageKind other
+  // than copy), with its weights; none leaves `averaged` unused.
+  float* averaged = nullptr;
+  std::uint32_t averaging = 0;
+  float average_w0 = 0.0f;
+  float average_w1 = 0.0f;
 };
 
 // Internal linkage: each instruction set's build keeps its own copies (no weak symbols).
@@ -104,7 +111,7 @@ class Element {
   V grad_scale_;
 };
 
-template <class Rule, auto F, class V>
+template <class Rule, auto F, AverageKind A, class V>
 void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
   using C = typename Rule::template Coefs<V>;
   // Broadcast once per call, not per element.
@@ -116,16 +123,34 @@ void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end)
   assert((end - begin) % w == 0);  // calls cover whole padded tensors: no remainder to drop
   const V state_floor(a.state_floor);
   const V grad_scale(a.grad_scale);
-  for (std::size_t i = begin; i + w <= end; i += w)
+  [[maybe_unused]] const V w0(a.average_w0), w1(a.average_w1);
+  for (std::size_t i = begin; i + w <= end; i += w) {
     Rule::template update<F>(c, Element<V>(a, i, state_floor, grad_scale));
+    // The parameter just stored is still in L1: averaging it here saves a pass over memory.
+    if constexpr (A != AverageKind::none) average_element<A>(a.param + i, a.averaged + i, w0, w1);
+  }
 }
 
-// Runs the loop instantiated for a.flags.
+template <class Rule, auto F, class V>
+void run_rule_averaged(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+  switch (static_cast<AverageKind>(a.averaging)) {
+    case AverageKind::ema:
+      return run_rule_loop<Rule, F, AverageKind::ema, V>(a, begin, end);
+    case AverageKind::swa:
+      return run_rule_loop<Rule, F, AverageKind::swa, V>(a, begin, end);
+    case AverageKind::lookahead:
+      return run_rule_loop<Rule, F, AverageKind::lookahead, V>(a, begin, end);
+    default:
+      return run_rule_loop<Rule, F, AverageKind::none, V>(a, begin, end);
+  }
+}
+
+// Runs the loop instantiated for a.flags and a.averaging.
 template <class Rule, class V>
 void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
   using Flags = typename Rule::Flags;
   [&]<std::uint32_t... Bits>(std::integer_sequence<std::uint32_t, Bits...>) {
-    ((a.flags == Bits ? run_rule_loop<Rule, flags_from_bits<Flags, Bits>(), V>(a, begin, end)
+    ((a.flags == Bits ? run_rule_averaged<Rule, flags_from_bits<Flags, Bits>(), V>(a, begin, end)
                       : void()),
      ...);
   }

@@ -810,6 +810,42 @@ static void test_swalr(void) {
   OK(simdoptim_optimizer_destroy(opt));
 }
 
+/* EMA in the step: SGD lr 0.5 from w = 1 with g = 1 gives w = 0.5, the EMA (decay 0.5) 0.75. */
+static void test_averaging(void) {
+  simdoptim_optimizer* opt = make_sgd(0.5);
+  simdoptim_option ema[2] = {{"decay", 0.5}, {"every", 1}};
+  simdoptim_option bad[1] = {{"decy", 0.5}};
+  float *w = NULL, *g = NULL, *avg = NULL;
+  size_t numel = 0, k;
+  int64_t count = -1;
+  if (opt == NULL) return;
+  EXPECT_STATUS(SIMDOPTIM_ERROR_OUT_OF_RANGE,
+                simdoptim_optimizer_averaged_data(opt, 0, &avg, &numel));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_UNSUPPORTED, simdoptim_optimizer_swap_averaged_params(opt));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_set_averaging(opt, "emaa", ema, 2));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_set_averaging(opt, "ema", bad, 1));
+  CHECK(strstr(simdoptim_last_error(), "decy") != NULL);
+  OK(simdoptim_optimizer_param_data(opt, 0, &w, &numel));
+  for (k = 0; k < numel; ++k) w[k] = 1.0f;
+  OK(simdoptim_optimizer_set_averaging(opt, "ema", ema, 2));
+  OK(simdoptim_optimizer_grad_data(opt, 0, &g, &numel));
+  for (k = 0; k < numel; ++k) g[k] = 1.0f;
+  OK(simdoptim_optimizer_step(opt));
+  OK(simdoptim_optimizer_n_averaged(opt, &count));
+  CHECK(count == 1);
+  OK(simdoptim_optimizer_averaged_data(opt, 0, &avg, &numel));
+  CHECK(numel == 12 && w[0] == 0.5f && avg[0] == 0.75f && avg[11] == 0.75f);
+  OK(simdoptim_optimizer_swap_averaged_params(opt));
+  CHECK(w[0] == 0.75f && avg[0] == 0.5f);
+  OK(simdoptim_optimizer_swap_averaged_params(opt));
+  CHECK(w[0] == 0.5f);
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_set_averaging_decay(opt, 2.0));
+  OK(simdoptim_optimizer_destroy(opt));
+}
+
 int main(int argc, char** argv) {
   if (argc > 1) scratch = argv[1];
   test_version();
@@ -819,6 +855,7 @@ int main(int argc, char** argv) {
   test_from_config();
   test_scheduler();
   test_swalr();
+  test_averaging();
   test_clip();
   test_checkpoint();
   test_closure();

@@ -1,0 +1,151 @@
+// Optimizer's weight averaging (simdoptim/averaging.hpp): the per-step weights, computed on the
+// host in double, and the averaging pass over the tensors a step did not average itself.
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "executor.hpp"
+#include "kernels/average_element.hpp"
+#include "kernels/average_kernel.hpp"
+#include "simdoptim/optimizer.hpp"
+#include "tool_scratch.hpp"
+
+namespace simdoptim {
+inline namespace v1 {
+namespace {
+
+using Mode = AveragingOptions::Mode;
+
+void check_unit(const char* key, double value) {
+  if (!(value >= 0.0 && value <= 1.0))
+    throw std::invalid_argument(std::string("averaging ") + key + " must be in [0, 1], got " +
+                                std::to_string(value));
+}
+
+void check_count(const char* key, std::int64_t value) {
+  if (value < 1)
+    throw std::invalid_argument(std::string("averaging ") + key + " must be at least 1, got " +
+                                std::to_string(value));
+}
+
+constexpr std::uint32_t kind_bits(detail::AverageKind k) {
+  return static_cast<std::uint32_t>(k);
+}
+
+}  // namespace
+
+void Optimizer::set_averaging(AveragingOptions options) {
+  check_unit("decay", options.decay);
+  check_unit("alpha", options.alpha);
+  check_count("start", options.start);
+  check_count("every", options.every);
+  check_count("k", options.k);
+  if (options.mode != Mode::none)
+    for (ParamGroup& group : groups_) group.reset_averaged_arena();
+  averaging_ = std::move(options);
+  averaging_step_ = 0;
+  n_averaged_ = 0;
+}
+
+void Optimizer::set_averaging_decay(double decay) {
+  check_unit("decay", decay);
+  averaging_.decay = decay;
+}
+
+void Optimizer::set_averaging_counts(std::int64_t step, std::int64_t n_averaged) {
+  if (step < 0 || n_averaged < 0 || step > TensorState::kMaxStep ||
+      n_averaged > TensorState::kMaxStep)
+    throw std::invalid_argument("averaging counts must be in [0, 2^53], got step " +
+                                std::to_string(step) + " and n_averaged " +
+                                std::to_string(n_averaged));
+  averaging_step_ = step;
+  n_averaged_ = n_averaged;
+}
+
+TensorView Optimizer::averaged_param(std::string_view name) {
+  const auto [g, i] = locate(name);
+  return groups_[g].averaged_param(i);
+}
+
+void Optimizer::swap_averaged_params() {
+  if (averaging_.mode == Mode::none)
+    throw std::logic_error("swap_averaged_params: averaging is off (set_averaging)");
+  for (ParamGroup& group : groups_) {
+    if (group.averaged_arena() == nullptr) group.reset_averaged_arena();
+    const std::span<float> p = group.param_arena();
+    std::swap_ranges(p.begin(), p.end(), group.averaged_arena());
+  }
+}
+
+Optimizer::AveragingCall Optimizer::plan_averaging() {
+  using detail::AverageKind;
+  const AveragingOptions& o = averaging_;
+  if (o.mode == Mode::none) return {};
+  const std::int64_t step = std::min(averaging_step_ + 1, TensorState::kMaxStep);
+  AveragingCall call;
+  if (o.mode == Mode::lookahead) {
+    if (step % o.k == 0) call = {kind_bits(AverageKind::lookahead), static_cast<float>(o.alpha)};
+  } else if (step >= o.start && (step - o.start) % o.every == 0) {
+    const auto n = static_cast<double>(n_averaged_);
+    if (o.mode == Mode::ema) {
+      double decay = o.decay;
+      if (o.decay_schedule) {
+        decay = o.decay_schedule(step);
+        check_unit("decay (from decay_schedule)", decay);
+      } else if (o.warmup) {
+        decay = std::min(decay, (1.0 + n) / (10.0 + n));
+      }
+      call = {kind_bits(AverageKind::ema), static_cast<float>(decay),
+              static_cast<float>(1.0 - decay)};
+    } else if (n_averaged_ == 0) {
+      call = {kind_bits(AverageKind::copy)};
+    } else {
+      // torch divides by the long tensor n_averaged + 1, converted to float.
+      call = {kind_bits(AverageKind::swa), static_cast<float>(n + 1.0)};
+    }
+  }
+  // Groups added since set_averaging start their average now, before their first step.
+  for (ParamGroup& group : groups_)
+    if (group.averaged_arena() == nullptr) group.reset_averaged_arena();
+  averaging_step_ = step;
+  if (call.kind != 0 && o.mode != Mode::lookahead) n_averaged_ = std::min(n_averaged_ + 1, step);
+  call.fused =
+      call.kind != kind_bits(AverageKind::copy) && call.kind != 0 && o.fused && fuses_averaging();
+  return call;
+}
+
+void Optimizer::average_rest(ParamGroup& group) {
+  const AveragingCall& call = averaging_call_;
+  if (call.kind == 0) return;
+  // Lookahead syncs the tensors that stepped (timm skips a parameter whose grad is None); the
+  // averages take every tensor, as AveragedModel and ModelEmaV2 do.
+  const bool lookahead = averaging_.mode == Mode::lookahead;
+  if (call.fused && lookahead) return;
+  auto wanted = [&](std::size_t i) {
+    if (lookahead) return group.has_grad(i);
+    return !call.fused || !group.has_grad(i);
+  };
+  detail::AverageArgs args{group.param_arena().data(), group.averaged_arena(), call.kind, call.w0,
+                           call.w1};
+  auto& plan = tools_scratch_->average_plan;
+  plan.clear();
+  const std::size_t n = group.size();
+  auto start_of = [&](std::size_t i) {
+    return i < n ? group.info(i).offset : group.padded_numel();
+  };
+  for (std::size_t i = 0; i < n;) {
+    if (!wanted(i)) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < n && wanted(j)) ++j;
+    plan.add(args, start_of(i), start_of(j));
+    i = j;
+  }
+  plan.run(*executor_, detail::average_kernel(isa_));
+}
+
+}  // namespace v1
+}  // namespace simdoptim
