@@ -101,6 +101,16 @@ class ShardedOptimizer {
   /// single process) and every rank takes its shard of it, and the parameters and options.
   /// Throws CheckpointError on every rank, nothing changed, when it does not match.
   void load(const std::string& path);
+  /// Each rank writes its shard alone (its pieces' state and parameters, and the group options)
+  /// to `prefix` + ".rank<r>-of-<K>", atomically, in the single-process format of
+  /// shard_optimizer(): nothing is gathered. Resuming needs the same rank count and bucket size
+  /// (load_shards); save() writes the file that any rank count loads.
+  void save_shards(const std::string& prefix);
+  /// Every rank reads its file of save_shards(prefix) and restores its shard, then the
+  /// parameters (all-gathered) and the group options. Throws CheckpointError on every rank,
+  /// nothing changed, when any rank's file is unreadable or holds other pieces (another rank
+  /// count or bucket size).
+  void load_shards(const std::string& prefix);
 
  private:
   std::unique_ptr<detail::ShardedState> s_;

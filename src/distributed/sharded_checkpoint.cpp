@@ -123,6 +123,71 @@ void check_matches(Optimizer& full, const OptimizerStateDict& state) {
   }
 }
 
+std::string shard_file(const std::string& prefix, const ShardedState& s) {
+  return prefix + ".rank" + std::to_string(s.rank) + "-of-" + std::to_string(s.size);
+}
+
+// The first failing rank's message on every rank ("" when none failed): its own where it is
+// known, else which rank failed.
+std::string first_error(const std::string& mine, const ShardedState& s) {
+  const int failed = mine.empty() ? 0 : s.rank + 1;
+  int first = 0;
+  MPI_Allreduce(&failed, &first, 1, MPI_INT, MPI_MAX, s.comm);
+  if (first == 0) return "";
+  return mine.empty() ? "rank " + std::to_string(first - 1) + " failed" : mine;
+}
+
+// Throws unless `state` holds exactly the pieces of `shard` (the same names and shapes).
+void check_pieces(Optimizer& shard, const OptimizerStateDict& state) {
+  auto& groups = shard.param_groups();
+  bool same = state.param_groups.size() == groups.size();
+  for (std::size_t g = 0; same && g < groups.size(); ++g) {
+    same = state.param_groups[g].tensors.size() == groups[g].size();
+    for (std::size_t i = 0; same && i < groups[g].size(); ++i)
+      same = state.param_groups[g].tensors[i].name == groups[g].info(i).name &&
+             state.param_groups[g].tensors[i].shape == groups[g].info(i).shape;
+  }
+  if (!same)
+    throw CheckpointError(
+        "the file holds other pieces than this rank's shard (written by another rank count or "
+        "bucket size; save() writes a file that re-shards)");
+}
+
+// Group `g`'s options from the lowest rank whose shard has a part of it, on every rank.
+void broadcast_options(ShardedState& s, std::size_t g) {
+  int root = -1;
+  std::ptrdiff_t local = -1;
+  for (std::size_t b = 0; b < s.layout.buckets.size(); ++b) {
+    if (s.layout.buckets[b].group != g) continue;
+    if (local < 0) local = s.shard_group[b];
+    for (int r = 0; r < s.size; ++r)
+      if (s.layout.buckets[b].content[r] > 0 && (root < 0 || r < root)) root = r;
+  }
+  if (root < 0) return;  // no tensor holds an element
+  std::string keys;
+  std::vector<double> values;
+  if (s.rank == root)
+    for (const auto& [key, value] :
+         s.shard->param_groups()[static_cast<std::size_t>(local)].options().items()) {
+      keys += key + '\n';
+      values.push_back(value);
+    }
+  std::uint64_t sizes[2] = {keys.size(), values.size()};
+  MPI_Bcast(sizes, 2, MPI_UINT64_T, root, s.comm);
+  keys.resize(sizes[0]);
+  values.resize(sizes[1]);
+  MPI_Bcast(keys.data(), static_cast<int>(sizes[0]), MPI_CHAR, root, s.comm);
+  MPI_Bcast(values.data(), static_cast<int>(sizes[1]), MPI_DOUBLE, root, s.comm);
+  GroupOptions options;
+  std::size_t start = 0;
+  for (double v : values) {
+    const std::size_t end = keys.find('\n', start);
+    options.set(keys.substr(start, end - start), v);
+    start = end + 1;
+  }
+  s.full.param_groups()[g].options() = options;
+}
+
 std::vector<float> slice(const std::vector<float>& v, const Piece& p) {
   return {v.begin() + static_cast<std::ptrdiff_t>(p.begin),
           v.begin() + static_cast<std::ptrdiff_t>(p.end)};
@@ -249,6 +314,43 @@ void ShardedOptimizer::load(const std::string& path) {
       if (const auto& p = state.param_groups[g].tensors[i].param)
         std::copy(p->begin(), p->end(), group.param(i).data.begin());
   }
+}
+
+void ShardedOptimizer::save_shards(const std::string& prefix) {
+  detail::ShardedState& s = *s_;
+  // Options a scheduler set since the last step.
+  for (std::size_t b = 0; b < s.layout.buckets.size(); ++b)
+    if (s.shard_group[b] >= 0)
+      s.shard->param_groups()[static_cast<std::size_t>(s.shard_group[b])].options() =
+          s.full.param_groups()[s.layout.buckets[b].group].options();
+  std::string error;
+  try {
+    simdoptim::save(*s.shard, detail::shard_file(prefix, s));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  error = detail::first_error(error, s);
+  if (!error.empty()) throw std::runtime_error("ShardedOptimizer::save_shards: " + error);
+}
+
+void ShardedOptimizer::load_shards(const std::string& prefix) {
+  detail::ShardedState& s = *s_;
+  OptimizerStateDict state;
+  std::string error;
+  try {
+    state = read_checkpoint(detail::shard_file(prefix, s));
+    detail::check_pieces(*s.shard, state);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  error = detail::first_error(error, s);
+  if (!error.empty()) throw CheckpointError("ShardedOptimizer::load_shards: " + error);
+  load_state_dict(*s.shard, state);
+  for (std::size_t b = 0; b < s.layout.buckets.size(); ++b)
+    s.post_param_gather(b, &s.gather_requests[b]);
+  MPI_Waitall(static_cast<int>(s.gather_requests.size()), s.gather_requests.data(),
+              MPI_STATUSES_IGNORE);
+  for (std::size_t g = 0; g < s.full.param_groups().size(); ++g) detail::broadcast_options(s, g);
 }
 
 }  // namespace v1

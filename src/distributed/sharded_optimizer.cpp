@@ -148,6 +148,17 @@ ShardedState::ShardedState(Optimizer& full_optimizer, MPI_Comm parent, ShardedOp
   gather_requests.assign(layout.buckets.size(), MPI_REQUEST_NULL);
 }
 
+void ShardedState::post_param_gather(std::size_t b, MPI_Request* request) {
+  // Without a part of its own, a rank sends nothing: MPI_IN_PLACE names its empty slot.
+  const void* send = MPI_IN_PLACE;
+  if (shard_group[b] >= 0)
+    send = shard->param_groups()[static_cast<std::size_t>(shard_group[b])].param_arena().data();
+  const BucketCounts& c = counts[b];
+  MPI_Iallgatherv(send, c.recv_counts[0], unit,
+                  full.param_groups()[layout.buckets[b].group].param_arena().data(),
+                  c.counts.data(), c.displs.data(), unit, comm, request);
+}
+
 ShardedState::~ShardedState() {
   int finalized = 0;
   MPI_Finalized(&finalized);
@@ -250,8 +261,6 @@ void ShardedOptimizer::step() {
     ParamGroup& group = full.param_groups()[bucket.group];
     MPI_Wait(&s.reduce_requests[b], MPI_STATUS_IGNORE);
     const std::size_t n = bucket.content[me];
-    // Without a part of its own, a rank sends nothing: MPI_IN_PLACE names its empty slot.
-    const void* send = MPI_IN_PLACE;
     if (s.shard_group[b] >= 0) {
       ParamGroup& inner = shard.param_groups()[static_cast<std::size_t>(s.shard_group[b])];
       detail::average(s.slots[b % 2].data(), n, s.size, inner.grad_arena().data());
@@ -264,13 +273,10 @@ void ShardedOptimizer::step() {
       if (b + 2 < buckets) post_reduce(b + 2);
       shard.step();
       for (std::size_t i = 0; i < pieces.size(); ++i) inner.set_has_grad(i, false);
-      send = inner.param_arena().data();
     } else if (b + 2 < buckets) {
       post_reduce(b + 2);
     }
-    const detail::BucketCounts& c = s.counts[b];
-    MPI_Iallgatherv(send, c.recv_counts[0], s.unit, group.param_arena().data(), c.counts.data(),
-                    c.displs.data(), s.unit, s.comm, &s.gather_requests[b]);
+    s.post_param_gather(b, &s.gather_requests[b]);
   }
   MPI_Waitall(static_cast<int>(buckets), s.gather_requests.data(), MPI_STATUSES_IGNORE);
 }

@@ -26,6 +26,9 @@ struct ShardedState {
   ShardedState(Optimizer& full, MPI_Comm comm, ShardedOptions options);
   ~ShardedState();
 
+  // Starts bringing every rank's parameters of bucket `b` from its shard into the full arenas.
+  void post_param_gather(std::size_t b, MPI_Request* request);
+
   Optimizer& full;
   ShardedOptions options;
   MPI_Comm comm = MPI_COMM_NULL;

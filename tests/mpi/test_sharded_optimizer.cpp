@@ -204,6 +204,25 @@ TEST_CASE("sharded checkpoints resume exactly, re-shard and load in one process"
     run(resumed, *reference, 2, 2, k);
     REQUIRE(same_params(*full2, *reference));
 
+    // Per-rank shard files: resume at the same rank count and bucket size; another bucket size
+    // (other pieces) is refused on every rank.
+    const std::string prefix = dir + "/" + name + ".shards";
+    {
+      auto full4 = build(name, so::default_isa());
+      auto reference4 = build(name, so::default_isa());
+      so::ShardedOptimizer writer(*full4, MPI_COMM_WORLD, {32});
+      run(writer, *reference4, 0, 2, k);
+      writer.save_shards(prefix);
+      auto full5 = build(name, so::default_isa());
+      so::ShardedOptimizer reader(*full5, MPI_COMM_WORLD, {32});
+      reader.load_shards(prefix);
+      run(reader, *reference4, 2, 2, k);
+      REQUIRE(same_params(*full5, *reference4));
+      auto full6 = build(name, so::default_isa());
+      so::ShardedOptimizer other(*full6, MPI_COMM_WORLD, {64});
+      REQUIRE_THROWS_AS(other.load_shards(prefix), so::CheckpointError);
+    }
+
     // Re-shard onto the first half of the ranks (another rank count and bucket size), against
     // one process resumed from the same file.
     const int half = (k + 1) / 2;
