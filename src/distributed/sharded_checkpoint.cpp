@@ -79,8 +79,8 @@ std::vector<float> gather_array(ShardedState& s, std::size_t g, const std::strin
       send = zeros.data();
     }
     const BucketCounts& c = s.counts[b];
-    MPI_Gatherv(send, c.recv_counts[0], s.unit, arena.data(), c.counts.data(), c.displs.data(),
-                s.unit, 0, s.comm);
+    MPI_Gatherv(send, c.own, s.unit, arena.data(), c.counts.data(), c.displs.data(), s.unit, 0,
+                s.comm);
   }
   return arena;
 }

@@ -80,12 +80,15 @@ void check_same_layout(Optimizer& full, std::size_t bucket_elements, MPI_Comm co
         std::to_string(all[1]) + " tensors) differs from" + differ);
 }
 
-// The sum of every rank's copy in rank order, divided by the rank count: the documented
-// average, element by element, independent of how MPI moved the data.
-void average(const float* copies, std::size_t n, int ranks, float* out) noexcept {
-  std::memcpy(out, copies, n * sizeof(float));
+// The sum of every rank's copy in rank order (rank r's at copies + r * n, this rank's at
+// `own`), divided by the rank count: the documented average, element by element, independent
+// of how MPI moved the data.
+void average(const float* copies, const float* own, int me, std::size_t n, int ranks,
+             float* out) noexcept {
+  auto copy_of = [&](int r) { return r == me ? own : copies + static_cast<std::size_t>(r) * n; };
+  std::memcpy(out, copy_of(0), n * sizeof(float));
   for (int r = 1; r < ranks; ++r) {
-    const float* x = copies + static_cast<std::size_t>(r) * n;
+    const float* x = copy_of(r);
     for (std::size_t j = 0; j < n; ++j) out[j] = out[j] + x[j];
   }
   const auto k = static_cast<float>(ranks);
@@ -134,11 +137,13 @@ ShardedState::ShardedState(Optimizer& full_optimizer, MPI_Comm parent, ShardedOp
     }
     pieces.push_back(std::move(mine));
     BucketCounts c;
+    c.own = to_units(b.content[me]);
     for (int r = 0; r < size; ++r) {
       c.counts.push_back(to_units(b.content[r]));
       c.displs.push_back(to_units(b.begin[r]));
-      c.recv_counts.push_back(to_units(b.content[me]));
-      c.recv_displs.push_back(r * to_units(b.content[me]));
+      c.send_counts.push_back(r == rank ? 0 : c.counts.back());
+      c.recv_counts.push_back(r == rank ? 0 : c.own);
+      c.recv_displs.push_back(r * c.own);
     }
     counts.push_back(std::move(c));
     largest = std::max(largest, b.content[me]);
@@ -154,7 +159,7 @@ void ShardedState::post_param_gather(std::size_t b, MPI_Request* request) {
   if (shard_group[b] >= 0)
     send = shard->param_groups()[static_cast<std::size_t>(shard_group[b])].param_arena().data();
   const BucketCounts& c = counts[b];
-  MPI_Iallgatherv(send, c.recv_counts[0], unit,
+  MPI_Iallgatherv(send, c.own, unit,
                   full.param_groups()[layout.buckets[b].group].param_arena().data(),
                   c.counts.data(), c.displs.data(), unit, comm, request);
 }
@@ -251,7 +256,7 @@ void ShardedOptimizer::step() {
   auto post_reduce = [&](std::size_t b) {
     const detail::BucketCounts& c = s.counts[b];
     ParamGroup& group = full.param_groups()[s.layout.buckets[b].group];
-    MPI_Ialltoallv(group.grad_arena().data(), c.counts.data(), c.displs.data(), s.unit,
+    MPI_Ialltoallv(group.grad_arena().data(), c.send_counts.data(), c.displs.data(), s.unit,
                    s.slots[b % 2].data(), c.recv_counts.data(), c.recv_displs.data(), s.unit,
                    s.comm, &s.reduce_requests[b]);
   };
@@ -263,7 +268,8 @@ void ShardedOptimizer::step() {
     const std::size_t n = bucket.content[me];
     if (s.shard_group[b] >= 0) {
       ParamGroup& inner = shard.param_groups()[static_cast<std::size_t>(s.shard_group[b])];
-      detail::average(s.slots[b % 2].data(), n, s.size, inner.grad_arena().data());
+      detail::average(s.slots[b % 2].data(), group.grad_arena().data() + bucket.begin[me], s.rank,
+                      n, s.size, inner.grad_arena().data());
       // The engine may have written the parameters since the last step.
       std::memcpy(inner.param_arena().data(), group.param_arena().data() + bucket.begin[me],
                   n * sizeof(float));

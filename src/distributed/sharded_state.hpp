@@ -16,8 +16,11 @@ namespace simdoptim::detail {
 // The MPI argument arrays of one bucket's collectives, in 16-float units; they must live until
 // the non-blocking calls complete.
 struct BucketCounts {
-  std::vector<int> counts;       // per rank: content
-  std::vector<int> displs;       // per rank: begin
+  int own = 0;              // this rank's content
+  std::vector<int> counts;  // per rank: content
+  std::vector<int> displs;  // per rank: begin
+  // The gradients' all-to-all, without this rank's own part (read in place): 0 for itself.
+  std::vector<int> send_counts;  // per rank: content
   std::vector<int> recv_counts;  // per rank: this rank's content
   std::vector<int> recv_displs;  // per rank: rank * this rank's content
 };
