@@ -18,6 +18,7 @@ test_packages=(
   python3-venv python3-pip              # the install tests: a venv, pip install .
   python3-setuptools python3-wheel      # pyproject.toml's build backend, offline
   python3-matplotlib                    # tools/plot_bench.py and its test
+  libopenmpi-dev openmpi-bin            # the sharded optimizer, its tests and demo (optional)
 )
 case $job in
   demo) packages=("${demo_packages[@]}") ;;

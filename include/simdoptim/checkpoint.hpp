@@ -136,6 +136,9 @@ SchedulerState decode_scheduler_checkpoint(std::span<const std::byte> bytes);
 /// folder, fsync, rename over `path`, fsync of the folder. A crash leaves the old file or the
 /// new one, never a torn one. Throws std::runtime_error on an I/O error.
 void save(Optimizer& optimizer, const std::string& path, const StateDictOptions& options = {});
+/// Writes `state` to `path` atomically, as save(Optimizer&) (for a state assembled elsewhere,
+/// e.g. gathered from the shards of a ShardedOptimizer).
+void save(const OptimizerStateDict& state, const std::string& path);
 /// Reads `path` and load_state_dict()s it; throws CheckpointError (optimizer unchanged) when the
 /// file is unreadable, truncated, corrupted, of a newer format version, of another optimizer
 /// type or does not match the optimizer's parameters.

@@ -135,6 +135,10 @@ void save(Optimizer& optimizer, const std::string& path, const StateDictOptions&
   write_atomically(path, encode_checkpoint(state_dict(optimizer, options)));
 }
 
+void save(const OptimizerStateDict& state, const std::string& path) {
+  write_atomically(path, encode_checkpoint(state));
+}
+
 OptimizerStateDict read_checkpoint(const std::string& path) {
   const auto bytes = read_file(path);
   return with_path(path, [&] { return decode_checkpoint(bytes); });
