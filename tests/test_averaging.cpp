@@ -76,7 +76,10 @@ const std::vector<Optim> kOptimizers = {
     {"adamw", {{"amsgrad", 1.0}}},
     {"sgd", {{"lr", 0.05}, {"momentum", 0.9}}},
     {"nadam", {}},
-    {"lamb", {}},  // several passes: always averaged in a pass of its own
+    // several passes: always averaged in a pass of its own
+    {"lamb", {}},
+    {"lars", {}},
+    {"adafactor", {}},
 };
 
 std::unique_ptr<Optimizer> make(const Optim& o, RuntimeOptions runtime) {
