@@ -8,6 +8,7 @@
 #include "executor.hpp"
 #include "kernels/average_element.hpp"
 #include "kernels/average_kernel.hpp"
+#include "simdoptim/lbfgs.hpp"
 #include "simdoptim/optimizer.hpp"
 #include "tool_scratch.hpp"
 
@@ -36,6 +37,9 @@ constexpr std::uint32_t kind_bits(detail::AverageKind k) {
 }  // namespace
 
 void Optimizer::set_averaging(AveragingOptions options) {
+  // LBFGS's step(closure) runs its own iterations, never the step that averages.
+  if (options.mode != Mode::none && dynamic_cast<const Lbfgs*>(this) != nullptr)
+    throw std::invalid_argument("lbfgs does not support weight averaging (set_averaging)");
   check_unit("decay", options.decay);
   check_unit("alpha", options.alpha);
   check_count("start", options.start);

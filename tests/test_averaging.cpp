@@ -76,7 +76,10 @@ const std::vector<Optim> kOptimizers = {
     {"adamw", {{"amsgrad", 1.0}}},
     {"sgd", {{"lr", 0.05}, {"momentum", 0.9}}},
     {"nadam", {}},
-    {"lamb", {}},  // several passes: always averaged in a pass of its own
+    // several passes: always averaged in a pass of its own
+    {"lamb", {}},
+    {"lars", {}},
+    {"adafactor", {}},
 };
 
 std::unique_ptr<Optimizer> make(const Optim& o, RuntimeOptions runtime) {
@@ -352,6 +355,9 @@ TEST_CASE("averaging options are checked and the counts follow the steps", "[ave
   CHECK_THROWS_AS(opt->set_averaging_decay(-0.1), std::invalid_argument);
   CHECK_THROWS_AS(opt->swap_averaged_params(), std::logic_error);
   CHECK_THROWS_AS(opt->averaged_param("p0_1"), std::out_of_range);
+  AveragingOptions ema;
+  ema.mode = Mode::ema;
+  CHECK_THROWS_AS(make_optimizer("lbfgs")->set_averaging(ema), std::invalid_argument);
 
   AveragingOptions swa;
   swa.mode = Mode::swa;

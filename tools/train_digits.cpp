@@ -241,7 +241,8 @@ int run(const Options& opts) {
     if (opts.quiet) continue;
     const digits::Score test = model.evaluate(data.test);
     char average_acc[48] = "";
-    if (averaging)
+    // Before its first update (SWA before SWA_START) the average is only the initial weights.
+    if (averaging && optimizer->n_averaged() > 0)
       std::snprintf(average_acc, sizeof average_acc, "  %s acc %5.1f%%", average_name,
                     100.0 * evaluate_average(data.test).accuracy());
     std::printf(
@@ -262,7 +263,7 @@ int run(const Options& opts) {
       "optimizer step %.1f us = %.2f Gparam/s over %zu steps\n",
       100.0 * test.accuracy(), test.correct, test.count, initial_loss, final_loss, seconds, step_us,
       static_cast<double>(numel) / step_us * 1e-3, steps);
-  if (averaging) {
+  if (averaging && optimizer->n_averaged() > 0) {
     const digits::Score avg = evaluate_average(data.test);
     std::printf("%s weights: test accuracy %.1f%% (%zu/%zu), %lld averaging updates\n",
                 average_name, 100.0 * avg.accuracy(), avg.correct, avg.count,

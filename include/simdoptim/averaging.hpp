@@ -45,8 +45,8 @@ struct AveragingOptions {
   /// Lookahead: sync every k steps (timm: lookahead_k).
   std::int64_t k = 6;
   /// Update the average inside the step's kernels (one pass). false: a second pass after the
-  /// step, as a separate AveragedModel/ModelEma update makes; the same bits. LAMB, LARS,
-  /// Adafactor and LBFGS always use the second pass.
+  /// step, as a separate AveragedModel/ModelEma update makes; the same bits. LAMB, LARS and
+  /// Adafactor always use the second pass; LBFGS refuses averaging.
   bool fused = true;
 };
 
