@@ -110,6 +110,15 @@ ShardedState::ShardedState(Optimizer& full_optimizer, MPI_Comm parent, ShardedOp
   MPI_Comm_size(comm, &size);
   MPI_Type_contiguous(static_cast<int>(kUnit), MPI_FLOAT, &unit);
   MPI_Type_commit(&unit);
+  try {
+    build();
+  } catch (...) {
+    release();  // every rank throws here alike, so the collective free matches
+    throw;
+  }
+}
+
+void ShardedState::build() {
   check_same_layout(full, options.bucket_elements, comm, size);
   if (dynamic_cast<ElementwiseOptimizer*>(&full) == nullptr)
     throw std::invalid_argument(
@@ -165,6 +174,10 @@ void ShardedState::post_param_gather(std::size_t b, MPI_Request* request) {
 }
 
 ShardedState::~ShardedState() {
+  release();
+}
+
+void ShardedState::release() noexcept {
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (finalized) return;  // too late to free; the engine broke the documented order

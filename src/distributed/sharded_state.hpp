@@ -29,6 +29,11 @@ struct ShardedState {
   ShardedState(Optimizer& full, MPI_Comm comm, ShardedOptions options);
   ~ShardedState();
 
+  // The layout, the shard optimizer and the collectives' arrays (the constructor's body).
+  void build();
+  // Frees the communicator and the datatype.
+  void release() noexcept;
+
   // Starts bringing every rank's parameters of bucket `b` from its shard into the full arenas.
   void post_param_gather(std::size_t b, MPI_Request* request);
 
