@@ -217,7 +217,16 @@ void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
 
 }  // namespace
 
+// Checkpoints hold fp32 arrays only so far.
+void require_fp32_storage(Optimizer& optimizer) {
+  for (const ParamGroup& g : optimizer.param_groups())
+    if (!g.storage().is_default())
+      throw std::invalid_argument(
+          "checkpoints of param groups with 16-bit storage are not supported yet");
+}
+
 OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& options) {
+  require_fp32_storage(optimizer);
   OptimizerStateDict out;
   out.optimizer = std::string(optimizer.name());
   auto& groups = optimizer.param_groups();
@@ -259,6 +268,7 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
 
 LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state,
                            const LoadOptions& options) {
+  require_fp32_storage(optimizer);
   if (state.optimizer != optimizer.name())
     mismatch("the state is for optimizer '" + state.optimizer + "', this optimizer is '" +
              std::string(optimizer.name()) + "'");
