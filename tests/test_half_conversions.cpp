@@ -17,6 +17,7 @@
 #include "aligned_buffer.hpp"
 #include "kernels/half.hpp"
 #include "kernels/half_convert_check_kernel.hpp"
+#include "simdoptim/dtype_convert.hpp"
 #include "simdoptim/isa.hpp"
 
 using namespace simdoptim;
@@ -246,5 +247,18 @@ TEST_CASE("every build's conversions equal the scalar reference's bit for bit", 
                         << " -> " << hex(widened[first]) << ", scalar " << hex(wide_ref[first]));
       CHECK(bad == 0);
     }
+  }
+}
+
+TEST_CASE("the public conversions are the reference's", "[kernels][half]") {
+  for (float x :
+       {0.0f, -1.5f, 1e-40f, 65520.0f, 3.14159f, std::numeric_limits<float>::infinity()}) {
+    CHECK(to_bits16(DType::bf16, x) == detail::bf16_from_f32(x));
+    CHECK(to_bits16(DType::f16, x) == detail::f16_from_f32(x));
+  }
+  for (std::uint32_t h : {0x0000U, 0x3f80U, 0x8001U, 0x7c00U, 0xfbffU}) {
+    const auto b = static_cast<std::uint16_t>(h);
+    CHECK(bits(from_bits16(DType::bf16, b)) == bits(detail::f32_from_bf16(b)));
+    CHECK(bits(from_bits16(DType::f16, b)) == bits(detail::f32_from_f16(b)));
   }
 }
