@@ -36,6 +36,12 @@ bool any_grad(ParamGroup& group) {
 
 using detail::GradGroup;
 
+// Clipping reads and scales fp32 arena gradients only so far.
+void require_fp32_grads(const ParamGroup& group) {
+  if (group.grad_dtype() != DType::f32)
+    throw std::invalid_argument("clip_grad: 16-bit gradients are not supported yet");
+}
+
 // The groups of `optimizer` (all, or `only`) that have a present gradient, in the optimizer's
 // scratch (reused: no allocation once grown).
 std::span<const GradGroup> present_groups(Optimizer& optimizer, ParamGroup* only,
@@ -46,6 +52,7 @@ std::span<const GradGroup> present_groups(Optimizer& optimizer, ParamGroup* only
   for (std::size_t g = 0; g < groups.size(); ++g) {
     if (only != nullptr && &groups[g] != only) continue;
     const GradGroup gg{&groups[g], detail::group_grads(groups, external, g)};
+    if (gg.external.empty()) require_fp32_grads(groups[g]);
     bool any = false;
     for (std::size_t i = 0; i < groups[g].size() && !any; ++i) any = gg.present(i);
     if (any) out.push_back(gg);
@@ -161,6 +168,7 @@ double clip_norm(Optimizer& optimizer, ParamGroup* only, double max_norm, double
 
 void clip_value(Optimizer& optimizer, ParamGroup& group, double clip_value) {
   if (std::isnan(clip_value)) throw std::invalid_argument("clip_grad_value_: clip_value is NaN");
+  require_fp32_grads(group);
   if (!any_grad(group)) return;
   const auto v = static_cast<float>(clip_value);
   for_present_grads(optimizer, group, detail::ClipClampArgs{nullptr, -v, v},

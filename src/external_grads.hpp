@@ -11,9 +11,9 @@ namespace simdoptim::detail {
 
 // The pointers of `external` that belong to group `g` of `groups`; empty when `external` is
 // (the arenas hold the gradients).
-inline std::span<const float* const> group_grads(const std::deque<ParamGroup>& groups,
-                                                 std::span<const float* const> external,
-                                                 std::size_t g) noexcept {
+template <class T>
+std::span<T* const> group_grads(const std::deque<ParamGroup>& groups, std::span<T* const> external,
+                                std::size_t g) noexcept {
   if (external.empty()) return {};
   std::size_t first = 0;
   for (std::size_t k = 0; k < g; ++k) first += groups[k].size();

@@ -1,6 +1,7 @@
 #include "nonfinite.hpp"
 
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include "external_grads.hpp"
@@ -18,6 +19,8 @@ bool grads_finite(Executor& executor, Isa isa, std::deque<ParamGroup>& groups,
       return grads.empty() ? states[i].has_grad : grads[i] != nullptr;
     };
     maxima.resize(group.size());
+    if (grads.empty() && group.grad_dtype() != DType::f32)
+      throw std::invalid_argument("skip_if_nonfinite: 16-bit gradients are not supported yet");
     if (grads.empty())
       scratch.reducer.run(executor, isa, group, group.grad_arena().data(), Reduction::abs_max,
                           present, maxima);

@@ -49,6 +49,20 @@ int Optimizer::num_threads() const noexcept {
 
 ParamGroup& Optimizer::add_param_group(std::vector<ParamSpec> params,
                                        const GroupOptions& overrides) {
+  return add_param_group(std::move(params), overrides, StorageOptions{});
+}
+
+ParamGroup& Optimizer::add_param_group(std::vector<ParamSpec> params, const GroupOptions& overrides,
+                                       const StorageOptions& storage) {
+  storage.validate();
+  if (!storage.is_default() && !supports_storage())
+    throw std::invalid_argument("storage: optimizer '" + std::string(name()) +
+                                "' keeps fp32 arrays only (16-bit storage needs an elementwise "
+                                "optimizer)");
+  if (averaging_.mode != AveragingOptions::Mode::none && storage.param != DType::f32 &&
+      !storage.master_weights)
+    throw std::invalid_argument(
+        "storage: weight averaging is on, and it needs fp32 parameters or master weights");
   GroupOptions options = defaults_;
   for (const auto& [key, value] : overrides.items()) {
     const bool extra =
@@ -65,7 +79,7 @@ ParamGroup& Optimizer::add_param_group(std::vector<ParamSpec> params,
       if (g.find(p.name) != g.size())
         throw std::invalid_argument("parameter '" + p.name + "' is already in another group");
   }
-  return groups_.emplace_back(std::move(params), std::move(options));
+  return groups_.emplace_back(std::move(params), std::move(options), storage);
 }
 
 void Optimizer::zero_grad(bool set_to_none) noexcept {
@@ -77,8 +91,9 @@ void Optimizer::zero_grad(bool set_to_none) noexcept {
       if (set_to_none) {
         states[i].has_grad = false;
       } else {
-        auto g = group.grad(i).data;
-        std::fill(g.begin(), g.end(), 0.0f);
+        const TensorView g = group.grad(i);
+        std::fill(g.data.begin(), g.data.end(), 0.0f);
+        std::fill(g.data16.begin(), g.data16.end(), std::uint16_t{0});
       }
     }
   }
@@ -88,6 +103,37 @@ void Optimizer::step() {
   run_step();
 }
 
+namespace {
+
+// Throws unless `grads`' 16-bit gradients and parameter outputs fit `optimizer`'s groups.
+void check_step_grads16(const Optimizer& optimizer, const StepGrads& grads, std::size_t tensors,
+                        bool skip_if_nonfinite) {
+  auto fail = [](const std::string& what) { throw std::invalid_argument("step: " + what); };
+  if (!grads.external16.empty()) {
+    if (!grads.external.empty()) fail("give external or external16 gradients, not both");
+    if (grads.external16.size() != tensors)
+      fail(std::to_string(grads.external16.size()) + " gradient pointers for " +
+           std::to_string(tensors) + " tensors (one per tensor, nullptr for none)");
+    if (grads.external16_dtype != DType::bf16 && grads.external16_dtype != DType::f16)
+      fail("external16_dtype must be bf16 or f16");
+    if (!optimizer.supports_storage())
+      fail("16-bit gradients need an elementwise optimizer, not '" +
+           std::string(optimizer.name()) + "'");
+    if (skip_if_nonfinite) fail("skip_if_nonfinite over 16-bit gradients is not supported yet");
+  }
+  if (grads.param_out.empty()) return;
+  if (grads.param_out.size() != tensors)
+    fail(std::to_string(grads.param_out.size()) + " parameter outputs for " +
+         std::to_string(tensors) + " tensors (one per tensor, nullptr for the arena's)");
+  std::size_t k = 0;
+  for (const ParamGroup& g : optimizer.param_groups())
+    for (std::size_t i = 0; i < g.size(); ++i, ++k)
+      if (grads.param_out[k] != nullptr && !g.storage().master_weights)
+        fail("a parameter output for '" + g.info(i).name + "', which has no master weights");
+}
+
+}  // namespace
+
 void Optimizer::step(const StepGrads& grads) {
   validate_groups();  // before the gradients are staged
   std::size_t tensors = 0;
@@ -96,16 +142,20 @@ void Optimizer::step(const StepGrads& grads) {
     throw std::invalid_argument("step: " + std::to_string(grads.external.size()) +
                                 " gradient pointers for " + std::to_string(tensors) +
                                 " tensors (one per tensor, nullptr for none)");
+  check_step_grads16(*this, grads, tensors, skip_if_nonfinite_);
   // The presence of each gradient is the pointer's for this step only: the flags are set from
   // the pointers (the optimizers read them) and put back afterwards.
   std::vector<char>& saved = tools_scratch_->has_grad;
   saved.clear();
-  if (!grads.external.empty()) {
+  const bool pointers = !grads.external.empty() || !grads.external16.empty();
+  if (pointers) {
     std::size_t k = 0;
     for (ParamGroup& g : groups_)
       for (TensorState& s : g.tensor_states()) {
         saved.push_back(s.has_grad ? 1 : 0);
-        s.has_grad = grads.external[k++] != nullptr;
+        s.has_grad = grads.external.empty() ? grads.external16[k] != nullptr
+                                            : grads.external[k] != nullptr;
+        ++k;
       }
   }
   struct Restore {
@@ -117,10 +167,15 @@ void Optimizer::step(const StepGrads& grads) {
           for (TensorState& s : g.tensor_states())
             s.has_grad = o.tools_scratch_->has_grad[k++] != 0;
       o.external_grads_ = {};
+      o.external16_ = {};
+      o.param_out_ = {};
       o.grad_scale_ = 1.0f;
     }
   } restore{*this};
   external_grads_ = grads.external;
+  external16_ = grads.external16;
+  external16_dtype_ = grads.external16_dtype;
+  param_out_ = grads.param_out;
   grad_scale_ = grads.scale;
   if (!reads_step_grads() && (!external_grads_.empty() || grad_scale_ != 1.0f)) stage_step_grads();
   run_step();
@@ -152,6 +207,14 @@ std::span<const float* const> Optimizer::external_grads(const ParamGroup& group)
   return external_grads_.empty()
              ? std::span<const float* const>()
              : detail::group_grads(groups_, external_grads_, detail::group_index(groups_, group));
+}
+
+std::span<const std::uint16_t* const> Optimizer::external_grads16(const ParamGroup& group) const {
+  return detail::group_grads(groups_, external16_, detail::group_index(groups_, group));
+}
+
+std::span<std::uint16_t* const> Optimizer::param_out(const ParamGroup& group) const {
+  return detail::group_grads(groups_, param_out_, detail::group_index(groups_, group));
 }
 
 void Optimizer::validate_groups() const {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "aligned_buffer.hpp"
+#include "kernels/half.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -19,11 +20,27 @@ constexpr std::size_t kParamStream = 0;
 constexpr std::size_t kGradStream = 1;
 constexpr std::size_t kAveragedStream = 2;
 constexpr std::size_t kFirstStateStream = 3;
+// The master weights' 16-bit copy, past any state array's stream.
+constexpr std::size_t kParamCopyStream = 7;
+
+// Floats of storage for `elements` elements of `dtype`.
+std::size_t floats_for(std::size_t elements, DType dtype) {
+  return dtype == DType::f32 ? elements : (elements + 1) / 2;
+}
+
+std::uint16_t narrow(DType dtype, float x) {
+  return dtype == DType::bf16 ? detail::bf16_from_f32(x) : detail::f16_from_f32(x);
+}
+
+std::uint16_t* bits16(detail::AlignedBuffer& b) {
+  return reinterpret_cast<std::uint16_t*>(b.data());
+}
 
 }  // namespace
 
-ParamGroup::ParamGroup(std::vector<ParamSpec> params, GroupOptions options)
-    : options_(std::move(options)) {
+ParamGroup::ParamGroup(std::vector<ParamSpec> params, GroupOptions options, StorageOptions storage)
+    : options_(std::move(options)), storage_(storage) {
+  storage_.validate();
   tensors_.reserve(params.size());
   std::size_t offset = 0;
   for (auto& spec : params) {
@@ -39,10 +56,22 @@ ParamGroup::ParamGroup(std::vector<ParamSpec> params, GroupOptions options)
   }
   padded_numel_ = round_up(offset, kArenaAlign);
   states_.resize(tensors_.size());
-  params_ = std::make_unique<detail::AlignedBuffer>(padded_numel_, kParamStream);
-  grads_ = std::make_unique<detail::AlignedBuffer>(padded_numel_, kGradStream);
-  for (std::size_t i = 0; i < params.size(); ++i)
-    std::copy(params[i].init.begin(), params[i].init.end(), params_->data() + tensors_[i].offset);
+  const bool half = storage_.param != DType::f32;
+  if (!half || storage_.master_weights)
+    params_ = std::make_unique<detail::AlignedBuffer>(padded_numel_, kParamStream);
+  if (half)
+    params16_ = std::make_unique<detail::AlignedBuffer>(
+        floats_for(padded_numel_, storage_.param),
+        storage_.master_weights ? kParamCopyStream : kParamStream);
+  grads_ = std::make_unique<detail::AlignedBuffer>(floats_for(padded_numel_, storage_.grad),
+                                                   kGradStream);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& init = params[i].init;
+    if (params_) std::copy(init.begin(), init.end(), params_->data() + tensors_[i].offset);
+    if (params16_)
+      std::transform(init.begin(), init.end(), bits16(*params16_) + tensors_[i].offset,
+                     [&](float x) { return narrow(storage_.param, x); });
+  }
 }
 
 ParamGroup::~ParamGroup() = default;
@@ -53,19 +82,38 @@ std::size_t ParamGroup::find(std::string_view name) const noexcept {
   return static_cast<std::size_t>(it - tensors_.begin());
 }
 
+namespace {
+
+// Tensor t's elements of an arena of `dtype` starting at `arena`.
+TensorView view_of(const TensorInfo& t, float* arena, DType dtype) {
+  if (dtype == DType::f32) return {t.name, t.shape, {arena + t.offset, t.numel}, dtype};
+  return {
+      t.name, t.shape, {}, dtype, {reinterpret_cast<std::uint16_t*>(arena) + t.offset, t.numel}};
+}
+
+}  // namespace
+
 TensorView ParamGroup::param(std::size_t i) {
   const TensorInfo& t = tensors_.at(i);
-  return {t.name, t.shape, {params_->data() + t.offset, t.numel}, param_dtype()};
+  return view_of(t, params16_ ? params16_->data() : params_->data(), storage_.param);
+}
+
+TensorView ParamGroup::master_param(std::size_t i) {
+  const TensorInfo& t = tensors_.at(i);
+  if (!storage_.master_weights)
+    throw std::logic_error("parameter '" + t.name + "' has no master weights");
+  return view_of(t, params_->data(), DType::f32);
 }
 
 TensorView ParamGroup::grad(std::size_t i) {
   const TensorInfo& t = tensors_.at(i);
-  float* data = grads_->data() + t.offset;
+  TensorView v = view_of(t, grads_->data(), storage_.grad);
   if (!states_[i].has_grad) {
-    std::fill(data, data + t.numel, 0.0f);
+    std::fill(v.data.begin(), v.data.end(), 0.0f);
+    std::fill(v.data16.begin(), v.data16.end(), std::uint16_t{0});
     states_[i].has_grad = true;
   }
-  return {t.name, t.shape, {data, t.numel}, grad_dtype()};
+  return v;
 }
 
 std::vector<std::string> ParamGroup::state_names() const {
@@ -79,21 +127,31 @@ TensorView ParamGroup::state(std::size_t i, std::string_view name) {
   float* arena = state_arena(name);
   if (arena == nullptr || !states_[i].initialized)
     throw std::out_of_range("parameter '" + t.name + "' has no state '" + std::string(name) + "'");
-  return {t.name, t.shape, {arena + t.offset, t.numel}, state_dtype()};
+  return view_of(t, arena, storage_.state);
 }
 
 std::span<float> ParamGroup::param_arena() noexcept {
+  if (!params_) return {};
   return {params_->data(), padded_numel_};
 }
+std::span<std::uint16_t> ParamGroup::param16_arena() noexcept {
+  if (!params16_) return {};
+  return {bits16(*params16_), padded_numel_};
+}
 std::span<float> ParamGroup::grad_arena() noexcept {
+  if (storage_.grad != DType::f32) return {};
   return {grads_->data(), padded_numel_};
+}
+std::span<std::uint16_t> ParamGroup::grad16_arena() noexcept {
+  if (storage_.grad == DType::f32) return {};
+  return {bits16(*grads_), padded_numel_};
 }
 
 TensorView ParamGroup::averaged_param(std::size_t i) {
   const TensorInfo& t = tensors_.at(i);
   if (averaged_ == nullptr)
     throw std::out_of_range("parameter '" + t.name + "' has no averaged copy");
-  return {t.name, t.shape, {averaged_->data() + t.offset, t.numel}, param_dtype()};
+  return {t.name, t.shape, {averaged_->data() + t.offset, t.numel}, DType::f32};
 }
 
 float* ParamGroup::averaged_arena() noexcept {
@@ -101,6 +159,11 @@ float* ParamGroup::averaged_arena() noexcept {
 }
 
 float* ParamGroup::reset_averaged_arena() {
+  // The average is fp32, of fp32 values: the parameters or their master weights.
+  if (!params_)
+    throw std::invalid_argument(
+        "weight averaging needs fp32 parameters or master weights; this group stores " +
+        std::string(dtype_name(storage_.param)) + " parameters without master weights");
   if (averaged_ == nullptr)
     averaged_ = std::make_unique<detail::AlignedBuffer>(padded_numel_, kAveragedStream);
   std::copy(params_->data(), params_->data() + padded_numel_, averaged_->data());
@@ -117,7 +180,8 @@ float* ParamGroup::ensure_state_arena(std::string_view name) {
   if (float* existing = state_arena(name)) return existing;
   const std::size_t stream = kFirstStateStream + state_arrays_.size();
   state_arrays_.push_back(
-      {std::string(name), std::make_unique<detail::AlignedBuffer>(padded_numel_, stream)});
+      {std::string(name),
+       std::make_unique<detail::AlignedBuffer>(floats_for(padded_numel_, storage_.state), stream)});
   return state_arrays_.back().buffer->data();
 }
 
@@ -131,7 +195,8 @@ std::vector<ParamGroup::NewStateArena> ParamGroup::make_state_arenas(
                                    [&](const NewStateArena& a) { return a.name == name; });
     if (known) continue;
     const std::size_t stream = kFirstStateStream + state_arrays_.size() + made.size();
-    made.push_back({name, std::make_unique<detail::AlignedBuffer>(padded_numel_, stream)});
+    made.push_back({name, std::make_unique<detail::AlignedBuffer>(
+                              floats_for(padded_numel_, storage_.state), stream)});
   }
   state_arrays_.reserve(state_arrays_.size() + made.size());
   return made;

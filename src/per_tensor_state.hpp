@@ -37,6 +37,13 @@ inline void fill_tensor(ParamGroup& group, float* arena, std::size_t i, float va
   std::fill(arena + t.offset, arena + t.offset + t.numel, value);
 }
 
+// The same for a 16-bit state array, `bits` being the value's.
+inline void fill_tensor16(ParamGroup& group, std::uint16_t* arena, std::size_t i,
+                          std::uint16_t bits) noexcept {
+  const TensorInfo& t = group.info(i);
+  std::fill(arena + t.offset, arena + t.offset + t.numel, bits);
+}
+
 // Position of `group` in `groups` (a deque, so addresses identify groups for good).
 inline std::size_t group_index(const std::deque<ParamGroup>& groups, const ParamGroup& group) {
   for (std::size_t g = 0; g < groups.size(); ++g)

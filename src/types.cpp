@@ -1,5 +1,6 @@
 #include "simdoptim/types.hpp"
 
+#include <cctype>
 #include <limits>
 #include <stdexcept>
 
@@ -10,6 +11,10 @@ const char* dtype_name(DType dtype) noexcept {
   switch (dtype) {
     case DType::f32:
       return "f32";
+    case DType::bf16:
+      return "bf16";
+    case DType::f16:
+      return "f16";
   }
   return "?";
 }
@@ -18,8 +23,24 @@ std::size_t dtype_size(DType dtype) noexcept {
   switch (dtype) {
     case DType::f32:
       return 4;
+    case DType::bf16:
+    case DType::f16:
+      return 2;
   }
   return 0;
+}
+
+std::vector<std::string> dtype_names() {
+  return {"f32", "bf16", "f16"};
+}
+
+DType parse_dtype(std::string_view name) {
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "f32" || lower == "fp32" || lower == "float32") return DType::f32;
+  if (lower == "bf16" || lower == "bfloat16") return DType::bf16;
+  if (lower == "f16" || lower == "fp16" || lower == "float16") return DType::f16;
+  throw std::invalid_argument("unknown dtype '" + std::string(name) + "' (valid: f32, bf16, f16)");
 }
 
 std::size_t numel_of(const Shape& shape) {

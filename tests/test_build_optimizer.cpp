@@ -300,3 +300,34 @@ TEST_CASE("glob matching of pathological patterns stays fast", "[build_optimizer
   CHECK(detail::glob_match("*a*a*a*a*a*a*a*a*a*a*a*a*", name));
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
 }
+
+TEST_CASE("the storage keys reach every param group", "[build_optimizer][precision]") {
+  Config config = parse_config(R"(
+SEED: 3
+TRAIN:
+  OPTIMIZER:
+    NAME: AdamW
+    PARAM_DTYPE: BF16
+    GRAD_DTYPE: f16
+    STATE_DTYPE: bf16
+    MASTER_WEIGHTS: true
+)");
+  auto opt = build_optimizer(config, rule_model());
+  REQUIRE(opt->param_groups().size() == 2);
+  for (const ParamGroup& g : opt->param_groups()) {
+    CHECK(g.param_dtype() == DType::bf16);
+    CHECK(g.grad_dtype() == DType::f16);
+    CHECK(g.state_dtype() == DType::bf16);
+    CHECK(g.storage().master_weights);
+    CHECK(g.storage().seed == 3);
+  }
+  // A combination the storage refuses names the keys.
+  config.train.optimizer.master_weights = false;
+  config.train.optimizer.stochastic_rounding = true;
+  config.train.optimizer.param_dtype = "f16";
+  CHECK_THAT(build_error(config, rule_model()),
+             Contains("stochastic_rounding needs bf16 parameters") &&
+                 Contains("TRAIN.OPTIMIZER.PARAM_DTYPE"));
+  CHECK_THROWS_AS(parse_config("TRAIN:\n  OPTIMIZER:\n    STATE_DTYPE: f8\n"),
+                  std::invalid_argument);
+}

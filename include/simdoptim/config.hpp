@@ -23,6 +23,16 @@ struct OptimizerConfig {
   /// FLUSH_SUBNORMAL_STATE: stored optimizer state below FLT_MIN becomes zero (fast late in
   /// training; torch keeps the subnormals). Optimizer::set_flush_subnormal_state.
   bool flush_subnormal_state = true;
+  /// PARAM_DTYPE, GRAD_DTYPE, STATE_DTYPE: how every param group stores its parameters,
+  /// gradients and state: f32, bf16 or f16 (state: f32 or bf16). StorageOptions.
+  std::string param_dtype = "f32";
+  std::string grad_dtype = "f32";
+  std::string state_dtype = "f32";
+  /// MASTER_WEIGHTS: fp32 master weights for 16-bit parameters. StorageOptions::master_weights.
+  bool master_weights = false;
+  /// STOCHASTIC_ROUNDING: bf16 parameters rounded stochastically, seeded by SEED.
+  /// StorageOptions::stochastic_rounding.
+  bool stochastic_rounding = false;
 };
 
 /// TRAIN.LR_SCHEDULER: read and checked here, consumed by build_scheduler (recipe defaults).

@@ -49,6 +49,7 @@ class ElementwiseOptimizer : public Optimizer {
   void step_group(ParamGroup& group) override;
   bool reads_step_grads() const noexcept override { return true; }
   bool fuses_averaging() const noexcept override { return true; }
+  bool supports_storage() const noexcept override { return true; }
   void prepare_param_group(GroupOptions& options, const GroupOptions& overrides) const override;
   std::span<double> scalars_of(std::size_t group, std::size_t tensor);
 

@@ -47,6 +47,16 @@ struct StepGrads {
   /// stores when it scales in place, so step({.scale = c}) equals scaling by c then step(), bit
   /// for bit. 1 reads the gradients unchanged.
   float scale = 1.0f;
+  /// Gradients in 16 bits, read in place as `external` (which must then be empty): one pointer
+  /// per tensor, each to numel values of external16_dtype (bf16 or fp16), nullptr for none.
+  /// Elementwise optimizers only (an offload engine's bf16 gradients).
+  std::span<const std::uint16_t* const> external16{};
+  DType external16_dtype = DType::bf16;
+  /// Where the step writes the 16-bit parameters of groups with master weights: one pointer per
+  /// tensor of every group, each to numel values of its group's param dtype (any alignment;
+  /// nothing past them is written), nullptr for the arena's copy; empty: the arena's copies.
+  /// The arena's copy of a tensor written here is left as it was (an offload engine's buffer).
+  std::span<std::uint16_t* const> param_out{};
 };
 
 /// Base of every optimizer. Owns the param groups (each with its arenas), a oneTBB task arena
@@ -66,6 +76,14 @@ class Optimizer {
   /// init size, a name already registered, or a group the optimizer does not take (LBFGS takes
   /// one). Existing views stay valid.
   ParamGroup& add_param_group(std::vector<ParamSpec> params, const GroupOptions& overrides = {});
+  /// As above, with the group's arrays stored as `storage` says (bf16/fp16 parameters,
+  /// gradients and state, master weights; docs/precision.md). Throws std::invalid_argument on a
+  /// combination StorageOptions::validate refuses, or non-fp32 storage for an optimizer that is
+  /// not elementwise (supports_storage()).
+  ParamGroup& add_param_group(std::vector<ParamSpec> params, const GroupOptions& overrides,
+                              const StorageOptions& storage);
+  /// Whether param groups may store their arrays in 16 bits (the elementwise optimizers).
+  virtual bool supports_storage() const noexcept { return false; }
 
   /// torch's `param_groups`. A deque, so references survive add_param_group.
   std::deque<ParamGroup>& param_groups() noexcept { return groups_; }
@@ -227,6 +245,11 @@ class Optimizer {
   std::span<const float* const> external_grads(const ParamGroup& group) const;
   /// Inside step(const StepGrads&): the scale every gradient is read with; 1 otherwise.
   float grad_scale() const noexcept { return grad_scale_; }
+  /// Inside step(const StepGrads&): StepGrads::external16's pointers for `group`, or empty.
+  std::span<const std::uint16_t* const> external_grads16(const ParamGroup& group) const;
+  DType external16_dtype() const noexcept { return external16_dtype_; }
+  /// Inside step(const StepGrads&): StepGrads::param_out's pointers for `group`, or empty.
+  std::span<std::uint16_t* const> param_out(const ParamGroup& group) const;
 
  private:
   void run_step();
@@ -248,6 +271,9 @@ class Optimizer {
   bool last_step_skipped_ = false;
   bool grads_known_finite_ = false;
   std::span<const float* const> external_grads_{};
+  std::span<const std::uint16_t* const> external16_{};
+  DType external16_dtype_ = DType::bf16;
+  std::span<std::uint16_t* const> param_out_{};
   float grad_scale_ = 1.0f;
   AveragingOptions averaging_;
   std::int64_t averaging_step_ = 0;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "simdoptim/group_options.hpp"
+#include "simdoptim/storage_options.hpp"
 #include "simdoptim/types.hpp"
 
 namespace simdoptim {
@@ -42,10 +43,13 @@ struct TensorState {
 
 /// A param group, as an entry of torch's `optimizer.param_groups`. Its tensors are packed into
 /// 64-byte-aligned contiguous arenas: one for parameters, one for gradients and one per state
-/// array (exp_avg, exp_avg_sq, momentum_buffer, ...). Padding between tensors stays zero.
+/// array (exp_avg, exp_avg_sq, momentum_buffer, ...). Padding between tensors stays zero. Each
+/// arena holds the elements of its dtype (StorageOptions); a tensor's offset is the same in all.
 class ParamGroup {
  public:
-  ParamGroup(std::vector<ParamSpec> params, GroupOptions options);
+  /// Throws std::invalid_argument on a bad shape, init size, duplicate name or storage.
+  /// ParamSpec::init is rounded to nearest-even into 16-bit parameters.
+  ParamGroup(std::vector<ParamSpec> params, GroupOptions options, StorageOptions storage = {});
   ~ParamGroup();
   ParamGroup(const ParamGroup&) = delete;
   ParamGroup& operator=(const ParamGroup&) = delete;
@@ -65,8 +69,11 @@ class ParamGroup {
   /// Index of the tensor called `name`, or size() when there is none.
   std::size_t find(std::string_view name) const noexcept;
 
-  /// Tensor `i`'s parameter values.
+  /// Tensor `i`'s parameter values, in param_dtype() (with master weights: the 16-bit copy the
+  /// step writes).
   TensorView param(std::size_t i);
+  /// Tensor `i`'s fp32 master weights. Throws std::logic_error without master weights.
+  TensorView master_param(std::size_t i);
   /// Tensor `i`'s gradient, for writing. Marks the gradient present; if it was absent (torch:
   /// None) it is zero-filled first, as torch materialises a fresh zero gradient.
   TensorView grad(std::size_t i);
@@ -90,14 +97,21 @@ class ParamGroup {
 
   /// Arena length in elements: the tensors, their padding and a tail padded to 64 elements.
   std::size_t padded_numel() const noexcept { return padded_numel_; }
-  /// The whole parameter arena, padding included.
+  /// The whole fp32 parameter arena, padding included: the parameters, or the master weights;
+  /// empty when the parameters are 16-bit without master weights.
   std::span<float> param_arena() noexcept;
-  /// The whole gradient arena, padding included.
+  /// The whole 16-bit parameter arena (the parameters, or the master weights' copy); empty when
+  /// the parameters are fp32.
+  std::span<std::uint16_t> param16_arena() noexcept;
+  /// The whole gradient arena, padding included; empty when the gradients are 16-bit.
   std::span<float> grad_arena() noexcept;
-  /// The whole state array `name`, or nullptr when it is not allocated.
+  /// The whole 16-bit gradient arena; empty when the gradients are fp32.
+  std::span<std::uint16_t> grad16_arena() noexcept;
+  /// The whole state array `name`, or nullptr when it is not allocated. Its elements are
+  /// state_dtype(): with 16-bit state, cast to std::uint16_t*.
   float* state_arena(std::string_view name) noexcept;
-  /// Allocates (zero-filled) state array `name` if missing and returns it. Never moves an
-  /// existing array.
+  /// Allocates (zero-filled) state array `name` if missing and returns it (elements as
+  /// state_arena's). Never moves an existing array.
   float* ensure_state_arena(std::string_view name);
   /// A state array allocated ahead of joining its group (see make_state_arenas).
   struct NewStateArena {
@@ -118,10 +132,12 @@ class ParamGroup {
   /// Allocates the averaged-parameter array if missing and sets it to the parameters; returns
   /// it. Never moves an existing array.
   float* reset_averaged_arena();
+  /// How the arenas store their elements.
+  const StorageOptions& storage() const noexcept { return storage_; }
   /// Element types of the arenas.
-  DType param_dtype() const noexcept { return DType::f32; }
-  DType grad_dtype() const noexcept { return DType::f32; }
-  DType state_dtype() const noexcept { return DType::f32; }
+  DType param_dtype() const noexcept { return storage_.param; }
+  DType grad_dtype() const noexcept { return storage_.grad; }
+  DType state_dtype() const noexcept { return storage_.state; }
 
   /// Every arena element index is aligned to this many elements at a tensor start.
   static constexpr std::size_t kTensorAlign = 16;
@@ -133,7 +149,9 @@ class ParamGroup {
   std::vector<TensorInfo> tensors_;
   std::vector<TensorState> states_;
   std::size_t padded_numel_ = 0;
-  std::unique_ptr<detail::AlignedBuffer> params_;
+  StorageOptions storage_;
+  std::unique_ptr<detail::AlignedBuffer> params_;    // fp32 parameters or master weights
+  std::unique_ptr<detail::AlignedBuffer> params16_;  // 16-bit parameters
   std::unique_ptr<detail::AlignedBuffer> grads_;
   std::unique_ptr<detail::AlignedBuffer> averaged_;
   // Mutable: make_state_arenas reserves room, which changes no value.

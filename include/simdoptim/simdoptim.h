@@ -139,6 +139,32 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_create_from_config(
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_add_param_group(
     simdoptim_optimizer* optimizer, const simdoptim_param_spec* params, size_t num_params,
     const simdoptim_option* options, size_t num_options);
+/* Element types of a group's arrays (C++: simdoptim::DType). */
+typedef enum simdoptim_dtype {
+  SIMDOPTIM_F32 = 0,
+  SIMDOPTIM_BF16 = 1,
+  SIMDOPTIM_F16 = 2
+} simdoptim_dtype;
+
+/* How a param group stores its arrays (C++: StorageOptions; docs/precision.md). Zero-initialise
+ * for fp32 everywhere. */
+typedef struct simdoptim_storage {
+  simdoptim_dtype param; /* SIMDOPTIM_F32, _BF16 or _F16 */
+  simdoptim_dtype grad;  /* SIMDOPTIM_F32, _BF16 or _F16 */
+  simdoptim_dtype state; /* SIMDOPTIM_F32 or _BF16 */
+  /* Non-zero with 16-bit params: fp32 master weights, the params written from them each step. */
+  int master_weights;
+  /* Non-zero with bf16 params and no master weights: stochastic rounding, keyed by seed. */
+  int stochastic_rounding;
+  uint64_t seed;
+} simdoptim_storage;
+
+/* simdoptim_optimizer_add_param_group with the group's arrays stored as `storage` says (NULL:
+ * fp32). A combination that is not supported, or 16-bit storage for an optimizer that is not
+ * elementwise, is SIMDOPTIM_ERROR_INVALID_ARGUMENT. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_add_param_group_storage(
+    simdoptim_optimizer* optimizer, const simdoptim_param_spec* params, size_t num_params,
+    const simdoptim_option* options, size_t num_options, const simdoptim_storage* storage);
 /* Releases the handle; call it once per handle (single owner). NULL is allowed (and does
  * nothing). */
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_destroy(simdoptim_optimizer* optimizer);
@@ -201,11 +227,31 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_param_data(simdoptim_optimize
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_grad_data(simdoptim_optimizer* optimizer,
                                                              size_t index, float** data,
                                                              size_t* numel);
-/* Copies `numel` values into the parameter; numel must equal its element count. */
+/* The element types of the parameter and of its gradient (either pointer may be NULL). */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_param_dtype(const simdoptim_optimizer* optimizer,
+                                                               size_t index, simdoptim_dtype* param,
+                                                               simdoptim_dtype* grad);
+/* A 16-bit parameter's storage (bf16 or fp16 bits; with master weights the copy each step
+ * writes); an fp32 parameter is SIMDOPTIM_ERROR_UNSUPPORTED, as param_data of a 16-bit one. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_param_data16(simdoptim_optimizer* optimizer,
+                                                                size_t index, uint16_t** data,
+                                                                size_t* numel);
+/* A 16-bit gradient's storage; marks it present as simdoptim_optimizer_grad_data. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_grad_data16(simdoptim_optimizer* optimizer,
+                                                               size_t index, uint16_t** data,
+                                                               size_t* numel);
+/* The fp32 master weights of a parameter with master weights (else SIMDOPTIM_ERROR_UNSUPPORTED). */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_master_param_data(simdoptim_optimizer* optimizer,
+                                                                     size_t index, float** data,
+                                                                     size_t* numel);
+/* Copies `numel` values into the parameter; numel must equal its element count. 16-bit
+ * parameters get them rounded to nearest-even (with master weights: the master weights get the
+ * values and the 16-bit parameters their rounding). */
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_set_param(simdoptim_optimizer* optimizer,
                                                              size_t index, const float* values,
                                                              size_t numel);
-/* Copies `numel` values into the gradient and marks it present; numel must equal its count. */
+/* Copies `numel` values into the gradient and marks it present; numel must equal its count.
+ * 16-bit gradients get them rounded to nearest-even. */
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_set_grad(simdoptim_optimizer* optimizer,
                                                             size_t index, const float* values,
                                                             size_t numel);

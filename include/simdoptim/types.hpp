@@ -10,14 +10,19 @@
 namespace simdoptim {
 inline namespace v1 {
 
-/// Element type of an arena buffer. Only fp32 exists today; the arena records a dtype per
-/// buffer so that bf16/fp16 parameters with fp32 master state can be added without a rewrite.
-enum class DType : std::uint8_t { f32 };
+/// Element type of an arena buffer: IEEE fp32, bfloat16 (fp32's top half) or IEEE fp16
+/// (docs/precision.md: conversions round to nearest-even, keep subnormals, quiet NaNs).
+enum class DType : std::uint8_t { f32, bf16, f16 };
 
-/// "f32" for DType::f32.
+/// "f32", "bf16", "f16".
 const char* dtype_name(DType dtype) noexcept;
 /// Bytes per element of `dtype`.
 std::size_t dtype_size(DType dtype) noexcept;
+/// Every dtype_name(), in DType order.
+std::vector<std::string> dtype_names();
+/// The DType named `name` (case-insensitive; also "fp32", "bfloat16", "fp16"). Throws
+/// std::invalid_argument listing the names.
+DType parse_dtype(std::string_view name);
 
 /// A tensor shape, as torch.Size.
 using Shape = std::vector<std::int64_t>;
@@ -37,13 +42,15 @@ struct ParamSpec {
   std::vector<float> init = {};
 };
 
-/// A view of one tensor inside an arena: name, shape and contiguous fp32 data. Views stay valid
-/// for the lifetime of the optimizer (adding param groups never moves an arena).
+/// A view of one tensor inside an arena: name, shape and contiguous data, fp32 in `data` or, for
+/// a bf16 or fp16 array, the elements' bits in `data16` (the other span is empty). Views stay
+/// valid for the lifetime of the optimizer (adding param groups never moves an arena).
 struct TensorView {
   std::string_view name;
   std::span<const std::int64_t> shape;
   std::span<float> data;
   DType dtype = DType::f32;
+  std::span<std::uint16_t> data16 = {};
 };
 
 }  // namespace v1

@@ -95,16 +95,51 @@ const TensorInfo& info_at(ParamGroup& group, std::size_t i) {
   return group.info(i);
 }
 
-// A float32 numpy array over `data` with `shape`, keeping `owner` (the Python optimizer) alive.
-py::array_t<float> view(float* data, const Shape& shape, const py::object& owner) {
+// A numpy array of T over `data` with `shape`, keeping `owner` (the Python optimizer) alive.
+template <class T>
+py::array_t<T> view(T* data, const Shape& shape, const py::object& owner) {
   std::vector<py::ssize_t> dims(shape.begin(), shape.end());
   std::vector<py::ssize_t> strides(dims.size());
-  py::ssize_t stride = sizeof(float);
+  py::ssize_t stride = sizeof(T);
   for (std::size_t k = dims.size(); k-- > 0;) {
     strides[k] = stride;
     stride *= std::max<py::ssize_t>(dims[k], 1);
   }
-  return py::array_t<float>(dims, strides, data, owner);
+  return py::array_t<T>(dims, strides, data, owner);
+}
+
+// The tensor of `v` as a numpy view: float32, or uint16 holding bf16/fp16 bits (torch:
+// torch.from_numpy(a).view(torch.bfloat16)).
+py::array view(const TensorView& v, const py::object& owner) {
+  const Shape shape(v.shape.begin(), v.shape.end());
+  if (v.dtype == DType::f32) return view(v.data.data(), shape, owner);
+  return view(v.data16.data(), shape, owner);
+}
+
+// StorageOptions from a dict: param_dtype, grad_dtype, state_dtype ("f32", "bf16", "f16"),
+// master_weights, stochastic_rounding (bools), seed (int).
+StorageOptions storage_of(const py::dict& d) {
+  StorageOptions s;
+  for (const auto& [key, value] : d) {
+    const std::string k = py::str(key);
+    if (k == "param_dtype")
+      s.param = parse_dtype(value.cast<std::string>());
+    else if (k == "grad_dtype")
+      s.grad = parse_dtype(value.cast<std::string>());
+    else if (k == "state_dtype")
+      s.state = parse_dtype(value.cast<std::string>());
+    else if (k == "master_weights")
+      s.master_weights = value.cast<bool>();
+    else if (k == "stochastic_rounding")
+      s.stochastic_rounding = value.cast<bool>();
+    else if (k == "seed")
+      s.seed = value.cast<std::uint64_t>();
+    else
+      throw std::invalid_argument("unknown storage key '" + k +
+                                  "' (valid: param_dtype, grad_dtype, state_dtype, "
+                                  "master_weights, stochastic_rounding, seed)");
+  }
+  return s;
 }
 
 // The engine gradient pointers of a Python call: None (the arenas'), or one entry per tensor of
@@ -167,8 +202,33 @@ void bind_optimizer(py::module_& m) {
       .def(
           "add_param_group",
           [](Optimizer& o, const std::vector<std::pair<std::string, Shape>>& params,
-             const py::dict& options) { o.add_param_group(specs_of(params), options_of(options)); },
-          py::arg("params"), py::arg("options") = py::dict())
+             const py::dict& options, const py::dict& storage) {
+            o.add_param_group(specs_of(params), options_of(options), storage_of(storage));
+          },
+          py::arg("params"), py::arg("options") = py::dict(), py::arg("storage") = py::dict(),
+          "A new param group; `storage` sets how it stores its arrays: param_dtype, grad_dtype, "
+          "state_dtype ('f32', 'bf16', 'f16'), master_weights, stochastic_rounding, seed.")
+      .def(
+          "group_dtypes",
+          [](Optimizer& o, std::size_t g) {
+            const ParamGroup& group = group_at(o, g);
+            py::dict d;
+            d["param"] = dtype_name(group.param_dtype());
+            d["grad"] = dtype_name(group.grad_dtype());
+            d["state"] = dtype_name(group.state_dtype());
+            d["master_weights"] = group.storage().master_weights;
+            return d;
+          },
+          py::arg("group"), "The element types of group `group`'s arrays.")
+      .def(
+          "master_param",
+          [](py::object self, std::size_t g, std::size_t i) {
+            ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
+            info_at(group, i);
+            return view(group.master_param(i), self);
+          },
+          py::arg("group"), py::arg("index"),
+          "The fp32 master weights of a tensor of a group with master weights, as a numpy view.")
       .def_property_readonly("num_groups",
                              [](const Optimizer& o) { return o.param_groups().size(); })
       .def(
@@ -208,8 +268,8 @@ void bind_optimizer(py::module_& m) {
           "param",
           [](py::object self, std::size_t g, std::size_t i) {
             ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
-            const TensorInfo& t = info_at(group, i);
-            return view(group.param_arena().data() + t.offset, t.shape, self);
+            info_at(group, i);
+            return view(group.param(i), self);
           },
           py::arg("group"), py::arg("index"),
           "Tensor `index` of group `group` as a writable numpy view of the parameter arena.")
@@ -217,9 +277,7 @@ void bind_optimizer(py::module_& m) {
           "param",
           [](py::object self, const std::string& name) {
             const auto [g, i] = self.cast<Optimizer&>().locate(name);
-            ParamGroup& group = self.cast<Optimizer&>().param_groups()[g];
-            const TensorInfo& t = group.info(i);
-            return view(group.param_arena().data() + t.offset, t.shape, self);
+            return view(self.cast<Optimizer&>().param_groups()[g].param(i), self);
           },
           py::arg("name"), "The parameter called `name` as a writable numpy view.")
       .def(
@@ -227,8 +285,7 @@ void bind_optimizer(py::module_& m) {
           [](py::object self, std::size_t g, std::size_t i) {
             ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
             info_at(group, i);
-            const TensorView v = group.grad(i);
-            return view(v.data.data(), Shape(v.shape.begin(), v.shape.end()), self);
+            return view(group.grad(i), self);
           },
           py::arg("group"), py::arg("index"),
           "The gradient of a tensor as a writable numpy view. Marks the gradient present (zero "
@@ -237,16 +294,15 @@ void bind_optimizer(py::module_& m) {
       .def(
           "grad",
           [](py::object self, const std::string& name) {
-            const TensorView v = self.cast<Optimizer&>().grad(name);
-            return view(v.data.data(), Shape(v.shape.begin(), v.shape.end()), self);
+            return view(self.cast<Optimizer&>().grad(name), self);
           },
           py::arg("name"), "grad() of the parameter called `name`.")
       .def(
           "state",
           [](py::object self, std::size_t g, std::size_t i, const std::string& name) {
             ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
-            const TensorInfo& t = info_at(group, i);
-            return view(group.state(i, name).data.data(), t.shape, self);
+            info_at(group, i);
+            return view(group.state(i, name), self);
           },
           py::arg("group"), py::arg("index"), py::arg("name"),
           "State array `name` of a tensor (torch: state[p][name]) as a numpy view.")

@@ -1,5 +1,6 @@
 // Creating and destroying optimizers, and adding param groups.
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "capi/handles.hpp"
@@ -18,6 +19,39 @@ simdoptim_optimizer* wrap(std::unique_ptr<simdoptim::Optimizer> optimizer) {
   handle->optimizer = std::move(optimizer);
   handle->index_groups(0);
   return handle.release();
+}
+
+}  // namespace
+
+namespace {
+
+simdoptim::StorageOptions storage_of(const simdoptim_storage* storage) {
+  simdoptim::StorageOptions s;
+  if (storage == nullptr) return s;
+  auto dtype = [](simdoptim_dtype d, const char* field) {
+    if (d != SIMDOPTIM_F32 && d != SIMDOPTIM_BF16 && d != SIMDOPTIM_F16)
+      throw std::invalid_argument(std::string("storage: unknown dtype in ") + field);
+    return static_cast<simdoptim::DType>(d);
+  };
+  s.param = dtype(storage->param, "param");
+  s.grad = dtype(storage->grad, "grad");
+  s.state = dtype(storage->state, "state");
+  s.master_weights = storage->master_weights != 0;
+  s.stochastic_rounding = storage->stochastic_rounding != 0;
+  s.seed = storage->seed;
+  return s;
+}
+
+void add_group(simdoptim_optimizer* optimizer, const simdoptim_param_spec* params,
+               std::size_t num_params, const simdoptim_option* options, std::size_t num_options,
+               const simdoptim_storage* storage) {
+  simdoptim::Optimizer& opt = capi::optimizer_of(optimizer);
+  const std::size_t first = opt.param_groups().size();
+  // Reserve first: once the group exists, indexing it must not fail half-way.
+  optimizer->index.reserve(optimizer->index.size() + num_params);
+  opt.add_param_group(capi::to_param_specs(params, num_params),
+                      capi::to_group_options(options, num_options), storage_of(storage));
+  optimizer->index_groups(first);
 }
 
 }  // namespace
@@ -74,15 +108,15 @@ simdoptim_status simdoptim_optimizer_add_param_group(simdoptim_optimizer* optimi
                                                      size_t num_params,
                                                      const simdoptim_option* options,
                                                      size_t num_options) {
-  return capi::guard(__func__, [&] {
-    simdoptim::Optimizer& opt = capi::optimizer_of(optimizer);
-    const std::size_t first = opt.param_groups().size();
-    // Reserve first: once the group exists, indexing it must not fail half-way.
-    optimizer->index.reserve(optimizer->index.size() + num_params);
-    opt.add_param_group(capi::to_param_specs(params, num_params),
-                        capi::to_group_options(options, num_options));
-    optimizer->index_groups(first);
-  });
+  return capi::guard(
+      __func__, [&] { add_group(optimizer, params, num_params, options, num_options, nullptr); });
+}
+
+simdoptim_status simdoptim_optimizer_add_param_group_storage(
+    simdoptim_optimizer* optimizer, const simdoptim_param_spec* params, size_t num_params,
+    const simdoptim_option* options, size_t num_options, const simdoptim_storage* storage) {
+  return capi::guard(
+      __func__, [&] { add_group(optimizer, params, num_params, options, num_options, storage); });
 }
 
 simdoptim_status simdoptim_optimizer_destroy(simdoptim_optimizer* optimizer) {

@@ -8,6 +8,7 @@
 #include "aligned_buffer.hpp"
 #include "optim/registration.hpp"
 #include "simdoptim/checkpoint.hpp"
+#include "simdoptim/dtype_convert.hpp"
 
 namespace simdoptim {
 inline namespace v1 {
@@ -16,8 +17,22 @@ namespace {
 // Keys a group may carry besides its optimizer's options (as Optimizer::add_param_group).
 constexpr std::string_view kExtraKeys[] = {"initial_lr", "lr_scale"};
 
-std::vector<float> copy_tensor(const float* arena, const TensorInfo& t) {
-  return std::vector<float>(arena + t.offset, arena + t.offset + t.numel);
+// Tensor t's elements of an arena of `dtype`, as fp32 (16-bit elements widened, exactly).
+std::vector<float> copy_tensor(const float* arena, const TensorInfo& t, DType dtype = DType::f32) {
+  if (dtype == DType::f32) return std::vector<float>(arena + t.offset, arena + t.offset + t.numel);
+  const auto* bits = reinterpret_cast<const std::uint16_t*>(arena) + t.offset;
+  std::vector<float> out(t.numel);
+  for (std::size_t k = 0; k < t.numel; ++k) out[k] = from_bits16(dtype, bits[k]);
+  return out;
+}
+
+// The parameter values a checkpoint keeps: fp32 parameters or master weights as they are,
+// 16-bit parameters widened.
+std::vector<float> param_values(ParamGroup& group, std::size_t i) {
+  const TensorInfo& info = group.info(i);
+  if (!group.param_arena().empty()) return copy_tensor(group.param_arena().data(), info);
+  return copy_tensor(reinterpret_cast<float*>(group.param16_arena().data()), info,
+                     group.param_dtype());
 }
 
 const Optimizer::SideArray* find_side(const std::vector<Optimizer::SideArray>& side,
@@ -32,10 +47,14 @@ const StateArray* find_array(const TensorStateDict& t, std::string_view name) {
   return it == t.arrays.end() ? nullptr : &*it;
 }
 
-// Where one array of a loaded tensor goes, and what it holds (nullptr: zeros).
+// Where one array of a loaded tensor goes, and what it holds (nullptr: zeros). A 16-bit array
+// (to16, dtype) gets the values rounded to nearest-even: a checkpoint of 16-bit storage holds
+// them widened, so they come back exactly.
 struct Copy {
   std::span<float> to;
   const std::vector<float>* from;
+  std::span<std::uint16_t> to16 = {};
+  DType dtype = DType::f32;
 };
 
 // Where a state tensor goes: group and tensor index in the optimizer.
@@ -147,9 +166,9 @@ void check_tensor(Optimizer& optimizer, Target& target, const GroupOptions& grou
   if (t.shape != info.shape)
     mismatch(where + "shape " + shape_to_string(t.shape) + " in the state, " +
              shape_to_string(info.shape) + " in the optimizer");
-  if (t.dtype != group.param_dtype())
-    mismatch(where + "dtype " + dtype_name(t.dtype) + " in the state, " +
-             dtype_name(group.param_dtype()) + " in the optimizer");
+  // Every dtype is saved as fp32 (16-bit values widened exactly).
+  if (t.dtype != DType::f32)
+    mismatch(where + "dtype " + dtype_name(t.dtype) + " in the state, expected f32");
   if (t.step < 0) mismatch(where + "negative step " + std::to_string(t.step));
   if (t.step > TensorState::kMaxStep)
     mismatch(where + "step " + std::to_string(t.step) + " exceeds " +
@@ -164,9 +183,10 @@ void check_tensor(Optimizer& optimizer, Target& target, const GroupOptions& grou
       mismatch(where + "unknown state array '" + a.name + "' (optimizer '" +
                std::string(optimizer.name()) + "' keeps " + joined(schema.allowed) + ")");
     if (!names.insert(a.name).second) mismatch(where + "state '" + a.name + "' appears twice");
-    if (a.dtype != group.state_dtype())
-      mismatch(where + "state '" + a.name + "' has dtype " + dtype_name(a.dtype) + ", expected " +
-               dtype_name(group.state_dtype()));
+    // 16-bit state is saved widened to fp32 (exactly) and rounded back when loaded.
+    if (a.dtype != DType::f32)
+      mismatch(where + "state '" + a.name + "' has dtype " + dtype_name(a.dtype) +
+               ", expected f32");
     const auto* s = find_side(target.side, a.name);
     const std::size_t size = s ? s->data.size() : info.numel;
     if (a.data.size() != size)
@@ -191,9 +211,17 @@ void check_tensor(Optimizer& optimizer, Target& target, const GroupOptions& grou
 void plan_copies(ParamGroup& group, const std::vector<ParamGroup::NewStateArena>& arenas,
                  Target& target) {
   const TensorInfo& info = group.info(target.tensor);
+  const DType dtype = group.state_dtype();
   auto add = [&](std::string_view name, float* arena) {
     const StateArray* a = find_array(*target.source, name);
-    target.copies.push_back({{arena + info.offset, info.numel}, a ? &a->data : nullptr});
+    if (dtype == DType::f32) {
+      target.copies.push_back({{arena + info.offset, info.numel}, a ? &a->data : nullptr});
+      return;
+    }
+    target.copies.push_back({{},
+                             a ? &a->data : nullptr,
+                             {reinterpret_cast<std::uint16_t*>(arena) + info.offset, info.numel},
+                             dtype});
   };
   for (const std::string& name : group.state_names()) add(name, group.state_arena(name));
   for (const ParamGroup::NewStateArena& a : arenas) add(a.name, a.buffer->data());
@@ -210,13 +238,25 @@ void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
   TensorState& state = group.tensor_states()[target.tensor];
   state.step = t.step;
   state.initialized = t.initialized;
-  for (const Copy& c : target.copies)
-    if (c.from)
+  for (const Copy& c : target.copies) {
+    if (!c.to16.empty())
+      for (std::size_t k = 0; k < c.to16.size(); ++k)
+        c.to16[k] = c.from ? to_bits16(c.dtype, (*c.from)[k]) : std::uint16_t{0};
+    else if (c.from)
       std::copy(c.from->begin(), c.from->end(), c.to.begin());
     else
       std::fill(c.to.begin(), c.to.end(), 0.0f);
-  if (t.param && load.load_params)
-    std::copy(t.param->begin(), t.param->end(), group.param(target.tensor).data.begin());
+  }
+  if (t.param && load.load_params) {
+    const TensorView p = group.param(target.tensor);
+    if (p.dtype == DType::f32)
+      std::copy(t.param->begin(), t.param->end(), p.data.begin());
+    else
+      for (std::size_t k = 0; k < p.data16.size(); ++k)
+        p.data16[k] = to_bits16(p.dtype, (*t.param)[k]);
+    if (group.storage().master_weights)
+      std::copy(t.param->begin(), t.param->end(), group.master_param(target.tensor).data.begin());
+  }
   if (t.averaged)
     std::copy(t.averaged->begin(), t.averaged->end(),
               group.averaged_param(target.tensor).data.begin());
@@ -243,27 +283,28 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
       TensorStateDict& t = gs.tensors.emplace_back();
       t.name = info.name;
       t.shape = info.shape;
-      t.dtype = group.param_dtype();
+      t.dtype = DType::f32;  // 16-bit storage is saved widened (exactly) to fp32
       t.step = st.step;
       t.initialized = st.initialized;
       if (st.initialized) {
         const auto side = optimizer.side_arrays(g, i);
         for (const std::string& name : names)
           t.arrays.push_back(
-              {name, group.state_dtype(), copy_tensor(group.state_arena(name), info)});
+              {name, DType::f32, copy_tensor(group.state_arena(name), info, group.state_dtype())});
         for (const Optimizer::SideArray& s : side)
-          t.arrays.push_back({s.name, group.state_dtype(), {s.data.begin(), s.data.end()}});
+          t.arrays.push_back({s.name, DType::f32, {s.data.begin(), s.data.end()}});
         // An array the options call for that no step has made yet (the option was set after
         // the tensor's last step) is zero, as the next step makes it: the state dict is
         // complete, so a load can insist on every array.
         for (const std::string& name :
              array_schema(optimizer, group, group.options(), side).required)
           if (!find_array(t, name))
-            t.arrays.push_back({name, group.state_dtype(), std::vector<float>(info.numel, 0.0f)});
+            t.arrays.push_back({name, DType::f32, std::vector<float>(info.numel, 0.0f)});
       }
       optimizer.save_tensor_scalars(g, i, t.scalars);
-      if (options.include_params) t.param = copy_tensor(group.param_arena().data(), info);
-      // A group added since set_averaging starts its average from its parameters.
+      if (options.include_params) t.param = param_values(group, i);
+      // A group added since set_averaging starts its average from its parameters (fp32:
+      // averaging refuses 16-bit parameters without master weights).
       if (averaging)
         t.averaged = copy_tensor(
             group.averaged_arena() ? group.averaged_arena() : group.param_arena().data(), info);

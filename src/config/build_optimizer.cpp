@@ -203,6 +203,20 @@ std::unique_ptr<Optimizer> build_optimizer(const Config& config, const ModelSpec
   std::unique_ptr<Optimizer> optimizer =
       entry != kOptimizers.end() ? entry->make(config, runtime) : make_optimizer(name, runtime);
   optimizer->set_flush_subnormal_state(config.train.optimizer.flush_subnormal_state);
+  const OptimizerConfig& oc = config.train.optimizer;
+  StorageOptions storage{.param = parse_dtype(oc.param_dtype),
+                         .grad = parse_dtype(oc.grad_dtype),
+                         .state = parse_dtype(oc.state_dtype),
+                         .master_weights = oc.master_weights,
+                         .stochastic_rounding = oc.stochastic_rounding,
+                         .seed = static_cast<std::uint64_t>(config.seed)};
+  try {
+    storage.validate();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("build_optimizer: ") + e.what() +
+                                " (config keys TRAIN.OPTIMIZER.PARAM_DTYPE, GRAD_DTYPE, "
+                                "STATE_DTYPE, MASTER_WEIGHTS, STOCHASTIC_ROUNDING)");
+  }
   const GroupOptions& defaults = optimizer->defaults();
   for (const ParamGroupPlan& plan : plans) {
     std::vector<ParamSpec> specs;
@@ -217,7 +231,7 @@ std::unique_ptr<Optimizer> build_optimizer(const Config& config, const ModelSpec
       if (defaults.contains("beta1")) options.set("beta1", config.train.optimizer.betas[0]);
       if (defaults.contains("beta2")) options.set("beta2", config.train.optimizer.betas[1]);
     }
-    optimizer->add_param_group(std::move(specs), options);
+    optimizer->add_param_group(std::move(specs), options, storage);
   }
   return optimizer;
 }

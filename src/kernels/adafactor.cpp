@@ -13,22 +13,7 @@
 namespace simdoptim::detail {
 namespace {
 
-// Rows start anywhere: unaligned loads and stores.
-template <class V>
-V vload_u(const float* p) noexcept {
-  if constexpr (std::is_same_v<V, float>)
-    return *p;
-  else
-    return V::load_unaligned(p);
-}
-
-template <class V>
-void vstore_u(float* p, V v) noexcept {
-  if constexpr (std::is_same_v<V, float>)
-    *p = v;
-  else
-    v.store_unaligned(p);
-}
+// Rows start anywhere: unaligned loads and stores (vload_unaligned, vstore_unaligned).
 
 // kReduceLanes floats held in as many V as the width needs.
 template <class V>
@@ -43,7 +28,7 @@ double sum_lanes(const float (&lane_sums)[kReduceLanes]) {
 
 template <class V>
 void store_lanes(const V (&acc)[kValues<V>], float (&lane_sums)[kReduceLanes]) {
-  for (std::size_t k = 0; k < kValues<V>; ++k) vstore_u(lane_sums + k * lanes<V>(), acc[k]);
+  for (std::size_t k = 0; k < kValues<V>; ++k) vstore_unaligned(lane_sums + k * lanes<V>(), acc[k]);
 }
 
 template <bool Maximize, class V>
@@ -78,10 +63,10 @@ V lerp(V a, V b, V w, V one_minus_w) {
 // Columns [c, c + lanes<V>()) of a row: g^2 into the lane accumulator and the column sums.
 template <class V>
 void row_stats_at(const float* g, float* col_sum, std::size_t c, V& acc) {
-  const V x = vload_u<V>(g + c);
+  const V x = vload_unaligned<V>(g + c);
   const V sq = x * x;
   acc = acc + sq;
-  vstore_u(col_sum + c, vload_u<V>(col_sum + c) + sq);
+  vstore_unaligned(col_sum + c, vload_unaligned<V>(col_sum + c) + sq);
 }
 
 template <class V>
@@ -108,8 +93,8 @@ void row_stats(const AdafactorArgs& a, std::size_t begin, std::size_t end) noexc
 template <bool Maximize, class V>
 void row_norm_at(const AdafactorArgs& a, const float* g, std::size_t c, V row, V inv_row_mean,
                  V eps1_sq, V& acc) {
-  const V x = signed_grad<Maximize>(vload_u<V>(g + c));
-  const V u = factored_u(x, row, vload_u<V>(a.col_var + c), inv_row_mean, eps1_sq);
+  const V x = signed_grad<Maximize>(vload_unaligned<V>(g + c));
+  const V u = factored_u(x, row, vload_unaligned<V>(a.col_var + c), inv_row_mean, eps1_sq);
   acc = acc + u * u;
 }
 
@@ -142,11 +127,11 @@ void row_norm(const AdafactorArgs& a, std::size_t begin, std::size_t end) noexce
 template <bool Maximize, bool Decay, class V>
 void row_apply_at(const AdafactorArgs& a, const float* g, float* p, std::size_t c, V row,
                   V inv_row_mean, V eps1_sq, V decay, V neg_step) {
-  const V x = signed_grad<Maximize>(vload_u<V>(g + c));
-  V q = vload_u<V>(p + c);
+  const V x = signed_grad<Maximize>(vload_unaligned<V>(g + c));
+  V q = vload_unaligned<V>(p + c);
   if constexpr (Decay) q = q * decay;
-  q = q + neg_step * factored_u(x, row, vload_u<V>(a.col_var + c), inv_row_mean, eps1_sq);
-  vstore_u(p + c, q);
+  q = q + neg_step * factored_u(x, row, vload_unaligned<V>(a.col_var + c), inv_row_mean, eps1_sq);
+  vstore_unaligned(p + c, q);
 }
 
 template <class V, bool Maximize, bool Decay>

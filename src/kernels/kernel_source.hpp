@@ -45,6 +45,23 @@ V vload(const float* p) noexcept {
     return V::load_aligned(p);
 }
 
+// Loads and stores at any alignment.
+template <class V>
+V vload_unaligned(const float* p) noexcept {
+  if constexpr (std::is_same_v<V, float>)
+    return *p;
+  else
+    return V::load_unaligned(p);
+}
+
+template <class V>
+void vstore_unaligned(float* p, V v) noexcept {
+  if constexpr (std::is_same_v<V, float>)
+    *p = v;
+  else
+    v.store_unaligned(p);
+}
+
 // Lanes [i, i + width) of an array that holds `count` elements and may lie anywhere (an engine's
 // gradient buffer: not 64-byte aligned, no padding after its last element). Lanes at and past
 // `count` read as zero, as the arena's padding does, so a kernel computes the same bits from it

@@ -1,5 +1,7 @@
 // Memory-only reference kernels, written once over V (kernels/kernel_source.hpp): the scalar
 // build and every instruction set's.
+#include <algorithm>
+
 #include "kernels/kernel_source.hpp"
 #include "kernels/stream_kernel.hpp"
 
@@ -79,6 +81,39 @@ void triad_loop(const StreamArgs& s, std::size_t begin, std::size_t end) noexcep
     vstore(s.a + i, vload<V>(s.b + i) + scalar * vload<V>(s.c + i));
 }
 
+// Each array's bytes of the tile as floats: the gradient's summed, the others read, plus that
+// sum, and written back; the copy written from the sum.
+template <class V>
+void storage_pattern_loop(const StoragePatternArgs& s, std::size_t begin,
+                          std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  constexpr std::size_t tile = 256;
+  for (std::size_t t = begin; t < end; t += tile) {
+    const std::size_t n = std::min(tile, end - t);
+    V acc(0.0f);
+    auto floats = [&](std::size_t size, std::size_t& first) {
+      first = t * size / 4;
+      return n * size / 4;
+    };
+    std::size_t first = 0;
+    const std::size_t ro = floats(s.ro_size, first);
+    const float* g = static_cast<const float*>(s.ro) + first;
+    for (std::size_t j = 0; j + w <= ro; j += w) acc = acc + vload_unaligned<V>(g + j);
+    for (std::size_t k = 0; k < StoragePatternArgs::kMaxArrays; ++k) {
+      if (s.rw[k] == nullptr) continue;
+      const std::size_t count = floats(s.rw_size[k], first);
+      float* a = static_cast<float*>(s.rw[k]) + first;
+      for (std::size_t j = 0; j + w <= count; j += w)
+        vstore_unaligned(a + j, vload_unaligned<V>(a + j) + acc);
+    }
+    if (s.wo != nullptr) {
+      const std::size_t count = floats(s.wo_size, first);
+      float* a = static_cast<float*>(s.wo) + first;
+      for (std::size_t j = 0; j + w <= count; j += w) vstore_unaligned(a + j, acc);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace simdoptim::detail
 
@@ -88,3 +123,4 @@ SIMDOPTIM_DEFINE_KERNEL(sgd_pattern, StreamArgs, sgd_pattern_loop)
 SIMDOPTIM_DEFINE_KERNEL(asgd_pattern, StreamArgs, asgd_pattern_loop)
 SIMDOPTIM_DEFINE_KERNEL(read_pattern, StreamArgs, read_pattern_loop)
 SIMDOPTIM_DEFINE_KERNEL(triad, StreamArgs, triad_loop)
+SIMDOPTIM_DEFINE_KERNEL(storage_pattern, StoragePatternArgs, storage_pattern_loop)

@@ -1,6 +1,9 @@
 #pragma once
 // Memory-only kernels for benchmarks: the physical limit of an optimizer's access pattern,
 // measured in the same binary as the optimizer itself.
+#include <array>
+#include <cstddef>
+
 #include "kernels/kernel.hpp"
 
 namespace simdoptim::detail {
@@ -28,5 +31,19 @@ SIMDOPTIM_DECLARE_KERNEL(asgd_pattern, StreamArgs)
 SIMDOPTIM_DECLARE_KERNEL(read_pattern, StreamArgs)
 // STREAM triad: a = b + scalar * c (12 B/element).
 SIMDOPTIM_DECLARE_KERNEL(triad, StreamArgs)
+
+// An optimizer's access pattern with arrays of any element size (2 or 4 bytes): arrays read and
+// written (parameters, state), one read only (gradients), one written only (a parameter copy),
+// in tiles of 256 elements as the 16-bit kernels go; null arrays are absent.
+struct StoragePatternArgs {
+  static constexpr std::size_t kMaxArrays = 4;
+  std::array<void*, kMaxArrays> rw{};
+  std::array<std::size_t, kMaxArrays> rw_size{};
+  const void* ro = nullptr;
+  std::size_t ro_size = 4;
+  void* wo = nullptr;
+  std::size_t wo_size = 2;
+};
+SIMDOPTIM_DECLARE_KERNEL(storage_pattern, StoragePatternArgs)
 
 }  // namespace simdoptim::detail

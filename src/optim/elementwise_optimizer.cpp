@@ -9,8 +9,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/half.hpp"
 #include "optim/elementwise_rule.hpp"
 #include "optim/option_table.hpp"
+#include "optim/storage_args.hpp"
 #include "per_tensor_state.hpp"
 #include "step_plan.hpp"
 
@@ -121,11 +123,11 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
   const std::size_t g = detail::group_index(param_groups(), group);
   const auto states = group.tensor_states();
 
-  detail::ElementwiseArgs base;
-  base.param = group.param_arena().data();
-  base.grad = group.grad_arena().data();
+  detail::ElementwiseArgs base = detail::storage_args(group);
   base.grad_scale = grad_scale();
   const std::span<const float* const> external = external_grads(group);
+  const std::span<const std::uint16_t* const> external16 = external_grads16(group);
+  const std::span<std::uint16_t* const> out = param_out(group);
   base.state_floor = flush_subnormal_state() ? std::numeric_limits<float>::min() : 0.0f;
   if (const AveragingCall& avg = averaging_call(); avg.fused) {
     base.averaged = group.averaged_arena();
@@ -133,19 +135,28 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
     base.average_w0 = avg.w0;
     base.average_w1 = avg.w1;
   }
+  const bool state16 = group.state_dtype() != DType::f32;
   bool has_arrays = false;
   for (std::size_t k = 0; k < rule_.states.size(); ++k) {
     if (!detail::state_exists(o, rule_.states[k])) continue;
-    base.state[k] = group.ensure_state_arena(rule_.states[k].name);
+    float* array = group.ensure_state_arena(rule_.states[k].name);
+    if (state16)
+      base.state16[k] = reinterpret_cast<std::uint16_t*>(array);
+    else
+      base.state[k] = array;
     has_arrays = true;
   }
   // State is created as torch creates it: at a tensor's first step, or for every tensor at
   // once. Arrays that start at zero are zero already (new, or zeroed by a state load).
   for (std::size_t i = 0; i < group.size(); ++i) {
     if (states[i].initialized || !(states[i].has_grad || rule_.eager_state)) continue;
-    for (std::size_t k = 0; k < rule_.states.size(); ++k)
-      if (base.state[k] != nullptr && !rule_.states[k].init.empty())
-        detail::fill_tensor(group, base.state[k], i, detail::f32(o.get(rule_.states[k].init)));
+    for (std::size_t k = 0; k < rule_.states.size(); ++k) {
+      if (rule_.states[k].init.empty()) continue;
+      const float value = detail::f32(o.get(rule_.states[k].init));
+      if (base.state[k] != nullptr) detail::fill_tensor(group, base.state[k], i, value);
+      if (base.state16[k] != nullptr)
+        detail::fill_tensor16(group, base.state16[k], i, detail::bf16_from_f32(value));
+    }
     if (rule_.eager_state) states[i].initialized = true;
   }
 
@@ -168,22 +179,39 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
         count > 0 ? std::span<double>(&tensor_scalars_[g][s.first * count], count)
                   : std::span<double>();
     rule_.prepare(o, step, scalars, args);
+    if (args.stochastic_rounding)
+      args.rounding_key =
+          detail::rounding_key(group.storage().seed, static_cast<std::uint64_t>(step.step));
     for (std::size_t i = s.first; i < s.last; ++i) {
       if (count > 0 && i != s.first)
         std::copy(scalars.begin(), scalars.end(), tensor_scalars_[g].begin() + i * count);
       states[i].step = detail::next_step(states[i].step);
       if (has_arrays || count > 0) states[i].initialized = true;
     }
-    if (external.empty()) {
+    if (external.empty() && external16.empty() && out.empty()) {
       plan.add(args, s.begin, s.end);
       return;
     }
-    // Each tensor's gradient is in a buffer of its own: one call per tensor.
+    // Each tensor's gradient (or parameter output) is in a buffer of its own: one call per
+    // tensor.
     for (std::size_t i = s.first; i < s.last; ++i) {
       const TensorInfo& t = group.info(i);
-      args.grad = external[i];
-      args.grad_base = t.offset;
-      args.grad_count = t.numel;
+      if (!external.empty() || !external16.empty()) {
+        args.grad = external.empty() ? nullptr : external[i];
+        args.grad16 = {external16.empty() ? nullptr : external16[i],
+                       detail::storage_of(external16_dtype())};
+        args.grad_base = t.offset;
+        args.grad_count = t.numel;
+      }
+      if (!out.empty() && out[i] != nullptr) {
+        args.param_copy.data = out[i];
+        args.param_copy_base = t.offset;
+        args.param_copy_count = t.numel;
+      } else {
+        args.param_copy = base.param_copy;
+        args.param_copy_base = 0;
+        args.param_copy_count = SIZE_MAX;
+      }
       plan.add(args, t.offset, i + 1 < group.size() ? group.info(i + 1).offset : s.end);
     }
   });
@@ -195,10 +223,14 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
     if (!states[i].has_grad) continue;
     const std::size_t begin = group.info(i).offset + group.info(i).numel;
     const std::size_t end = i + 1 < group.size() ? group.info(i + 1).offset : group.padded_numel();
-    std::fill(base.param + begin, base.param + end, 0.0f);
+    if (base.param != nullptr) std::fill(base.param + begin, base.param + end, 0.0f);
+    for (std::uint16_t* array : {base.param16.data, base.param_copy.data})
+      if (array != nullptr) std::fill(array + begin, array + end, std::uint16_t{0});
     if (base.averaged != nullptr) std::fill(base.averaged + begin, base.averaged + end, 0.0f);
     for (float* array : base.state)
       if (array != nullptr) std::fill(array + begin, array + end, 0.0f);
+    for (std::uint16_t* array : base.state16)
+      if (array != nullptr) std::fill(array + begin, array + end, std::uint16_t{0});
   }
 }
 

@@ -74,7 +74,8 @@ constexpr Registration registration_of() {
           .make = [](RuntimeOptions r) { return make_elementwise(Rule, r); },
           .torch_signature = Rule.torch_signature,
           .tensor_scalars = Rule.tensor_scalars,
-          .torch_step = Rule.torch_step};
+          .torch_step = Rule.torch_step,
+          .rule = &Rule};
 }
 
 }  // namespace simdoptim::detail

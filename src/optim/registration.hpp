@@ -14,6 +14,8 @@
 
 namespace simdoptim::detail {
 
+struct ElementwiseRule;
+
 struct Registration {
   std::string_view name;
   std::span<const OptionSpec> options = {};  // in the order of the group dict
@@ -22,6 +24,8 @@ struct Registration {
   std::string_view torch_signature = {};  // names only (optim/rule.hpp); empty: none
   std::span<const TensorScalarSpec> tensor_scalars = {};
   bool torch_step = true;  // torch's state[p] has 'step'
+  const ElementwiseRule* rule =
+      nullptr;  // an elementwise description's (optim/elementwise_rule.hpp)
 };
 
 // The registration of optimizer `name`, or nullptr for an optimizer defined outside the library.

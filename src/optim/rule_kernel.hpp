@@ -4,6 +4,7 @@
 // float), and once per instruction set (SIMDOPTIM_ISA_NS defined, see kernels/simd.hpp), where
 // it defines that set's kernel (update at its batch). The loop, the loads and stores, and the
 // compile-time flags live here, once for every description.
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cassert>
@@ -16,12 +17,20 @@
 #include "kernels/average_element.hpp"
 #include "kernels/kernel.hpp"
 #include "kernels/kernel_source.hpp"
+#include "kernels/storage.hpp"
 #include "optim/rule.hpp"
 
 namespace simdoptim::detail {
 
 inline constexpr std::size_t kMaxStates = 4;
 inline constexpr std::size_t kMaxCoefs = 16;
+
+// An array of 16-bit elements (kernels/storage_format.hpp: bf16 or fp16).
+template <class T>
+struct Array16 {
+  T* data = nullptr;
+  Storage format = Storage::bf16;
+};
 
 // The arguments of one kernel call, one type for every description: the arrays (padded arena
 // starts; a state the flags leave unused may be null), the coefficients of Coefs<float> in
@@ -49,6 +58,21 @@ struct ElementwiseArgs {
   std::uint32_t averaging = 0;
   float average_w0 = 0.0f;
   float average_w1 = 0.0f;
+  // Arrays stored in 16 bits instead of fp32. Where one is set its fp32 pointer above is null,
+  // and the kernel converts through tiles of floats (run_rule_staged).
+  Array16<std::uint16_t> param16;
+  Array16<const std::uint16_t> grad16;  // indexed as grad is (grad_base, grad_count)
+  std::array<std::uint16_t*, kMaxStates> state16{};
+  Storage state16_format = Storage::bf16;
+  // Master weights: param (fp32) is also written here, rounded to nearest-even; element i at
+  // param_copy.data[i - param_copy_base] while i - param_copy_base < param_copy_count (an
+  // engine's buffer of one tensor: nothing past it is written).
+  Array16<std::uint16_t> param_copy;
+  std::size_t param_copy_base = 0;
+  std::size_t param_copy_count = SIZE_MAX;
+  // param16 (bf16 only) is rounded stochastically, element i with rounding_bits(rounding_key, i).
+  bool stochastic_rounding = false;
+  std::uint32_t rounding_key = 0;
 };
 
 // Internal linkage: each instruction set's build keeps its own copies (no weak symbols).
@@ -145,9 +169,9 @@ void run_rule_averaged(const ElementwiseArgs& a, std::size_t begin, std::size_t 
   }
 }
 
-// Runs the loop instantiated for a.flags and a.averaging.
+// Runs the loop instantiated for a.flags and a.averaging, on fp32 arrays.
 template <class Rule, class V>
-void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+void run_rule_f32(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
   using Flags = typename Rule::Flags;
   [&]<std::uint32_t... Bits>(std::integer_sequence<std::uint32_t, Bits...>) {
     ((a.flags == Bits ? run_rule_averaged<Rule, flags_from_bits<Flags, Bits>(), V>(a, begin, end)
@@ -155,6 +179,131 @@ void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noex
      ...);
   }
   (std::make_integer_sequence<std::uint32_t, 1U << kFlagCount<Flags>>{});
+}
+
+// Elements a 16-bit array is converted in: small enough that a tile of every array stays in
+// L1, and the block of the block-wise quantized state.
+inline constexpr std::size_t kTile = 256;
+
+template <class V, class T>
+void widen_tile(Array16<T> src, std::size_t at, float* dst, std::size_t n) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  if (src.format == Storage::bf16) {
+    for (std::size_t j = 0; j + w <= n; j += w)
+      vstore(dst + j, load_as<V, Storage::bf16>(src.data + at, j));
+  } else {
+    for (std::size_t j = 0; j + w <= n; j += w)
+      vstore(dst + j, load_as<V, Storage::f16>(src.data + at, j));
+  }
+}
+
+template <class V>
+void narrow_tile(const float* src, Array16<std::uint16_t> dst, std::size_t at,
+                 std::size_t n) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  if (dst.format == Storage::bf16) {
+    for (std::size_t j = 0; j + w <= n; j += w)
+      store_as<Storage::bf16>(dst.data + at, j, vload<V>(src + j));
+  } else {
+    for (std::size_t j = 0; j + w <= n; j += w)
+      store_as<Storage::f16>(dst.data + at, j, vload<V>(src + j));
+  }
+}
+
+// The gradient tile of elements [t, t + n): a.grad16 from index t - grad_base, zero at and past
+// grad_count (an engine's buffer ends there). The tail converts element by element with the
+// scalar reference, which every build equals.
+template <class V>
+void widen_grad_tile(const ElementwiseArgs& a, std::size_t t, float* dst, std::size_t n) noexcept {
+  const std::size_t at = t - a.grad_base;
+  if (at + n <= a.grad_count) return widen_tile<V>(a.grad16, at, dst, n);
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::uint16_t h = at + j < a.grad_count ? a.grad16.data[at + j] : 0;
+    dst[j] = a.grad16.format == Storage::bf16 ? f32_from_bf16(h) : f32_from_f16(h);
+  }
+}
+
+// The master weights' copy of elements [t, t + n), which may end in an engine's buffer: the
+// tail past param_copy_count is not written, and the rest of the last tile converts element by
+// element with the scalar reference, which every build equals.
+template <class V>
+void narrow_copy_tile(const ElementwiseArgs& a, const float* src, std::size_t t,
+                      std::size_t n) noexcept {
+  const std::size_t at = t - a.param_copy_base;
+  if (at + n <= a.param_copy_count) return narrow_tile<V>(src, a.param_copy, at, n);
+  for (std::size_t j = 0; j < n && at + j < a.param_copy_count; ++j)
+    a.param_copy.data[at + j] = a.param_copy.format == Storage::bf16 ? bf16_from_f32(src[j])
+                                                                     : f16_from_f32(src[j]);
+}
+
+// The loop over arrays some of which are 16-bit: per tile, the 16-bit arrays are widened into
+// floats, the fp32 loop runs on the tile (fp32 arrays in place), and the results are narrowed
+// back. One loop per description serves every combination of formats, where converting in
+// Element would instantiate each description's loop once per combination.
+template <class Rule, class V>
+void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+  alignas(64) float param[kTile];
+  alignas(64) float grad[kTile];
+  alignas(64) float state[kMaxStates][kTile];
+  constexpr std::size_t w = lanes<V>();
+  for (std::size_t t = begin; t < end; t += kTile) {
+    const std::size_t n = std::min(kTile, end - t);
+    ElementwiseArgs tile = a;
+    // The average is fp32 and averages fp32 parameters (the arena's, or the master weights):
+    // 16-bit parameters with averaging are refused on the host.
+    if (a.averaged != nullptr) tile.averaged = a.averaged + t;
+    if (a.param16.data != nullptr) {
+      widen_tile<V>(a.param16, t, param, n);
+      tile.param = param;
+    } else {
+      tile.param = a.param + t;
+    }
+    if (a.grad16.data != nullptr) {
+      widen_grad_tile<V>(a, t, grad, n);
+      tile.grad = grad;
+      tile.grad_base = 0;
+      tile.grad_count = SIZE_MAX;
+    } else {
+      // Tile element j is arena element t + j: grad index (j - (grad_base - t)), in unsigned
+      // arithmetic, is t + j - grad_base.
+      tile.grad_base = a.grad_base - t;
+    }
+    for (std::size_t k = 0; k < kMaxStates; ++k) {
+      if (a.state16[k] != nullptr) {
+        widen_tile<V>(Array16<std::uint16_t>{a.state16[k], a.state16_format}, t, state[k], n);
+        tile.state[k] = state[k];
+      } else if (a.state[k] != nullptr) {
+        tile.state[k] = a.state[k] + t;
+      }
+    }
+    run_rule_f32<Rule, V>(tile, 0, n);
+    if (a.param16.data != nullptr) {
+      if (a.stochastic_rounding) {
+        for (std::size_t j = 0; j + w <= n; j += w)
+          store_bf16_stochastic(a.param16.data, t + j, vload<V>(param + j), a.rounding_key);
+      } else {
+        narrow_tile<V>(param, a.param16, t, n);
+      }
+    }
+    if (a.param_copy.data != nullptr) narrow_copy_tile<V>(a, tile.param, t, n);
+    for (std::size_t k = 0; k < kMaxStates; ++k)
+      if (a.state16[k] != nullptr)
+        narrow_tile<V>(state[k], Array16<std::uint16_t>{a.state16[k], a.state16_format}, t, n);
+  }
+}
+
+inline bool has_16bit_arrays(const ElementwiseArgs& a) noexcept {
+  bool any = a.param16.data != nullptr || a.grad16.data != nullptr || a.param_copy.data != nullptr;
+  for (const std::uint16_t* s : a.state16) any = any || s != nullptr;
+  return any;
+}
+
+template <class Rule, class V>
+void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+  if (has_16bit_arrays(a))
+    run_rule_staged<Rule, V>(a, begin, end);
+  else
+    run_rule_f32<Rule, V>(a, begin, end);
 }
 
 }  // namespace

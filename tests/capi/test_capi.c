@@ -846,6 +846,69 @@ static void test_averaging(void) {
   OK(simdoptim_optimizer_destroy(opt));
 }
 
+/* ---- 16-bit storage ---- */
+
+static float from_bf16(uint16_t h) {
+  const uint32_t u = (uint32_t)h << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+static void test_storage(void) {
+  const int64_t shape[1] = {6};
+  simdoptim_param_spec a = {"a", shape, 1, 1}, b = {"b", shape, 1, 1};
+  simdoptim_storage storage;
+  simdoptim_optimizer* opt = NULL;
+  simdoptim_dtype param = SIMDOPTIM_F32, grad = SIMDOPTIM_F32;
+  float values[6], grads[6], *data = NULL, *master = NULL;
+  uint16_t *half = NULL, *half_grad = NULL;
+  size_t numel = 0, i;
+  OK(simdoptim_optimizer_create("adamw", NULL, 0, &a, 1, NULL, &opt));
+  if (opt == NULL) return;
+  memset(&storage, 0, sizeof storage);
+  storage.state = SIMDOPTIM_F16; /* not supported */
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_add_param_group_storage(opt, &b, 1, NULL, 0, &storage));
+  storage.param = SIMDOPTIM_BF16;
+  storage.grad = SIMDOPTIM_BF16;
+  storage.state = SIMDOPTIM_BF16;
+  storage.master_weights = 1;
+  OK(simdoptim_optimizer_add_param_group_storage(opt, &b, 1, NULL, 0, &storage));
+  OK(simdoptim_optimizer_param_dtype(opt, 1, &param, &grad));
+  CHECK(param == SIMDOPTIM_BF16 && grad == SIMDOPTIM_BF16);
+  EXPECT_STATUS(SIMDOPTIM_ERROR_UNSUPPORTED, simdoptim_optimizer_param_data(opt, 1, &data, &numel));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_UNSUPPORTED,
+                simdoptim_optimizer_param_data16(opt, 0, &half, &numel));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_UNSUPPORTED,
+                simdoptim_optimizer_master_param_data(opt, 0, &master, &numel));
+  for (i = 0; i < 6; ++i) {
+    values[i] = 1.0f + (float)i / 3.0f;
+    grads[i] = 0.5f - (float)i;
+  }
+  OK(simdoptim_optimizer_set_param(opt, 1, values, 6));
+  OK(simdoptim_optimizer_set_grad(opt, 1, grads, 6));
+  OK(simdoptim_optimizer_param_data16(opt, 1, &half, &numel));
+  OK(simdoptim_optimizer_grad_data16(opt, 1, &half_grad, &numel));
+  OK(simdoptim_optimizer_master_param_data(opt, 1, &master, &numel));
+  CHECK(numel == 6);
+  if (half == NULL || master == NULL || half_grad == NULL) return;
+  for (i = 0; i < 6; ++i) {
+    CHECK(master[i] == values[i]);
+    CHECK(fabsf(from_bf16(half[i]) - values[i]) <= values[i] / 256.0f);
+    CHECK(fabsf(from_bf16(half_grad[i]) - grads[i]) <= fabsf(grads[i]) / 256.0f);
+  }
+  OK(simdoptim_optimizer_set_has_grad(opt, 0, 0));
+  OK(simdoptim_optimizer_step(opt));
+  /* The master weights moved (AdamW's first step moves each by about lr), and the bf16
+   * parameters are their rounding. */
+  for (i = 0; i < 6; ++i) {
+    CHECK(master[i] != values[i]);
+    CHECK(fabsf(from_bf16(half[i]) - master[i]) <= master[i] / 256.0f);
+  }
+  OK(simdoptim_optimizer_destroy(opt));
+}
+
 int main(int argc, char** argv) {
   if (argc > 1) scratch = argv[1];
   test_version();
@@ -860,6 +923,7 @@ int main(int argc, char** argv) {
   test_checkpoint();
   test_closure();
   test_step_grads();
+  test_storage();
   if (failures != 0) {
     fprintf(stderr, "test_capi: %d check(s) failed\n", failures);
     return 1;

@@ -32,6 +32,35 @@ class NativeModule(unittest.TestCase):
         del opt  # the views keep the arena alive
         self.assertEqual(w[0, 0], -0.5)
 
+    def test_16bit_storage(self):
+        opt = simdoptim.Optimizer.create("adamw", [("w", (3,))], {"lr": 0.1})
+        opt.add_param_group([("v", (4,))], {"lr": 0.1},
+                            {"param_dtype": "bf16", "grad_dtype": "bf16", "state_dtype": "bf16",
+                             "master_weights": True})
+        self.assertEqual(opt.group_dtypes(1), {"param": "bf16", "grad": "bf16",
+                                               "state": "bf16", "master_weights": True})
+        v, g, master = opt.param(1, 0), opt.grad(1, 0), opt.master_param(1, 0)
+        self.assertEqual((v.dtype, g.dtype, master.dtype), (np.uint16, np.uint16, np.float32))
+
+        def bf16(x):  # float32 values to bf16 bits (these round exactly)
+            return (np.asarray(x, dtype=np.float32).view(np.uint32) >> 16).astype(np.uint16)
+
+        master[:] = [1.0, -2.0, 0.5, 4.0]
+        g[:] = bf16([1.0, 1.0, -1.0, 0.0])
+        opt.set_has_grads(0, [False])
+        opt.step()
+        # AdamW's first step: p * (1 - lr wd) - lr * sign(g) (g = 0: only the decay)
+        want = np.float32([1.0, -2.0, 0.5, 4.0]) * np.float32(1 - 0.1 * 0.01) - \
+            np.float32(0.1) * np.float32([1, 1, -1, 0])
+        np.testing.assert_allclose(master, want, rtol=1e-6)
+        widened = (v.astype(np.uint32) << 16).view(np.float32)
+        np.testing.assert_allclose(widened, master, rtol=2 ** -8)
+        self.assertEqual(opt.state(1, 0, "exp_avg").dtype, np.uint16)
+        with self.assertRaises(ValueError):
+            opt.add_param_group([("u", (1,))], {}, {"state_dtype": "f16"})
+        with self.assertRaises(ValueError):
+            opt.add_param_group([("u", (1,))], {}, {"colour": "bf16"})
+
     def test_state_and_groups(self):
         opt = simdoptim.Optimizer.create("adamw", [("w", (5,))], {"lr": 0.1})
         opt.add_param_group([("v", (2,))], {"weight_decay": 0.0})

@@ -18,8 +18,9 @@ namespace simdoptim::bench {
 
 // Bytes moved per element by a single fused pass that reads the parameter, the gradient and
 // `state_arrays` state arrays and writes the parameter and the state arrays back (fp32):
-// 12 + 8 * state_arrays. SGD 12, SGD-momentum 20, Adam/AdamW 28, Adam amsgrad 36.
-double fused_bytes_per_element(std::size_t state_arrays);
+// 12 + 8 * state_arrays. SGD 12, SGD-momentum 20, Adam/AdamW 28, Adam amsgrad 36. With
+// `storage`, each array by its element size, plus the 16-bit copy master weights write.
+double fused_bytes_per_element(std::size_t state_arrays, const StorageOptions& storage = {});
 
 class MemoryReference {
  public:
@@ -46,9 +47,12 @@ class MemoryReference {
   struct Group {
     std::vector<std::unique_ptr<detail::AlignedBuffer>> arrays;
     detail::StreamArgs args;
+    detail::StoragePatternArgs storage_args;  // groups with 16-bit storage
     std::size_t padded_numel = 0;
   };
   void run(detail::KernelFn<detail::StreamArgs> kernel) noexcept;
+  // A group with 16-bit storage: storage_pattern over arrays of its element sizes.
+  void add_storage_group(const ParamGroup& group, std::size_t states);
 
   detail::Executor executor_;
   detail::KernelFn<detail::StreamArgs> kernel_;
@@ -57,6 +61,8 @@ class MemoryReference {
   bool exact_ = true;
   std::vector<Group> groups_;
   detail::StepPlan<detail::StreamArgs> plan_;
+  detail::KernelFn<detail::StoragePatternArgs> storage_kernel_ = nullptr;
+  detail::StepPlan<detail::StoragePatternArgs> storage_plan_;
 };
 
 }  // namespace simdoptim::bench

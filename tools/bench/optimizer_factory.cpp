@@ -38,7 +38,7 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerRecipe& recipe, const W
   } else {
     check_optimizer_name(recipe.name);
     optimizer = make_optimizer(recipe.name, runtime);
-    optimizer->add_param_group(workload.trainable_params(), recipe.overrides);
+    optimizer->add_param_group(workload.trainable_params(), recipe.overrides, recipe.storage);
   }
   if (recipe.keep_subnormal_state) optimizer->set_flush_subnormal_state(false);
   return optimizer;

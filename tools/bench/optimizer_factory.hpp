@@ -11,6 +11,7 @@
 #include "simdoptim/config.hpp"
 #include "simdoptim/group_options.hpp"
 #include "simdoptim/optimizer.hpp"
+#include "simdoptim/storage_options.hpp"
 
 namespace simdoptim::bench {
 
@@ -32,6 +33,8 @@ struct OptimizerRecipe {
   std::string config_path;
   // Keep subnormal state values (torch's arithmetic) instead of flushing them to zero.
   bool keep_subnormal_state = false;
+  // How the param group stores its arrays (--param-dtype, ...; a config's keys otherwise).
+  StorageOptions storage = {};
 };
 
 // Builds the optimizer over `workload`. Option errors surface as the library's

@@ -148,7 +148,8 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
   std::string config_path, betas;
   std::optional<double> lr, weight_decay, momentum, dampening, eps;
   bool amsgrad = false, nesterov = false, maximize = false, no_scalar = false;
-  bool decayed = false, keep_subnormal = false;
+  bool decayed = false, keep_subnormal = false, master_weights = false, stochastic = false;
+  std::string param_dtype = "f32", grad_dtype = "f32", state_dtype = "f32";
   BenchOptions o;
 
   auto* g_work = "Workload";
@@ -181,6 +182,17 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
                "Keep subnormal state values (torch's arithmetic) instead of flushing them to zero")
       ->group(g_opt);
   app.add_option("--set", sets, "Any group option: KEY=VALUE (repeatable)")->group(g_opt);
+  app.add_option("--param-dtype", param_dtype,
+                 "Parameter storage: f32, bf16, f16 (docs/precision.md)")
+      ->group(g_opt);
+  app.add_option("--grad-dtype", grad_dtype, "Gradient storage: f32, bf16, f16")->group(g_opt);
+  app.add_option("--state-dtype", state_dtype, "Optimizer state storage: f32, bf16")->group(g_opt);
+  app.add_flag("--master-weights", master_weights,
+               "fp32 master weights for 16-bit parameters, the copy written in the same pass")
+      ->group(g_opt);
+  app.add_flag("--stochastic-rounding", stochastic,
+               "bf16 parameters rounded stochastically (no master weights)")
+      ->group(g_opt);
 
   auto* g_run = "Run";
   app.add_option("--isa", isas, "Instruction sets, or 'all' (default: the selected one)")
@@ -323,6 +335,27 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
     o.workloads = std::move(both);
   }
   for (OptimizerRecipe& r : o.recipes) r.keep_subnormal_state = keep_subnormal;
+  auto dtype = [](const std::string& flag, const std::string& name) {
+    try {
+      return parse_dtype(name);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(flag + ": " + e.what());
+    }
+  };
+  const StorageOptions storage{.param = dtype("--param-dtype", param_dtype),
+                               .grad = dtype("--grad-dtype", grad_dtype),
+                               .state = dtype("--state-dtype", state_dtype),
+                               .master_weights = master_weights,
+                               .stochastic_rounding = stochastic};
+  if (!storage.is_default()) {
+    if (!config_path.empty())
+      throw std::invalid_argument(
+          "--config sets the storage (TRAIN.OPTIMIZER.*_DTYPE); do not combine it with "
+          "--param-dtype, --grad-dtype, --state-dtype, --master-weights or "
+          "--stochastic-rounding");
+    storage.validate();
+    for (OptimizerRecipe& r : o.recipes) r.storage = storage;
+  }
 
   o.isas = isas.empty() ? std::vector<Isa>{default_isa()} : parse_isas(isas);
   dedupe(o.isas);

@@ -10,6 +10,7 @@
 
 #include "bench/machine.hpp"
 #include "bench/memory_reference.hpp"
+#include "simdoptim/dtype_convert.hpp"
 
 namespace simdoptim::bench {
 namespace {
@@ -18,13 +19,17 @@ using Clock = std::chrono::steady_clock;
 
 // Gradients get a small non-zero value so no kernel meets only zeros (and every page is
 // written, none is the kernel's shared zero page).
+void fill(const TensorView& v, float value) {
+  std::fill(v.data.begin(), v.data.end(), value);
+  if (!v.data16.empty()) std::fill(v.data16.begin(), v.data16.end(), to_bits16(v.dtype, value));
+}
+
 void fill_tensors(Optimizer& optimizer) {
   for (ParamGroup& group : optimizer.param_groups()) {
     for (std::size_t i = 0; i < group.size(); ++i) {
-      std::span<float> g = group.grad(i).data;
-      std::span<float> p = group.param(i).data;
-      std::fill(g.begin(), g.end(), 1e-3f);
-      std::fill(p.begin(), p.end(), 1e-2f);
+      fill(group.grad(i), 1e-3f);
+      fill(group.param(i), 1e-2f);
+      if (group.storage().master_weights) fill(group.master_param(i), 1e-2f);
     }
   }
 }
@@ -37,12 +42,11 @@ void first_step(Optimizer& optimizer, const Workload& workload) {
   if (!workload.decayed) return;
   for (ParamGroup& group : optimizer.param_groups()) {
     for (std::size_t i = 0; i < group.size(); ++i) {
-      std::span<float> g = group.grad(i).data;
-      for (std::size_t k = 0; k < g.size(); ++k) g[k] = k % 100 == 0 ? 1e-3f : 0.0f;
-      for (const std::string& name : group.state_names()) {
-        std::span<float> s = group.state(i, name).data;
-        std::fill(s.begin(), s.end(), 1e-39f);
-      }
+      const TensorView g = group.grad(i);
+      for (std::size_t k = 0; k < g.data.size(); ++k) g.data[k] = k % 100 == 0 ? 1e-3f : 0.0f;
+      for (std::size_t k = 0; k < g.data16.size(); ++k)
+        g.data16[k] = to_bits16(g.dtype, k % 100 == 0 ? 1e-3f : 0.0f);
+      for (const std::string& name : group.state_names()) fill(group.state(i, name), 1e-39f);
     }
   }
 }
@@ -144,8 +148,11 @@ Result run_benchmark(const Workload& workload, const OptimizerRecipe& recipe, Is
   first_step(*optimizer,
              workload);  // allocates the state arrays, which the memory reference mirrors
   r.state_arrays = optimizer->param_groups().front().state_names();
-  r.bytes_per_element = fused_bytes_per_element(r.state_arrays.size());
-  r.huge_page_fraction = huge_page_fraction(optimizer->param_groups().front().param_arena().data());
+  ParamGroup& front = optimizer->param_groups().front();
+  r.bytes_per_element = fused_bytes_per_element(r.state_arrays.size(), front.storage());
+  r.huge_page_fraction = huge_page_fraction(
+      front.param_arena().empty() ? static_cast<const void*>(front.param16_arena().data())
+                                  : static_cast<const void*>(front.param_arena().data()));
 
   MemoryReference memory(*optimizer, isa, threads);
   r.huge_pages_requested = memory.huge_pages_requested();

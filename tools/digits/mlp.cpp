@@ -6,11 +6,36 @@
 #include <stdexcept>
 #include <string>
 
+#include "simdoptim/dtype_convert.hpp"
+
 namespace digits {
 namespace {
 
 std::string layer_name(std::size_t l, const char* what) {
   return "fc" + std::to_string(l + 1) + "." + what;
+}
+
+// A parameter's values as floats: its fp32 view, or its 16-bit elements widened into `scratch`.
+std::span<const float> values_of(const simdoptim::TensorView& v, std::vector<float>& scratch) {
+  if (v.dtype == simdoptim::DType::f32) return v.data;
+  scratch.resize(v.data16.size());
+  for (std::size_t k = 0; k < v.data16.size(); ++k)
+    scratch[k] = simdoptim::from_bits16(v.dtype, v.data16[k]);
+  return scratch;
+}
+
+// Sets parameter `i` of `group` to `values`: the fp32 view, or the 16-bit elements rounded (and
+// the master weights, which the optimizer updates, exactly).
+void assign(simdoptim::ParamGroup& group, std::size_t i, const std::vector<float>& values) {
+  const simdoptim::TensorView v = group.param(i);
+  if (v.dtype == simdoptim::DType::f32) {
+    std::copy(values.begin(), values.end(), v.data.begin());
+    return;
+  }
+  for (std::size_t k = 0; k < values.size(); ++k)
+    v.data16[k] = simdoptim::to_bits16(v.dtype, values[k]);
+  if (group.storage().master_weights)
+    std::copy(values.begin(), values.end(), group.master_param(i).data.begin());
 }
 
 }  // namespace
@@ -51,9 +76,15 @@ void Mlp::bind(simdoptim::Optimizer& optimizer, std::uint64_t seed) {
     layer.weight_index = wi;
     layer.bias_group = &optimizer.param_groups()[bg];
     layer.bias_index = bi;
+    if (layer.weight_group->grad_dtype() != simdoptim::DType::f32 ||
+        layer.bias_group->grad_dtype() != simdoptim::DType::f32)
+      throw std::invalid_argument("the MLP writes fp32 gradients: GRAD_DTYPE must be f32");
     const double bound = 1.0 / std::sqrt(static_cast<double>(layer.in));
-    for (float& w : layer.weight_group->param(wi).data) w = uniform(bound);
-    for (float& b : layer.bias_group->param(bi).data) b = uniform(bound);
+    std::vector<float> w(layer.weight_group->info(wi).numel), b(layer.bias_group->info(bi).numel);
+    for (float& x : w) x = uniform(bound);
+    for (float& x : b) x = uniform(bound);
+    assign(*layer.weight_group, wi, w);
+    assign(*layer.bias_group, bi, b);
     layers_.push_back(layer);
   }
   activations_.assign(widths_.size(), {});
@@ -62,8 +93,10 @@ void Mlp::bind(simdoptim::Optimizer& optimizer, std::uint64_t seed) {
 Score Mlp::forward(std::size_t rows, std::span<const int> labels) {
   for (std::size_t l = 0; l < layers_.size(); ++l) {
     const Layer& layer = layers_[l];
-    const std::span<const float> w = layer.weight_group->param(layer.weight_index).data;
-    const std::span<const float> b = layer.bias_group->param(layer.bias_index).data;
+    const std::span<const float> w =
+        values_of(layer.weight_group->param(layer.weight_index), weight_values_);
+    const std::span<const float> b =
+        values_of(layer.bias_group->param(layer.bias_index), bias_values_);
     const std::vector<float>& x = activations_[l];
     std::vector<float>& y = activations_[l + 1];
     y.resize(rows * layer.out);
@@ -135,7 +168,8 @@ Score Mlp::train_batch(const Dataset& data, std::span<const std::size_t> batch) 
     }
     if (l == 0) break;
     // Back through this layer's weights and the previous layer's ReLU.
-    const std::span<const float> w = layer.weight_group->param(layer.weight_index).data;
+    const std::span<const float> w =
+        values_of(layer.weight_group->param(layer.weight_index), weight_values_);
     delta_prev_.assign(rows * layer.in, 0.0f);
     for (std::size_t r = 0; r < rows; ++r) {
       float* dp = delta_prev_.data() + r * layer.in;

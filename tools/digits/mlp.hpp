@@ -69,6 +69,9 @@ class Mlp {
   std::vector<float> delta_;
   std::vector<float> delta_prev_;
   std::vector<int> labels_;
+  // 16-bit parameters widened for the arithmetic (fp32 parameters are read in place).
+  std::vector<float> weight_values_;
+  std::vector<float> bias_values_;
 };
 
 }  // namespace digits

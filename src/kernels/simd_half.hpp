@@ -1,0 +1,154 @@
+#pragma once
+// One instruction set's conversions between a batch of floats and 16-bit storage (bfloat16,
+// IEEE fp16): the scalar reference's integer arithmetic (kernels/half.hpp) lane by lane, so
+// every build gives its bits. Only the widening load and narrowing store are per instruction
+// set. (AVX-512 BF16's vcvtne2ps2bf16 would be one instruction but treats subnormal inputs as
+// zero, unlike the reference.)
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/simd.hpp"
+
+namespace simdoptim::detail::SIMDOPTIM_ISA_NS {
+namespace {
+
+using IntBatch = xsimd::batch<std::int32_t, Arch>;
+
+// kWidth 16-bit values, zero-extended into 32-bit lanes.
+[[maybe_unused]] IntBatch widen_u16(const std::uint16_t* p) {
+#if defined(__AVX512F__)
+  return _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+#elif defined(__AVX2__)
+  return _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+#elif defined(__SSE2__)
+  return _mm_unpacklo_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)),
+                            _mm_setzero_si128());
+#elif defined(__aarch64__)
+  return vreinterpretq_s32_u32(vmovl_u16(vld1_u16(p)));
+#endif
+}
+
+// Stores the low 16 bits of each lane.
+[[maybe_unused]] void narrow_u16(std::uint16_t* p, IntBatch v) {
+#if defined(__AVX512F__)
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(v));
+#elif defined(__AVX2__)
+  // packs saturates signed 32-bit lanes: sign-extend the low halves so they pass unchanged.
+  const __m256i s = _mm256_srai_epi32(_mm256_slli_epi32(v, 16), 16);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                   _mm_packs_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1)));
+#elif defined(__SSE2__)
+  const __m128i s = _mm_srai_epi32(_mm_slli_epi32(v, 16), 16);
+  _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packs_epi32(s, s));
+#elif defined(__aarch64__)
+  vst1_u16(p, vmovn_u32(vreinterpretq_u32_s32(v)));
+#endif
+}
+
+[[maybe_unused]] IntBatch bits_of(Batch x) {
+  return xsimd::bitwise_cast<IntBatch>(x);
+}
+[[maybe_unused]] Batch float_of(IntBatch x) {
+  return xsimd::bitwise_cast<Batch>(x);
+}
+
+// Logical shift right (xsimd shifts signed lanes arithmetically).
+[[maybe_unused]] IntBatch shift_right(IntBatch x, int n) {
+  return (x >> n) & IntBatch(static_cast<std::int32_t>(0xffffffffU >> n));
+}
+
+// bf16_from_f32, in the low 16 bits of each lane.
+[[maybe_unused]] IntBatch bf16_bits(Batch x) {
+  const IntBatch u = bits_of(x);
+  const IntBatch a = u & IntBatch(0x7fffffff);
+  const IntBatch rounded =
+      shift_right(u + IntBatch(0x7fff) + (shift_right(u, 16) & IntBatch(1)), 16);
+  return xsimd::select(a > IntBatch(0x7f800000), shift_right(u, 16) | IntBatch(0x40), rounded);
+}
+
+// f32_from_bf16 of the low 16 bits of each lane (zero-extended).
+[[maybe_unused]] Batch from_bf16_bits(IntBatch h) {
+  const IntBatch u = h << 16;
+  const IntBatch a = u & IntBatch(0x7fffffff);
+  return float_of(xsimd::select(a > IntBatch(0x7f800000), u | IntBatch(0x00400000), u));
+}
+
+// f16_from_f32, in the low 16 bits of each lane.
+[[maybe_unused]] IntBatch f16_bits(Batch x) {
+  const IntBatch u = bits_of(x);
+  const IntBatch sign = shift_right(u, 16) & IntBatch(0x8000);
+  const IntBatch a = u & IntBatch(0x7fffffff);
+  const IntBatch special =
+      xsimd::select(a > IntBatch(0x7f800000),
+                    IntBatch(0x7e00) | (shift_right(a, 13) & IntBatch(0x3ff)), IntBatch(0x7c00));
+  const IntBatch tiny = bits_of(float_of(a) + Batch(0.5f)) - IntBatch(0x3f000000);
+  const IntBatch normal = shift_right(
+      a - IntBatch(0x38000000) + IntBatch(0xfff) + (shift_right(a, 13) & IntBatch(1)), 13);
+  const IntBatch r = xsimd::select(a >= IntBatch(0x47800000), special,
+                                   xsimd::select(a < IntBatch(0x38800000), tiny, normal));
+  return r | sign;
+}
+
+// f32_from_f16 of the low 16 bits of each lane (zero-extended).
+[[maybe_unused]] Batch from_f16_bits(IntBatch h) {
+  const IntBatch sign = (h & IntBatch(0x8000)) << 16;
+  const IntBatch o = (h & IntBatch(0x7fff)) << 13;
+  const IntBatch exp = o & IntBatch(0x0f800000);
+  const IntBatch inf_nan = o + IntBatch(0x70000000);
+  const IntBatch special =
+      xsimd::select(inf_nan == IntBatch(0x7f800000), inf_nan, inf_nan | IntBatch(0x00400000));
+  const IntBatch tiny =
+      bits_of(float_of(o + IntBatch(0x38800000)) - float_of(IntBatch(0x38800000)));
+  const IntBatch r =
+      xsimd::select(exp == IntBatch(0x0f800000), special,
+                    xsimd::select(exp == IntBatch(0), tiny, o + IntBatch(0x38000000)));
+  return float_of(r | sign);
+}
+
+using UintBatch = xsimd::batch<std::uint32_t, Arch>;
+
+// rounding_bits(key, index + lane) in each lane; index is a multiple of kWidth.
+[[maybe_unused]] IntBatch rounding_bits(std::uint32_t key, std::uint64_t index) {
+  static constexpr auto kLanes = [] {
+    std::array<std::uint32_t, kWidth> l{};
+    for (std::size_t k = 0; k < kWidth; ++k) l[k] = static_cast<std::uint32_t>(k);
+    return l;
+  }();
+  auto mix = [](UintBatch x) {
+    x ^= x >> 16;
+    x *= UintBatch(0x7feb352dU);
+    x ^= x >> 15;
+    x *= UintBatch(0x846ca68bU);
+    x ^= x >> 16;
+    return x;
+  };
+  const UintBatch i =
+      UintBatch(static_cast<std::uint32_t>(index)) + UintBatch::load_unaligned(kLanes.data());
+  return xsimd::bitwise_cast<IntBatch>(
+      mix(mix(i ^ UintBatch(key)) + UintBatch(static_cast<std::uint32_t>(index >> 32))));
+}
+
+// bf16_from_f32_stochastic with random bits r, in the low 16 bits of each lane.
+[[maybe_unused]] IntBatch bf16_bits_stochastic(Batch x, IntBatch r) {
+  const IntBatch u = bits_of(x);
+  const IntBatch a = u & IntBatch(0x7fffffff);
+  const IntBatch rounded = shift_right(u + (r & IntBatch(0xffff)), 16);
+  return xsimd::select(a > IntBatch(0x7f800000), shift_right(u, 16) | IntBatch(0x40), rounded);
+}
+
+[[maybe_unused]] Batch load_bf16(const std::uint16_t* p) {
+  return from_bf16_bits(widen_u16(p));
+}
+[[maybe_unused]] void store_bf16(std::uint16_t* p, Batch x) {
+  narrow_u16(p, bf16_bits(x));
+}
+[[maybe_unused]] Batch load_f16(const std::uint16_t* p) {
+  return from_f16_bits(widen_u16(p));
+}
+[[maybe_unused]] void store_f16(std::uint16_t* p, Batch x) {
+  narrow_u16(p, f16_bits(x));
+}
+
+}  // namespace
+}  // namespace simdoptim::detail::SIMDOPTIM_ISA_NS

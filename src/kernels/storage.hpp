@@ -1,0 +1,72 @@
+#pragma once
+// Loads and stores of an array by its storage format, for a kernel written once over V
+// (kernels/kernel_source.hpp): fp32 as it is, bf16 and fp16 converted to and from float by the
+// scalar reference (kernels/half.hpp) or this build's batch conversion (kernels/simd_half.hpp).
+// The format is a template argument, so loops carry no branch on it.
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/half.hpp"
+#include "kernels/kernel_source.hpp"
+#include "kernels/storage_format.hpp"
+#if defined(SIMDOPTIM_ISA_NS)
+#include "kernels/simd_half.hpp"
+#endif
+
+namespace simdoptim::detail {
+namespace {
+
+// Elements [i, i + lanes<V>()) of an array of format S, as floats. Aligned for fp32.
+template <class V, Storage S>
+V load_as(const void* base, std::size_t i) noexcept {
+  if constexpr (S == Storage::f32) {
+    return vload<V>(static_cast<const float*>(base) + i);
+  } else {
+    const std::uint16_t* p = static_cast<const std::uint16_t*>(base) + i;
+    if constexpr (std::is_same_v<V, float>) {
+      return S == Storage::bf16 ? f32_from_bf16(*p) : f32_from_f16(*p);
+    } else {
+#if defined(SIMDOPTIM_ISA_NS)
+      return S == Storage::bf16 ? SIMDOPTIM_ISA_NS::load_bf16(p) : SIMDOPTIM_ISA_NS::load_f16(p);
+#endif
+    }
+  }
+}
+
+// Stores v as elements [i, i + lanes<V>()) of an array of format S, rounded to nearest-even.
+template <Storage S, class V>
+void store_as(void* base, std::size_t i, V v) noexcept {
+  if constexpr (S == Storage::f32) {
+    vstore(static_cast<float*>(base) + i, v);
+  } else {
+    std::uint16_t* p = static_cast<std::uint16_t*>(base) + i;
+    if constexpr (std::is_same_v<V, float>) {
+      *p = S == Storage::bf16 ? bf16_from_f32(v) : f16_from_f32(v);
+    } else {
+#if defined(SIMDOPTIM_ISA_NS)
+      if constexpr (S == Storage::bf16)
+        SIMDOPTIM_ISA_NS::store_bf16(p, v);
+      else
+        SIMDOPTIM_ISA_NS::store_f16(p, v);
+#endif
+    }
+  }
+}
+
+// Stores v as bf16 elements [i, i + lanes<V>()) by stochastic rounding, the random bits of
+// element i being rounding_bits(key, i): the same bits in every build and on any split.
+template <class V>
+void store_bf16_stochastic(std::uint16_t* base, std::size_t i, V v, std::uint32_t key) noexcept {
+  if constexpr (std::is_same_v<V, float>) {
+    base[i] = bf16_from_f32_stochastic(v, rounding_bits(key, i));
+  } else {
+#if defined(SIMDOPTIM_ISA_NS)
+    SIMDOPTIM_ISA_NS::narrow_u16(base + i, SIMDOPTIM_ISA_NS::bf16_bits_stochastic(
+                                               v, SIMDOPTIM_ISA_NS::rounding_bits(key, i)));
+#endif
+  }
+}
+
+}  // namespace
+}  // namespace simdoptim::detail
