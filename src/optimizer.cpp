@@ -117,8 +117,8 @@ void check_step_grads16(const Optimizer& optimizer, const StepGrads& grads, std:
     if (grads.external16_dtype != DType::bf16 && grads.external16_dtype != DType::f16)
       fail("external16_dtype must be bf16 or f16");
     if (!optimizer.supports_storage())
-      fail("16-bit gradients need an elementwise optimizer, not '" +
-           std::string(optimizer.name()) + "'");
+      fail("16-bit gradients need an elementwise optimizer, not '" + std::string(optimizer.name()) +
+           "'");
     if (skip_if_nonfinite) fail("skip_if_nonfinite over 16-bit gradients is not supported yet");
   }
   if (grads.param_out.empty()) return;
@@ -153,8 +153,8 @@ void Optimizer::step(const StepGrads& grads) {
     for (ParamGroup& g : groups_)
       for (TensorState& s : g.tensor_states()) {
         saved.push_back(s.has_grad ? 1 : 0);
-        s.has_grad = grads.external.empty() ? grads.external16[k] != nullptr
-                                            : grads.external[k] != nullptr;
+        s.has_grad =
+            grads.external.empty() ? grads.external16[k] != nullptr : grads.external[k] != nullptr;
         ++k;
       }
   }

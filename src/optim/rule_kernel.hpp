@@ -232,8 +232,8 @@ void narrow_copy_tile(const ElementwiseArgs& a, const float* src, std::size_t t,
   const std::size_t at = t - a.param_copy_base;
   if (at + n <= a.param_copy_count) return narrow_tile<V>(src, a.param_copy, at, n);
   for (std::size_t j = 0; j < n && at + j < a.param_copy_count; ++j)
-    a.param_copy.data[at + j] = a.param_copy.format == Storage::bf16 ? bf16_from_f32(src[j])
-                                                                     : f16_from_f32(src[j]);
+    a.param_copy.data[at + j] =
+        a.param_copy.format == Storage::bf16 ? bf16_from_f32(src[j]) : f16_from_f32(src[j]);
 }
 
 // The loop over arrays some of which are 16-bit: per tile, the 16-bit arrays are widened into
