@@ -642,3 +642,46 @@ TEST_CASE("stochastic rounding to bf16 is unbiased and the same in every build",
     }
   }
 }
+
+// Weight averaging keeps an fp32 average of fp32 values: 16-bit parameters need master weights,
+// whose average then equals the one an fp32 group keeps, bit for bit.
+TEST_CASE("16-bit storage with weight averaging", "[precision][averaging]") {
+  const std::vector<ParamSpec> params = {{"w", {37}, {}}};
+  AveragingOptions ema;
+  ema.mode = AveragingOptions::Mode::ema;
+  ema.decay = 0.75;
+  auto bf16 = make_optimizer("adamw");
+  bf16->add_param_group(params, {}, {.param = DType::bf16});
+  CHECK_THROWS_WITH(bf16->set_averaging(ema), Catch::Contains("master weights"));
+  auto late = make_optimizer("adamw");
+  late->add_param_group(params, {});
+  late->set_averaging(ema);
+  CHECK_THROWS_WITH(late->add_param_group({{"v", {3}, {}}}, {}, {.param = DType::f16}),
+                    Catch::Contains("master weights"));
+
+  auto fp32 = make_optimizer("adamw");
+  auto master = make_optimizer("adamw");
+  ParamGroup& a = fp32->add_param_group(params, {});
+  ParamGroup& b =
+      master->add_param_group(params, {}, {.param = DType::bf16, .master_weights = true});
+  for (std::size_t k = 0; k < 37; ++k) {
+    const float p = 0.25f + static_cast<float>(k) / 8.0f;
+    a.param(0).data[k] = p;
+    b.master_param(0).data[k] = p;
+  }
+  fp32->set_averaging(ema);
+  master->set_averaging(ema);
+  for (int step = 0; step < 4; ++step) {
+    for (std::size_t k = 0; k < 37; ++k) {
+      const float g = std::sin(static_cast<float>(step * 37 + static_cast<int>(k)));
+      a.grad(0).data[k] = g;
+      b.grad(0).data[k] = g;
+    }
+    fp32->step();
+    master->step();
+  }
+  const auto avg_a = fp32->averaged_param("w").data;
+  const auto avg_b = master->averaged_param("w").data;
+  CHECK(std::equal(avg_a.begin(), avg_a.end(), avg_b.begin(), avg_b.end()));
+  CHECK_FALSE(std::equal(avg_a.begin(), avg_a.end(), a.param(0).data.begin()));
+}
