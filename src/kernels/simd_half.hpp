@@ -46,11 +46,22 @@ using IntBatch = xsimd::batch<std::int32_t, Arch>;
 #endif
 }
 
+// Reinterpretations. On NEON, xsimd 8.1's bitwise_cast takes the addresses of its inline
+// wrappers, which every kernel object would then define as weak symbols (check_isa_symbols.sh);
+// the intrinsics emit nothing.
 [[maybe_unused]] IntBatch bits_of(Batch x) {
+#if defined(__aarch64__)
+  return vreinterpretq_s32_f32(x);
+#else
   return xsimd::bitwise_cast<IntBatch>(x);
+#endif
 }
 [[maybe_unused]] Batch float_of(IntBatch x) {
+#if defined(__aarch64__)
+  return vreinterpretq_f32_s32(x);
+#else
   return xsimd::bitwise_cast<Batch>(x);
+#endif
 }
 
 // Logical shift right (xsimd shifts signed lanes arithmetically).
@@ -125,8 +136,13 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
   };
   const UintBatch i =
       UintBatch(static_cast<std::uint32_t>(index)) + UintBatch::load_unaligned(kLanes.data());
-  return xsimd::bitwise_cast<IntBatch>(
-      mix(mix(i ^ UintBatch(key)) + UintBatch(static_cast<std::uint32_t>(index >> 32))));
+  const UintBatch bits =
+      mix(mix(i ^ UintBatch(key)) + UintBatch(static_cast<std::uint32_t>(index >> 32)));
+#if defined(__aarch64__)
+  return vreinterpretq_s32_u32(bits);
+#else
+  return xsimd::bitwise_cast<IntBatch>(bits);
+#endif
 }
 
 // bf16_from_f32_stochastic with random bits r, in the low 16 bits of each lane.
