@@ -8,6 +8,7 @@
 #include "executor.hpp"
 #include "kernels/average_element.hpp"
 #include "kernels/average_kernel.hpp"
+#include "optim/storage_args.hpp"
 #include "simdoptim/lbfgs.hpp"
 #include "simdoptim/optimizer.hpp"
 #include "tool_scratch.hpp"
@@ -30,6 +31,27 @@ void check_count(const char* key, std::int64_t value) {
                                 std::to_string(value));
 }
 
+// A 16-bit average of 16-bit parameters is updated in fp32 and rounded; Lookahead writes the
+// parameters back, which stochastic rounding could not reproduce in the second pass.
+void check_averaged_storage(const ParamGroup& group, const AveragingOptions& o) {
+  if (o.dtype != DType::f32 && o.dtype != DType::bf16 && o.dtype != DType::f16)
+    throw std::invalid_argument(std::string("averaging dtype must be f32, bf16 or f16, not ") +
+                                dtype_name(o.dtype));
+  if (o.mode == Mode::lookahead && group.storage().stochastic_rounding)
+    throw std::invalid_argument(
+        "lookahead does not support stochastic rounding of the parameters (it rounds the slow "
+        "weights it writes back to nearest-even): use master weights");
+}
+
+// timm's ModelEmaV3.get_decay(step).
+double v3_decay(const AveragingOptions& o, std::int64_t step) {
+  const auto s = static_cast<double>(std::max<std::int64_t>(0, step - o.v3.update_after_step - 1));
+  if (s <= 0.0) return 0.0;
+  if (!o.warmup) return o.decay;
+  const double warm = 1.0 - std::pow(1.0 + s / o.v3.gamma, -o.v3.power);
+  return std::max(std::min(warm, o.decay), o.v3.min_decay);
+}
+
 constexpr std::uint32_t kind_bits(detail::AverageKind k) {
   return static_cast<std::uint32_t>(k);
 }
@@ -45,8 +67,20 @@ void Optimizer::set_averaging(AveragingOptions options) {
   check_count("start", options.start);
   check_count("every", options.every);
   check_count("k", options.k);
-  if (options.mode != Mode::none)
-    for (ParamGroup& group : groups_) group.reset_averaged_arena();
+  if (options.v3.enabled) {
+    if (options.v3.update_after_step < 0)
+      throw std::invalid_argument("averaging v3.update_after_step must be at least 0, got " +
+                                  std::to_string(options.v3.update_after_step));
+    if (!(options.v3.gamma > 0.0) || !(options.v3.power > 0.0) ||
+        !std::isfinite(options.v3.gamma) || !std::isfinite(options.v3.power))
+      throw std::invalid_argument("averaging v3.gamma and v3.power must be positive and finite");
+    check_unit("v3.min_decay", options.v3.min_decay);
+  }
+  if (options.mode != Mode::none) {
+    // All or nothing: every group's average is made before any is replaced.
+    for (ParamGroup& group : groups_) check_averaged_storage(group, options);
+    for (ParamGroup& group : groups_) group.reset_averaged_arena(options.dtype);
+  }
   averaging_ = std::move(options);
   averaging_step_ = 0;
   n_averaged_ = 0;
@@ -75,10 +109,31 @@ TensorView Optimizer::averaged_param(std::string_view name) {
 void Optimizer::swap_averaged_params() {
   if (averaging_.mode == Mode::none)
     throw std::logic_error("swap_averaged_params: averaging is off (set_averaging)");
+  // Exchanging is lossless only between arrays of one format: an fp32 average with fp32
+  // parameters or master weights (whose 16-bit copy is then rewritten from them, as every step
+  // writes it), a 16-bit average with 16-bit parameters of its format.
   for (ParamGroup& group : groups_) {
-    if (group.averaged_arena() == nullptr) group.reset_averaged_arena();
-    const std::span<float> p = group.param_arena();
-    std::swap_ranges(p.begin(), p.end(), group.averaged_arena());
+    const StorageOptions& s = group.storage();
+    const DType values = s.master_weights ? DType::f32 : s.param;
+    const DType avg = group.averaged_arena() ? group.averaged_dtype() : averaging_.dtype;
+    if (values != avg)
+      throw std::logic_error(
+          std::string("swap_averaged_params: a group stores its parameters as ") +
+          dtype_name(values) + " and their average as " + dtype_name(avg) +
+          ", which cannot be exchanged without rounding; evaluate with "
+          "averaged_param() views, or average in the parameters' dtype");
+  }
+  for (ParamGroup& group : groups_) {
+    if (group.averaged_arena() == nullptr) group.reset_averaged_arena(averaging_.dtype);
+    if (group.averaged_dtype() == DType::f32) {
+      const std::span<float> p = group.param_arena();
+      std::swap_ranges(p.begin(), p.end(), group.averaged_arena());
+      if (group.storage().master_weights) group.round_master_weights();
+    } else {
+      const std::span<std::uint16_t> p = group.param16_arena();
+      std::swap_ranges(p.begin(), p.end(),
+                       reinterpret_cast<std::uint16_t*>(group.averaged_arena()));
+    }
   }
 }
 
@@ -97,6 +152,8 @@ Optimizer::AveragingCall Optimizer::plan_averaging() {
       if (o.decay_schedule) {
         decay = o.decay_schedule(step);
         check_unit("decay (from decay_schedule)", decay);
+      } else if (o.v3.enabled) {
+        decay = v3_decay(o, step);
       } else if (o.warmup) {
         decay = std::min(decay, (1.0 + n) / (10.0 + n));
       }
@@ -111,7 +168,10 @@ Optimizer::AveragingCall Optimizer::plan_averaging() {
   }
   // Groups added since set_averaging start their average now, before their first step.
   for (ParamGroup& group : groups_)
-    if (group.averaged_arena() == nullptr) group.reset_averaged_arena();
+    if (group.averaged_arena() == nullptr) {
+      check_averaged_storage(group, o);
+      group.reset_averaged_arena(o.dtype);
+    }
   averaging_step_ = step;
   if (call.kind != 0 && o.mode != Mode::lookahead) n_averaged_ = std::min(n_averaged_ + 1, step);
   call.fused =
@@ -125,13 +185,27 @@ void Optimizer::average_rest(ParamGroup& group) {
   // Lookahead syncs the tensors that stepped (timm skips a parameter whose grad is None); the
   // averages take every tensor, as AveragedModel and ModelEmaV2 do.
   const bool lookahead = averaging_.mode == Mode::lookahead;
-  if (call.fused && lookahead) return;
+  const bool fused = call.fused && group.fuses_averaging();
+  if (fused && lookahead) return;
   auto wanted = [&](std::size_t i) {
     if (lookahead) return group.has_grad(i);
-    return !call.fused || !group.has_grad(i);
+    return !fused || !group.has_grad(i);
   };
-  detail::AverageArgs args{group.param_arena().data(), group.averaged_arena(), call.kind, call.w0,
-                           call.w1};
+  const StorageOptions& s = group.storage();
+  detail::AverageArgs args;
+  args.param = group.averaged_source();
+  if (args.param == nullptr) {
+    args.param = group.param16_arena().data();
+    args.param_format = detail::storage_of(s.param);
+  } else if (s.master_weights) {
+    args.param_copy = group.param16_arena().data();
+    args.param_copy_format = detail::storage_of(s.param);
+  }
+  args.averaged = group.averaged_arena();
+  args.averaged_format = detail::storage_of(group.averaged_dtype());
+  args.kind = call.kind;
+  args.w0 = call.w0;
+  args.w1 = call.w1;
   auto& plan = tools_scratch_->average_plan;
   plan.clear();
   const std::size_t n = group.size();

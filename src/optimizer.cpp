@@ -59,10 +59,10 @@ ParamGroup& Optimizer::add_param_group(std::vector<ParamSpec> params, const Grou
     throw std::invalid_argument("storage: optimizer '" + std::string(name()) +
                                 "' keeps fp32 arrays only (16-bit storage needs an elementwise "
                                 "optimizer)");
-  if (averaging_.mode != AveragingOptions::Mode::none && storage.param != DType::f32 &&
-      !storage.master_weights)
+  if (averaging_.mode == AveragingOptions::Mode::lookahead && storage.stochastic_rounding)
     throw std::invalid_argument(
-        "storage: weight averaging is on, and it needs fp32 parameters or master weights");
+        "storage: lookahead is on, and it does not support stochastic rounding of the "
+        "parameters (it rounds the slow weights it writes back to nearest-even)");
   GroupOptions options = defaults_;
   for (const auto& [key, value] : overrides.items()) {
     const bool extra =

@@ -32,6 +32,10 @@ std::uint16_t narrow(DType dtype, float x) {
   return dtype == DType::bf16 ? detail::bf16_from_f32(x) : detail::f16_from_f32(x);
 }
 
+float widen(DType dtype, std::uint16_t h) {
+  return dtype == DType::bf16 ? detail::f32_from_bf16(h) : detail::f32_from_f16(h);
+}
+
 std::uint16_t* bits16(detail::AlignedBuffer& b) {
   return reinterpret_cast<std::uint16_t*>(b.data());
 }
@@ -151,23 +155,38 @@ TensorView ParamGroup::averaged_param(std::size_t i) {
   const TensorInfo& t = tensors_.at(i);
   if (averaged_ == nullptr)
     throw std::out_of_range("parameter '" + t.name + "' has no averaged copy");
-  return {t.name, t.shape, {averaged_->data() + t.offset, t.numel}, DType::f32};
+  return view_of(t, averaged_->data(), averaged_dtype_);
 }
 
 float* ParamGroup::averaged_arena() noexcept {
   return averaged_ ? averaged_->data() : nullptr;
 }
 
-float* ParamGroup::reset_averaged_arena() {
-  // The average is fp32, of fp32 values: the parameters or their master weights.
-  if (!params_)
-    throw std::invalid_argument(
-        "weight averaging needs fp32 parameters or master weights; this group stores " +
-        std::string(dtype_name(storage_.param)) + " parameters without master weights");
-  if (averaged_ == nullptr)
-    averaged_ = std::make_unique<detail::AlignedBuffer>(padded_numel_, kAveragedStream);
-  std::copy(params_->data(), params_->data() + padded_numel_, averaged_->data());
+float* ParamGroup::reset_averaged_arena(DType dtype) {
+  if (dtype != DType::f32 && dtype != DType::bf16 && dtype != DType::f16)
+    throw std::invalid_argument(std::string("the average is stored as f32, bf16 or f16, not ") +
+                                dtype_name(dtype));
+  if (averaged_ == nullptr || averaged_dtype_ != dtype)
+    averaged_ =
+        std::make_unique<detail::AlignedBuffer>(floats_for(padded_numel_, dtype), kAveragedStream);
+  averaged_dtype_ = dtype;
+  // The parameters as stored (fp32, master weights, or 16-bit widened), as the average reads
+  // them at every update.
+  const std::uint16_t* half = params_ ? nullptr : bits16(*params16_);
+  for (std::size_t k = 0; k < padded_numel_; ++k) {
+    const float x = half == nullptr ? params_->data()[k] : widen(storage_.param, half[k]);
+    if (dtype == DType::f32)
+      averaged_->data()[k] = x;
+    else
+      bits16(*averaged_)[k] = narrow(dtype, x);
+  }
   return averaged_->data();
+}
+
+void ParamGroup::round_master_weights() noexcept {
+  if (!storage_.master_weights) return;
+  std::transform(params_->data(), params_->data() + padded_numel_, bits16(*params16_),
+                 [&](float x) { return narrow(storage_.param, x); });
 }
 
 float* ParamGroup::state_arena(std::string_view name) noexcept {

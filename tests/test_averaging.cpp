@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "kernel_checks.hpp"
+#include "kernels/half.hpp"
 #include "simdoptim/simdoptim.hpp"
 #include "thread_counts.hpp"
 
@@ -82,7 +83,8 @@ const std::vector<Optim> kOptimizers = {
     {"adafactor", {}},
 };
 
-std::unique_ptr<Optimizer> make(const Optim& o, RuntimeOptions runtime) {
+std::unique_ptr<Optimizer> make(const Optim& o, RuntimeOptions runtime,
+                                const StorageOptions& storage = {}) {
   std::mt19937 rng(7);
   std::normal_distribution<float> normal;
   auto opt = make_optimizer(o.name, runtime);
@@ -97,7 +99,7 @@ std::unique_ptr<Optimizer> make(const Optim& o, RuntimeOptions runtime) {
       for (float& x : s.init) x = normal(rng);
       specs.push_back(std::move(s));
     }
-    opt->add_param_group(std::move(specs), o.options);
+    opt->add_param_group(std::move(specs), o.options, storage);
   }
   return opt;
 }
@@ -113,6 +115,15 @@ void write_grads(Optimizer& opt, int s, std::mt19937& rng) {
       if ((g == 0 && i == 3 && s % 3 == 1) || (g == 1 && s == 5)) continue;
       for (float& x : group.grad(i).data) x = normal(rng);
     }
+  }
+}
+
+// Steps from..to-1, the gradients seeded by `from`.
+void run(Optimizer& o, int from, int to) {
+  std::mt19937 rng(static_cast<unsigned>(from));
+  for (int s = from; s < to; ++s) {
+    write_grads(o, s, rng);
+    o.step();
   }
 }
 
@@ -387,13 +398,6 @@ TEST_CASE("checkpoints keep the averages and counts; files without them stay ver
   AveragingOptions a;
   a.mode = Mode::swa;
   a.start = 2;
-  auto run = [&](Optimizer& o, int from, int to) {
-    std::mt19937 rng(static_cast<unsigned>(from));
-    for (int s = from; s < to; ++s) {
-      write_grads(o, s, rng);
-      o.step();
-    }
-  };
   auto opt = make(kOptimizers.front(), {});
   opt->set_averaging(a);
   run(*opt, 0, 4);
@@ -493,4 +497,302 @@ TEST_CASE("the averages match torch's AveragedModel and timm's formulas run by t
     ++cases_seen;
   }
   CHECK(cases_seen == 4);
+}
+
+// ---- averages stored in 16 bits, and averages of 16-bit parameters ----
+
+namespace {
+
+struct StoredCase {
+  std::string label;
+  StorageOptions storage;
+  DType averaged;
+};
+
+std::vector<StoredCase> stored_cases() {
+  return {
+      {"f32 params, bf16 average", {}, DType::bf16},
+      {"f32 params, f16 average", {}, DType::f16},
+      {"bf16 params, f32 average", {.param = DType::bf16}, DType::f32},
+      {"bf16 params, bf16 average", {.param = DType::bf16}, DType::bf16},
+      {"f16 params, f16 average", {.param = DType::f16}, DType::f16},
+      {"bf16 params with stochastic rounding, f32 average",
+       {.param = DType::bf16, .stochastic_rounding = true, .seed = 3},
+       DType::f32},
+      {"f16 params with master weights, f32 average (fused)",
+       {.param = DType::f16, .master_weights = true},
+       DType::f32},
+      {"bf16 params with master weights, bf16 average",
+       {.param = DType::bf16, .master_weights = true},
+       DType::bf16},
+  };
+}
+
+float widen(DType d, std::uint16_t h) {
+  return d == DType::bf16 ? detail::f32_from_bf16(h) : detail::f32_from_f16(h);
+}
+std::uint16_t narrow(DType d, float x) {
+  return d == DType::bf16 ? detail::bf16_from_f32(x) : detail::f16_from_f32(x);
+}
+
+// Every stored value as a float: fp32 values, 16-bit ones as their bit patterns.
+void append_stored(std::vector<float>& out, const float* arena, DType d, std::size_t n) {
+  if (d == DType::f32) {
+    out.insert(out.end(), arena, arena + n);
+    return;
+  }
+  const auto* bits = reinterpret_cast<const std::uint16_t*>(arena);
+  for (std::size_t k = 0; k < n; ++k) out.push_back(static_cast<float>(bits[k]));
+}
+
+std::vector<float> stored_snapshot(Optimizer& opt,
+                                   std::span<const std::vector<float>> averages = {},
+                                   std::int64_t n = -1) {
+  std::vector<float> out;
+  for (std::size_t g = 0; g < opt.param_groups().size(); ++g) {
+    ParamGroup& group = opt.param_groups()[g];
+    const std::size_t size = group.padded_numel();
+    if (!group.param_arena().empty())
+      append_stored(out, group.param_arena().data(), DType::f32, size);
+    if (!group.param16_arena().empty())
+      append_stored(out, reinterpret_cast<float*>(group.param16_arena().data()),
+                    group.param_dtype(), size);
+    if (averages.empty())
+      append_stored(out, group.averaged_arena(), group.averaged_dtype(), size);
+    else
+      out.insert(out.end(), averages[g].begin(), averages[g].end());
+  }
+  out.push_back(static_cast<float>(n < 0 ? opt.n_averaged() : n));
+  return out;
+}
+
+// The unfused reference for stored formats: after the scalar step, the averaging formulas in
+// float on the parameters as stored (master weights, fp32, or 16-bit widened), the average
+// widened from and rounded back to its format; Lookahead writes the parameters back rounded to
+// nearest-even (and the master weights' copy from them).
+std::vector<float> stored_reference(const Optim& o, const AveragingOptions& a,
+                                    const StoredCase& c) {
+  auto opt = make(o, {Isa::scalar, 1}, c.storage);
+  std::vector<std::vector<float>> avg;  // values, rounded to the average's format
+  auto value = [&](ParamGroup& g, std::size_t k) {
+    return g.param_arena().empty() ? widen(g.param_dtype(), g.param16_arena()[k])
+                                   : g.param_arena()[k];
+  };
+  auto round_avg = [&](float x) {
+    return c.averaged == DType::f32 ? x : widen(c.averaged, narrow(c.averaged, x));
+  };
+  for (ParamGroup& g : opt->param_groups()) {
+    avg.emplace_back(g.padded_numel());
+    for (std::size_t k = 0; k < g.padded_numel(); ++k) avg.back()[k] = round_avg(value(g, k));
+  }
+  std::mt19937 rng(11);
+  std::int64_t n = 0;
+  for (int s = 1; s <= kSteps; ++s) {
+    write_grads(*opt, s - 1, rng);
+    opt->step();
+    for (std::size_t gi = 0; gi < avg.size(); ++gi) {
+      ParamGroup& g = opt->param_groups()[gi];
+      if (a.mode == Mode::lookahead) {
+        if (s % a.k != 0) continue;
+        for (std::size_t i = 0; i < g.size(); ++i) {
+          if (!g.has_grad(i)) continue;
+          for (std::size_t k = g.info(i).offset; k < g.info(i).offset + g.info(i).numel; ++k) {
+            const float next =
+                round_avg(avg[gi][k] + static_cast<float>(a.alpha) * (value(g, k) - avg[gi][k]));
+            avg[gi][k] = next;
+            if (!g.param_arena().empty()) g.param_arena()[k] = next;
+            if (!g.param16_arena().empty()) g.param16_arena()[k] = narrow(g.param_dtype(), next);
+          }
+        }
+        continue;
+      }
+      if (!averages_at(a, s)) continue;
+      const auto d = static_cast<float>(a.decay), one_minus_d = static_cast<float>(1.0 - a.decay);
+      for (std::size_t k = 0; k < g.padded_numel(); ++k) {
+        const float p = value(g, k);
+        float& x = avg[gi][k];
+        if (a.mode == Mode::ema)
+          x = round_avg(x * d + one_minus_d * p);
+        else
+          x = round_avg(n == 0 ? p : x + (p - x) / static_cast<float>(n + 1));
+      }
+    }
+    if (a.mode != Mode::lookahead && averages_at(a, s)) ++n;
+  }
+  std::vector<std::vector<float>> stored;
+  for (const auto& v : avg) {
+    stored.emplace_back();
+    if (c.averaged == DType::f32) {
+      stored.back() = v;
+    } else {
+      for (float x : v) stored.back().push_back(static_cast<float>(narrow(c.averaged, x)));
+    }
+  }
+  return stored_snapshot(*opt, stored, n);
+}
+
+std::vector<AveragingOptions> stored_modes() {
+  AveragingOptions ema;
+  ema.mode = Mode::ema;
+  ema.decay = 0.9;
+  AveragingOptions swa;
+  swa.mode = Mode::swa;
+  swa.start = 2;
+  AveragingOptions look;
+  look.mode = Mode::lookahead;
+  look.alpha = 0.3;
+  look.k = 3;
+  return {ema, swa, look};
+}
+
+}  // namespace
+
+TEST_CASE("16-bit averages and averages of 16-bit parameters equal the unfused reference",
+          "[averaging][precision]") {
+  const Optim& adamw = kOptimizers[1];
+  for (const StoredCase& c : stored_cases())
+    for (AveragingOptions a : stored_modes()) {
+      a.dtype = c.averaged;
+      INFO(c.label << " mode " << static_cast<int>(a.mode));
+      if (a.mode == Mode::lookahead && c.storage.stochastic_rounding) {
+        auto opt = make(adamw, {}, c.storage);
+        CHECK_THROWS_WITH(opt->set_averaging(a), Catch::Contains("stochastic rounding"));
+        continue;
+      }
+      const std::vector<float> reference = stored_reference(adamw, a, c);
+      for (Isa isa : supported_isas()) {
+        const bool best = isa == supported_isas().back();
+        for (int threads : best ? thread_counts::up_to_cap({1, 2, 3}) : std::vector<int>{1})
+          for (bool fused : {true, false}) {
+            INFO("isa=" << isa_name(isa) << " threads=" << threads << " fused=" << fused);
+            auto opt = make(adamw, {isa, threads}, c.storage);
+            AveragingOptions b = a;
+            b.fused = fused;
+            opt->set_averaging(b);
+            std::mt19937 rng(11);
+            for (int s = 0; s < kSteps; ++s) {
+              write_grads(*opt, s, rng);
+              opt->step();
+            }
+            CHECK(bitwise_equal(stored_snapshot(*opt), reference));
+          }
+      }
+    }
+}
+
+TEST_CASE("16-bit averages: views, swaps without rounding, and checkpoints",
+          "[averaging][precision]") {
+  const Optim& adamw = kOptimizers[1];
+  AveragingOptions ema;
+  ema.mode = Mode::ema;
+  ema.decay = 0.5;
+
+  // bf16 parameters, bf16 average: exchanged bit for bit, and back.
+  ema.dtype = DType::bf16;
+  auto half = make(adamw, {}, {.param = DType::bf16});
+  half->set_averaging(ema);
+  run(*half, 0, 3);
+  const TensorView v = half->averaged_param("p1_1");
+  CHECK(v.dtype == DType::bf16);
+  CHECK(v.data16.size() == 40009);
+  const std::vector<std::uint16_t> p_before(half->param_groups()[1].param16_arena().begin(),
+                                            half->param_groups()[1].param16_arena().end());
+  const std::vector<std::uint16_t> a_before(v.data16.begin(), v.data16.end());
+  CHECK(p_before != std::vector<std::uint16_t>(p_before.size(), 0));
+  half->swap_averaged_params();
+  const TensorView p1 = half->param_groups()[1].param(1);
+  CHECK(std::equal(p1.data16.begin(), p1.data16.end(), a_before.begin()));
+  half->swap_averaged_params();
+  CHECK(std::equal(half->param_groups()[1].param16_arena().begin(),
+                   half->param_groups()[1].param16_arena().end(), p_before.begin()));
+
+  // Master weights, fp32 average: the 16-bit copy follows the master weights.
+  ema.dtype = DType::f32;
+  auto master = make(adamw, {}, {.param = DType::f16, .master_weights = true});
+  master->set_averaging(ema);
+  run(*master, 0, 3);
+  ParamGroup& mg = master->param_groups()[1];
+  const std::vector<float> avg(mg.averaged_arena(), mg.averaged_arena() + mg.padded_numel());
+  const std::vector<std::uint16_t> copy_before(mg.param16_arena().begin(),
+                                               mg.param16_arena().end());
+  master->swap_averaged_params();
+  for (std::size_t k = 0; k < avg.size(); k += 97) {
+    CHECK(mg.param_arena()[k] == avg[k]);
+    CHECK(mg.param16_arena()[k] == narrow(DType::f16, avg[k]));
+  }
+  master->swap_averaged_params();
+  CHECK(std::equal(mg.param16_arena().begin(), mg.param16_arena().end(), copy_before.begin()));
+
+  // bf16 parameters, fp32 average: no lossless exchange; refused, nothing changed.
+  auto mixed = make(adamw, {}, {.param = DType::bf16});
+  mixed->set_averaging(ema);
+  run(*mixed, 0, 2);
+  const std::vector<float> before = stored_snapshot(*mixed);
+  CHECK_THROWS_WITH(mixed->swap_averaged_params(), Catch::Contains("cannot be exchanged"));
+  CHECK(bitwise_equal(stored_snapshot(*mixed), before));
+
+  // A bf16 average resumes bit for bit from a checkpoint; its values are saved widened.
+  ema.dtype = DType::bf16;
+  auto first = make(adamw, {}, {.param = DType::bf16});
+  first->set_averaging(ema);
+  run(*first, 0, 3);
+  const OptimizerStateDict saved = decode_checkpoint(encode_checkpoint(state_dict(*first)));
+  auto resumed = make(adamw, {}, {.param = DType::bf16});
+  resumed->set_averaging(ema);
+  load_state_dict(*resumed, saved);
+  run(*first, 3, 6);
+  run(*resumed, 3, 6);
+  CHECK(bitwise_equal(stored_snapshot(*resumed), stored_snapshot(*first)));
+
+  AveragingOptions bad = ema;
+  bad.dtype = static_cast<DType>(99);
+  CHECK_THROWS_AS(first->set_averaging(bad), std::invalid_argument);
+}
+
+// timm's ModelEmaV3.get_decay and its update, transcribed in fp64. The average after the
+// update_after_step + 1 first steps is the parameters exactly (decay 0); then each float update
+// is within 1.5 ulp of the fp64 one, as the ModelEmaV2 test argues: tolerance 32 ulp of max|p|.
+TEST_CASE("ModelEmaV3's decay matches an fp64 transcription of timm's", "[averaging]") {
+  for (bool warmup : {false, true}) {
+    INFO("warmup " << warmup);
+    AveragingOptions a;
+    a.mode = Mode::ema;
+    a.decay = 0.95;
+    a.warmup = warmup;
+    a.v3 = {.enabled = true, .update_after_step = 2, .gamma = 1.5, .power = 0.75, .min_decay = 0.2};
+    auto opt = make(kOptimizers.front(), {Isa::scalar, 1});
+    opt->set_averaging(a);
+    ParamGroup& g = opt->param_groups()[1];
+    std::vector<double> avg(g.param_arena().begin(), g.param_arena().end());
+    double max_abs = 0;
+    std::mt19937 rng(5);
+    for (int s = 1; s <= kSteps; ++s) {
+      write_grads(*opt, s - 1, rng);
+      opt->step();
+      const auto t = static_cast<double>(std::max(0, s - 2 - 1));
+      double d = 0.0;
+      if (t > 0) {
+        d = a.decay;
+        if (warmup) d = std::max(std::min(1.0 - std::pow(1.0 + t / 1.5, -0.75), a.decay), 0.2);
+      }
+      for (std::size_t k = 0; k < avg.size(); ++k) {
+        const double p = g.param_arena()[k];
+        max_abs = std::max(max_abs, std::fabs(p));
+        avg[k] = d * avg[k] + (1.0 - d) * p;
+      }
+      if (s <= 3)
+        CHECK(std::equal(g.param_arena().begin(), g.param_arena().end(), g.averaged_arena()));
+    }
+    const double tol = 32 * std::ldexp(max_abs, -24);
+    double worst = 0;
+    for (std::size_t k = 0; k < avg.size(); ++k)
+      worst = std::max(worst, std::fabs(g.averaged_arena()[k] - avg[k]));
+    CHECK(worst <= tol);
+    CHECK(worst > 0.0);
+  }
+  AveragingOptions bad;
+  bad.mode = Mode::ema;
+  bad.v3 = {.enabled = true, .power = 0.0};
+  auto opt = make(kOptimizers.front(), {});
+  CHECK_THROWS_WITH(opt->set_averaging(bad), Catch::Contains("power"));
 }

@@ -107,6 +107,15 @@ TEST_CASE("the averaging keys give the optimizer's averaging", "[config]") {
   CHECK_THROWS_AS(averaging_options(c, 45), std::invalid_argument);
   CHECK_THAT(parse_error("TRAIN:\n  MODEL_EMA_DECAY: 1.5\n"),
              Contains("config key TRAIN.MODEL_EMA_DECAY = '1.5': expected a number in [0, 1]"));
+  CHECK_FALSE(a.v3.enabled);
+  CHECK(a.dtype == DType::f32);
+  c.train.swa_start = 0;
+  c.train.model_ema_v3 = true;
+  c.train.model_ema_dtype = "bf16";
+  a = averaging_options(c, 45);
+  CHECK(a.v3.enabled);
+  CHECK(a.dtype == DType::bf16);
+  CHECK_THAT(parse_error("TRAIN:\n  MODEL_EMA_DTYPE: f64\n"), Contains("TRAIN.MODEL_EMA_DTYPE"));
 }
 
 TEST_CASE("dump_config writes every key and parses back to the same config", "[config]") {

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "simdoptim/types.hpp"
+
 namespace simdoptim {
 inline namespace v1 {
 
@@ -33,8 +35,22 @@ struct AveragingOptions {
   /// EMA: the update after t earlier updates uses min(decay, (1 + t) / (10 + t)) (TensorFlow's
   /// ExponentialMovingAverage num_updates form; timm: model_ema_warmup).
   bool warmup = false;
-  /// EMA: when set, the decay of the update made at step `step` (overrides decay and warmup);
-  /// it must return a value in [0, 1].
+  /// EMA with timm's ModelEmaV3 decay (its get_decay(step), the step counted from
+  /// set_averaging): with s = step - update_after_step - 1, the update uses decay 0 while
+  /// s <= 0 (the average becomes the parameters), then `decay`, or with `warmup`
+  /// max(min_decay, min(decay, 1 - (1 + s / gamma)^-power)). Updates run in ModelEmaV2's
+  /// arithmetic (decay * avg + (1 - decay) * p), where ModelEmaV3 lerps: the two differ by
+  /// rounding only. `warmup` selects this form instead of ModelEmaV2's.
+  struct ModelEmaV3 {
+    bool enabled = false;
+    std::int64_t update_after_step = 0;
+    double gamma = 1.0;
+    double power = 2.0 / 3.0;
+    double min_decay = 0.0;
+  };
+  ModelEmaV3 v3;
+  /// EMA: when set, the decay of the update made at step `step` (overrides decay, warmup and
+  /// v3); it must return a value in [0, 1].
   std::function<double(std::int64_t step)> decay_schedule;
   /// EMA and SWA: the first step that updates the average (torch: the swa_start loop).
   std::int64_t start = 1;
@@ -48,6 +64,11 @@ struct AveragingOptions {
   /// step, as a separate AveragedModel/ModelEma update makes; the same bits. LAMB, LARS and
   /// Adafactor always use the second pass; LBFGS refuses averaging.
   bool fused = true;
+  /// How the average is stored: f32, bf16 or f16 (rounded to nearest-even after each update,
+  /// which runs in fp32). The average reads the parameters as stored: fp32, their master
+  /// weights, or 16-bit parameters widened. Only an fp32 average of fp32 values (parameters
+  /// or master weights) is updated inside the step's pass; the others take a second pass.
+  DType dtype = DType::f32;
 };
 
 }  // namespace v1

@@ -92,6 +92,12 @@ struct TrainConfig {
   /// MODEL_EMA_WARMUP: decay min(MODEL_EMA_DECAY, (1 + t) / (10 + t)) after t updates (timm's
   /// --model-ema-warmup).
   bool model_ema_warmup = false;
+  /// MODEL_EMA_V3: timm's ModelEmaV3 decay instead of ModelEmaV2's: 0 at the first update, then
+  /// MODEL_EMA_DECAY, with MODEL_EMA_WARMUP its power warmup 1 - (1 + t)^(-2/3) (newer timm's
+  /// train.py uses ModelEmaV3).
+  bool model_ema_v3 = false;
+  /// MODEL_EMA_DTYPE: how the average is stored: f32, bf16 or f16.
+  std::string model_ema_dtype = "f32";
   /// SWA_START: from the end of this epoch on, a running mean of the weights at the end of
   /// every epoch (torch's swa_utils recipe: `if epoch > swa_start: update_parameters`); 0: off.
   int swa_start = 0;

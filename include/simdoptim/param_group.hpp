@@ -127,11 +127,22 @@ class ParamGroup {
   /// Tensor `i`'s averaged parameter (Optimizer::set_averaging): EMA, running mean or
   /// Lookahead's slow weights. Throws std::out_of_range when the group keeps no average.
   TensorView averaged_param(std::size_t i);
-  /// The whole averaged-parameter array, padding included, or nullptr when there is none.
+  /// The whole averaged-parameter array, padding included, or nullptr when there is none; its
+  /// elements are averaged_dtype() (16-bit ones as pairs in each float, as state arrays are).
   float* averaged_arena() noexcept;
-  /// Allocates the averaged-parameter array if missing and sets it to the parameters; returns
-  /// it. Never moves an existing array.
-  float* reset_averaged_arena();
+  DType averaged_dtype() const noexcept { return averaged_dtype_; }
+  /// Allocates the averaged-parameter array of `dtype` if missing (or of another dtype) and sets
+  /// it to the parameters, rounded to nearest-even; returns it.
+  float* reset_averaged_arena(DType dtype = DType::f32);
+  /// The values the average reads: the fp32 parameters or master weights, else nullptr (the
+  /// 16-bit parameters, param16_arena()).
+  float* averaged_source() noexcept { return param_arena().data(); }
+  /// With master weights: rewrites the 16-bit parameters from them, rounded to nearest-even.
+  void round_master_weights() noexcept;
+  /// Whether the step's own pass can update the average: fp32, of fp32 values.
+  bool fuses_averaging() const noexcept {
+    return params_ != nullptr && averaged_dtype_ == DType::f32;
+  }
   /// How the arenas store their elements.
   const StorageOptions& storage() const noexcept { return storage_; }
   /// Element types of the arenas.
@@ -154,6 +165,7 @@ class ParamGroup {
   std::unique_ptr<detail::AlignedBuffer> params16_;  // 16-bit parameters
   std::unique_ptr<detail::AlignedBuffer> grads_;
   std::unique_ptr<detail::AlignedBuffer> averaged_;
+  DType averaged_dtype_ = DType::f32;
   // Mutable: make_state_arenas reserves room, which changes no value.
   mutable std::vector<NewStateArena> state_arrays_;
 };

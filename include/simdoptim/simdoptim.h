@@ -317,9 +317,11 @@ SIMDOPTIM_API simdoptim_status simdoptim_clip_grad_value(simdoptim_optimizer* op
  * AveragedModel running mean) or "lookahead" (timm's Lookahead). Options (any order, each at
  * most once): "decay" (EMA, default 0.9998), "warmup" (EMA, 0/1: decay min(decay, (1+t)/(10+t))),
  * "start" and "every" (EMA and SWA: update at steps start, start + every, ...; defaults 1, 1),
- * "alpha" and "k" (Lookahead; 0.5, 6), "fused" (0: a second pass, the same bits; default 1). The
- * averages start as the current parameters. A bad mode, key or value is
- * SIMDOPTIM_ERROR_INVALID_ARGUMENT. */
+ * "alpha" and "k" (Lookahead; 0.5, 6), "fused" (0: a second pass, the same bits; default 1),
+ * "dtype" (the average's storage, a simdoptim_dtype value; default SIMDOPTIM_F32), "v3" (EMA,
+ * 0/1: timm's ModelEmaV3 decay, with "warmup" its power warmup) with "update_after_step" (0),
+ * "gamma" (1), "power" (2/3) and "min_decay" (0). The averages start as the current
+ * parameters. A bad mode, key or value is SIMDOPTIM_ERROR_INVALID_ARGUMENT. */
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_set_averaging(simdoptim_optimizer* optimizer,
                                                                  const char* mode,
                                                                  const simdoptim_option* options,
@@ -331,10 +333,16 @@ simdoptim_optimizer_set_averaging_decay(simdoptim_optimizer* optimizer, double d
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_n_averaged(const simdoptim_optimizer* optimizer,
                                                               int64_t* count);
 /* The averaged copy of parameter `index`: contiguous float32 storage and its element count;
- * SIMDOPTIM_ERROR_OUT_OF_RANGE when averaging is off. */
+ * SIMDOPTIM_ERROR_OUT_OF_RANGE when averaging is off, SIMDOPTIM_ERROR_UNSUPPORTED when the
+ * average is 16-bit. */
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_averaged_data(simdoptim_optimizer* optimizer,
                                                                  size_t index, float** data,
                                                                  size_t* numel);
+/* The same for an average stored as bf16 or fp16 ("dtype"); an fp32 one is
+ * SIMDOPTIM_ERROR_UNSUPPORTED. */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_averaged_data16(simdoptim_optimizer* optimizer,
+                                                                   size_t index, uint16_t** data,
+                                                                   size_t* numel);
 /* Exchanges every parameter with its average in place (evaluate, then call it again to swap
  * back); data pointers stay valid. SIMDOPTIM_ERROR_UNSUPPORTED when averaging is off. */
 SIMDOPTIM_API simdoptim_status

@@ -498,21 +498,30 @@ class SimdOptimizer(_TorchOptimizer):
 
     def set_averaging(self, mode, **options):
         """Keeps an average of the parameters, updated in each step's own pass
-        (docs/averaging.md): mode 'ema' (timm's ModelEmaV2; decay, warmup, start, every), 'swa'
+        (docs/averaging.md): mode 'ema' (timm's ModelEmaV2; decay, warmup, start, every;
+        v3=True with update_after_step, gamma, power, min_decay: timm's ModelEmaV3 decay), 'swa'
         (torch's AveragedModel running mean; start, every), 'lookahead' (timm's Lookahead; alpha,
-        k) or 'none'. The averages start as the current parameters. With the drop-ins, torch's
-        own AveragedModel and SWALR also work unchanged; this keeps the average in the arena
-        instead, without another pass over the parameters."""
+        k) or 'none'; dtype: how the average is stored ('f32', 'bf16', 'f16'). The averages start
+        as the current parameters. With the drop-ins, torch's own AveragedModel and SWALR also
+        work unchanged; this keeps the average in the arena instead, without another pass over
+        the parameters."""
         self._native.set_averaging(mode, **options)
+        self._averaging_dtype = options.get("dtype", "f32")
 
     def averaged_params(self):
-        """The averaged copy of every parameter, in param_groups order, as float32 tensors that
-        share the arena (torch: list(AveragedModel(model).parameters()))."""
-        return [
-            _torch.from_numpy(self._native.averaged_param(f"group{g}.param{i}"))
-            for g, group in enumerate(self.param_groups)
-            for i in range(len(group["params"]))
-        ]
+        """The averaged copy of every parameter, in param_groups order, as tensors of the
+        average's dtype that share the arena (torch: list(AveragedModel(model).parameters()))."""
+        dtype = {"bf16": _torch.bfloat16, "f16": _torch.float16}.get(
+            getattr(self, "_averaging_dtype", "f32"))
+        out = []
+        for g, group in enumerate(self.param_groups):
+            for i in range(len(group["params"])):
+                a = self._native.averaged_param(f"group{g}.param{i}")
+                if dtype is None:
+                    out.append(_torch.from_numpy(a))
+                else:  # torch has no uint16: the bits through int16
+                    out.append(_torch.from_numpy(a.view("int16")).view(dtype))
+        return out
 
     def swap_averaged_params(self):
         """Exchanges every parameter with its average in place: the model then evaluates with

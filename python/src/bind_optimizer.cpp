@@ -309,7 +309,9 @@ void bind_optimizer(py::module_& m) {
       .def(
           "set_averaging",
           [](Optimizer& o, const std::string& mode, double decay, bool warmup, std::int64_t start,
-             std::int64_t every, double alpha, std::int64_t k, bool fused) {
+             std::int64_t every, double alpha, std::int64_t k, bool fused, const std::string& dtype,
+             bool v3, std::int64_t update_after_step, double gamma, double power,
+             double min_decay) {
             AveragingOptions a;
             if (mode == "ema")
               a.mode = AveragingOptions::Mode::ema;
@@ -327,14 +329,18 @@ void bind_optimizer(py::module_& m) {
             a.alpha = alpha;
             a.k = k;
             a.fused = fused;
+            a.dtype = parse_dtype(dtype);
+            a.v3 = {v3, update_after_step, gamma, power, min_decay};
             o.set_averaging(a);
           },
           py::arg("mode"), py::arg("decay") = 0.9998, py::arg("warmup") = false,
           py::arg("start") = 1, py::arg("every") = 1, py::arg("alpha") = 0.5, py::arg("k") = 6,
-          py::arg("fused") = true,
+          py::arg("fused") = true, py::arg("dtype") = "f32", py::arg("v3") = false,
+          py::arg("update_after_step") = 0, py::arg("gamma") = 1.0, py::arg("power") = 2.0 / 3.0,
+          py::arg("min_decay") = 0.0,
           "Keeps an average of the parameters updated in each step's pass (docs/averaging.md): "
-          "'ema' (timm's ModelEmaV2), 'swa' (AveragedModel's running mean), 'lookahead' or "
-          "'none'.")
+          "'ema' (timm's ModelEmaV2; v3=True: ModelEmaV3's decay), 'swa' (AveragedModel's "
+          "running mean), 'lookahead' or 'none'; dtype: the average's storage (f32, bf16, f16).")
       .def("set_averaging_decay", &Optimizer::set_averaging_decay, py::arg("decay"),
            "The EMA decay of the following updates.")
       .def_property_readonly("n_averaged", &Optimizer::n_averaged,
@@ -342,10 +348,11 @@ void bind_optimizer(py::module_& m) {
       .def(
           "averaged_param",
           [](py::object self, const std::string& name) {
-            const TensorView v = self.cast<Optimizer&>().averaged_param(name);
-            return view(v.data.data(), Shape(v.shape.begin(), v.shape.end()), self);
+            return view(self.cast<Optimizer&>().averaged_param(name), self);
           },
-          py::arg("name"), "The averaged copy of the parameter called `name`, a numpy view.")
+          py::arg("name"),
+          "The averaged copy of the parameter called `name`, a numpy view (uint16 bits when the "
+          "average is bf16 or fp16).")
       .def("swap_averaged_params", &Optimizer::swap_averaged_params,
            "Exchanges parameters and averages in place; call again to swap back.")
       .def(

@@ -37,6 +37,28 @@ bool flag_of(std::string_view key, double value) {
   return value == 1.0;
 }
 
+// A simdoptim_dtype given as an option value.
+simdoptim::DType dtype_of(std::string_view key, double value) {
+  if (value == static_cast<double>(SIMDOPTIM_F32)) return simdoptim::DType::f32;
+  if (value == static_cast<double>(SIMDOPTIM_BF16)) return simdoptim::DType::bf16;
+  if (value == static_cast<double>(SIMDOPTIM_F16)) return simdoptim::DType::f16;
+  throw std::invalid_argument("averaging option '" + std::string(key) +
+                              "' = " + std::to_string(value) +
+                              " is not SIMDOPTIM_F32, SIMDOPTIM_BF16 or SIMDOPTIM_F16");
+}
+
+// Parameter `index`'s average, which must be 16-bit (`half`) or fp32.
+simdoptim::TensorView averaged_view(simdoptim_optimizer* optimizer, std::size_t index, bool half) {
+  const auto [g, i] = capi::locate(optimizer, index);
+  const simdoptim::TensorView v = optimizer->optimizer->param_groups()[g].averaged_param(i);
+  if ((v.dtype != simdoptim::DType::f32) != half)
+    throw capi::Error(SIMDOPTIM_ERROR_UNSUPPORTED,
+                      "the average of parameter '" + std::string(v.name) + "' is " +
+                          simdoptim::dtype_name(v.dtype) +
+                          ": use simdoptim_optimizer_averaged_data" + (half ? "" : "16"));
+  return v;
+}
+
 }  // namespace
 
 extern "C" {
@@ -71,9 +93,23 @@ simdoptim_status simdoptim_optimizer_set_averaging(simdoptim_optimizer* optimize
         a.k = count_of(key, v);
       else if (key == "fused")
         a.fused = flag_of(key, v);
+      else if (key == "dtype")
+        a.dtype = dtype_of(key, v);
+      else if (key == "v3")
+        a.v3.enabled = flag_of(key, v);
+      else if (key == "update_after_step")
+        a.v3.update_after_step = count_of(key, v);
+      else if (key == "gamma")
+        a.v3.gamma = v;
+      else if (key == "power")
+        a.v3.power = v;
+      else if (key == "min_decay")
+        a.v3.min_decay = v;
       else
-        throw std::invalid_argument("unknown averaging option '" + std::string(key) +
-                                    "' (valid: decay, warmup, start, every, alpha, k, fused)");
+        throw std::invalid_argument(
+            "unknown averaging option '" + std::string(key) +
+            "' (valid: decay, warmup, start, every, alpha, k, fused, dtype, v3, "
+            "update_after_step, gamma, power, min_decay)");
     }
     opt.set_averaging(a);
   });
@@ -96,12 +132,22 @@ simdoptim_status simdoptim_optimizer_n_averaged(const simdoptim_optimizer* optim
 simdoptim_status simdoptim_optimizer_averaged_data(simdoptim_optimizer* optimizer, size_t index,
                                                    float** data, size_t* numel) {
   return capi::guard(__func__, [&] {
-    const auto [g, i] = capi::locate(optimizer, index);
     capi::require(data, "data");
     capi::require(numel, "numel");
-    const simdoptim::TensorView v = optimizer->optimizer->param_groups()[g].averaged_param(i);
+    const simdoptim::TensorView v = averaged_view(optimizer, index, false);
     *data = v.data.data();
     *numel = v.data.size();
+  });
+}
+
+simdoptim_status simdoptim_optimizer_averaged_data16(simdoptim_optimizer* optimizer, size_t index,
+                                                     uint16_t** data, size_t* numel) {
+  return capi::guard(__func__, [&] {
+    capi::require(data, "data");
+    capi::require(numel, "numel");
+    const simdoptim::TensorView v = averaged_view(optimizer, index, true);
+    *data = v.data16.data();
+    *numel = v.data16.size();
   });
 }
 

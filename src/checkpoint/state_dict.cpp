@@ -257,9 +257,14 @@ void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
     if (group.storage().master_weights)
       std::copy(t.param->begin(), t.param->end(), group.master_param(target.tensor).data.begin());
   }
-  if (t.averaged)
-    std::copy(t.averaged->begin(), t.averaged->end(),
-              group.averaged_param(target.tensor).data.begin());
+  if (t.averaged) {
+    const TensorView a = group.averaged_param(target.tensor);
+    if (a.dtype == DType::f32)
+      std::copy(t.averaged->begin(), t.averaged->end(), a.data.begin());
+    else
+      for (std::size_t k = 0; k < a.data16.size(); ++k)
+        a.data16[k] = to_bits16(a.dtype, (*t.averaged)[k]);
+  }
   optimizer.load_tensor_scalars(target.group, target.tensor, target.scalars);
 }
 
@@ -303,11 +308,11 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
       }
       optimizer.save_tensor_scalars(g, i, t.scalars);
       if (options.include_params) t.param = param_values(group, i);
-      // A group added since set_averaging starts its average from its parameters (fp32:
-      // averaging refuses 16-bit parameters without master weights).
+      // A group added since set_averaging starts its average from its parameters.
       if (averaging)
-        t.averaged = copy_tensor(
-            group.averaged_arena() ? group.averaged_arena() : group.param_arena().data(), info);
+        t.averaged = group.averaged_arena()
+                         ? copy_tensor(group.averaged_arena(), info, group.averaged_dtype())
+                         : param_values(group, i);
     }
   }
   return out;
@@ -394,7 +399,8 @@ LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state
     const bool averaged = std::any_of(targets.begin(), targets.end(), [&](const Target& t) {
       return t.group == g && t.source->averaged.has_value();
     });
-    if (averaged && groups[g].averaged_arena() == nullptr) groups[g].reset_averaged_arena();
+    if (averaged && groups[g].averaged_arena() == nullptr)
+      groups[g].reset_averaged_arena(optimizer.averaging().dtype);
     optimizer.reserve_tensor_scalars(g);
   }
   for (Target& target : targets) plan_copies(groups[target.group], arenas[target.group], target);

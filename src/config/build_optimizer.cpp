@@ -251,6 +251,8 @@ AveragingOptions averaging_options(const Config& config, std::int64_t steps_per_
     a.mode = AveragingOptions::Mode::ema;
     a.decay = t.model_ema_decay;
     a.warmup = t.model_ema_warmup;
+    a.v3.enabled = t.model_ema_v3;
+    a.dtype = parse_dtype(t.model_ema_dtype);
   } else if (t.swa_start > 0) {
     a.mode = AveragingOptions::Mode::swa;
     a.start = static_cast<std::int64_t>(t.swa_start) * steps_per_epoch;

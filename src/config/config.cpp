@@ -129,6 +129,12 @@ const std::vector<Field>& fields() {
       {"TRAIN.MODEL_EMA_DECAY", +[](Config& c) -> double& { return c.train.model_ema_decay; },
        kUnitClosed},
       {"TRAIN.MODEL_EMA_WARMUP", +[](Config& c) -> bool& { return c.train.model_ema_warmup; }},
+      {"TRAIN.MODEL_EMA_V3", +[](Config& c) -> bool& { return c.train.model_ema_v3; }},
+      {"TRAIN.MODEL_EMA_DTYPE",
+       +[](Config& c) -> std::string& { return c.train.model_ema_dtype; },
+       {},
+       false,
+       &dtype_names},
       {"TRAIN.SWA_START", +[](Config& c) -> int& { return c.train.swa_start; }, kNonNegative},
       {"TRAIN.SWA_LR", +[](Config& c) -> double& { return c.train.swa_lr; }, kNonNegative},
   };

@@ -21,23 +21,29 @@ enum class AverageKind : std::uint32_t {
 
 namespace {
 
-// The operation order is torch's, one rounding per tensor op.
+// The new average of one position from the old one, a, and the parameter, p. The operation
+// order is torch's, one rounding per tensor op.
+template <AverageKind A, class V>
+V average_of(V a, V p, V w0, V w1) noexcept {
+  if constexpr (A == AverageKind::copy) {
+    return p;
+  } else if constexpr (A == AverageKind::ema) {
+    return a * w0 + w1 * p;
+  } else if constexpr (A == AverageKind::swa) {
+    return a + ops::div(p - a, w0);
+  } else {
+    static_assert(A == AverageKind::lookahead);
+    return a + w0 * (p - a);
+  }
+}
+
+// Averages an fp32 parameter into an fp32 average; Lookahead also sets the parameter.
 template <AverageKind A, class V>
 void average_element(float* param, float* avg, V w0, V w1) noexcept {
   const V p = vload<V>(param);
-  if constexpr (A == AverageKind::copy) {
-    vstore(avg, p);
-  } else if constexpr (A == AverageKind::ema) {
-    vstore(avg, vload<V>(avg) * w0 + w1 * p);
-  } else if constexpr (A == AverageKind::swa) {
-    const V a = vload<V>(avg);
-    vstore(avg, a + ops::div(p - a, w0));
-  } else if constexpr (A == AverageKind::lookahead) {
-    const V a = vload<V>(avg);
-    const V slow = a + w0 * (p - a);
-    vstore(avg, slow);
-    vstore(param, slow);
-  }
+  const V next = average_of<A>(A == AverageKind::copy ? p : vload<V>(avg), p, w0, w1);
+  vstore(avg, next);
+  if constexpr (A == AverageKind::lookahead) vstore(param, next);
 }
 
 }  // namespace

@@ -129,7 +129,7 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
   const std::span<const std::uint16_t* const> external16 = external_grads16(group);
   const std::span<std::uint16_t* const> out = param_out(group);
   base.state_floor = flush_subnormal_state() ? std::numeric_limits<float>::min() : 0.0f;
-  if (const AveragingCall& avg = averaging_call(); avg.fused) {
+  if (const AveragingCall& avg = averaging_call(); avg.fused && group.fuses_averaging()) {
     base.averaged = group.averaged_arena();
     base.averaging = avg.kind;
     base.average_w0 = avg.w0;

@@ -843,6 +843,23 @@ static void test_averaging(void) {
   CHECK(w[0] == 0.5f);
   EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
                 simdoptim_optimizer_set_averaging_decay(opt, 2.0));
+  /* A bf16 average, from w = 0.5: the next step gives w = 0, the average 0.25 (bf16 0x3e80). */
+  {
+    simdoptim_option bf16[2] = {{"decay", 0.5}, {"dtype", SIMDOPTIM_BF16}};
+    simdoptim_option bad_dtype[1] = {{"dtype", 7}};
+    uint16_t* avg16 = NULL;
+    EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                  simdoptim_optimizer_set_averaging(opt, "ema", bad_dtype, 1));
+    OK(simdoptim_optimizer_set_averaging(opt, "ema", bf16, 2));
+    EXPECT_STATUS(SIMDOPTIM_ERROR_UNSUPPORTED,
+                  simdoptim_optimizer_averaged_data(opt, 0, &avg, &numel));
+    OK(simdoptim_optimizer_averaged_data16(opt, 0, &avg16, &numel));
+    CHECK(numel == 12 && avg16[0] == 0x3f00);
+    OK(simdoptim_optimizer_grad_data(opt, 0, &g, &numel));
+    for (k = 0; k < numel; ++k) g[k] = 1.0f;
+    OK(simdoptim_optimizer_step(opt));
+    CHECK(w[0] == 0.0f && avg16[0] == 0x3e80 && avg16[11] == 0x3e80);
+  }
   OK(simdoptim_optimizer_destroy(opt));
 }
 

@@ -83,6 +83,50 @@ class TestTorchAveraging(unittest.TestCase):
         with self.assertRaises(ValueError):
             opt.set_averaging("emaa")
 
+    def test_native_model_ema_v3_matches_timm(self):
+        # timm's ModelEmaV3 on torch 1.13 (no _foreach_lerp_): mul_ then add_(alpha=1 - d),
+        # with its get_decay; ours keeps ModelEmaV2's arithmetic, equal up to rounding.
+        model, x = model_and_grads(3)
+        reference = copy.deepcopy(model)
+        ref_opt = torch.optim.Adam(reference.parameters(), lr=1e-2)
+        ema = [p.detach().clone() for p in reference.parameters()]
+
+        def get_decay(step):  # update_after_step=1, use_warmup, gamma 1, power 2/3
+            s = max(0, step - 1 - 1)
+            if s <= 0:
+                return 0.0
+            return max(min(1 - (1 + s) ** (-2 / 3), 0.99), 0.0)
+
+        def ema_update(step):
+            d = get_decay(step)
+            with torch.no_grad():
+                for e, p in zip(ema, reference.parameters()):
+                    e.mul_(d).add_(p, alpha=1.0 - d)
+
+        train(reference, ref_opt, x, 7, ema_update)
+        opt = so.Adam(model.parameters(), lr=1e-2)
+        opt.set_averaging("ema", decay=0.99, warmup=True, v3=True, update_after_step=1)
+        train(model, opt, x, 7)
+        for ours, theirs in zip(opt.averaged_params(), ema):
+            torch.testing.assert_close(ours, theirs, rtol=RTOL, atol=ATOL)
+
+    def test_native_bf16_average_is_a_bf16_tensor_over_the_arena(self):
+        model, x = model_and_grads(4)
+        opt = so.Adam(model.parameters(), lr=1e-2)
+        opt.set_averaging("ema", decay=0.5, dtype="bf16")
+        reference = copy.deepcopy(model)
+        ref_opt = so.Adam(reference.parameters(), lr=1e-2)
+        ref_opt.set_averaging("ema", decay=0.5)
+        train(model, opt, x, 4)
+        train(reference, ref_opt, x, 4)
+        averaged = opt.averaged_params()
+        self.assertTrue(all(a.dtype == torch.bfloat16 for a in averaged))
+        for ours, fp32 in zip(averaged, ref_opt.averaged_params()):
+            # each update rounds to bf16 (2^-9 relative): 4 updates, halving the older errors
+            torch.testing.assert_close(ours.float(), fp32, rtol=2 ** -7, atol=1e-6)
+        with self.assertRaises(RuntimeError):
+            opt.swap_averaged_params()  # fp32 parameters, bf16 average: not without rounding
+
 
 if __name__ == "__main__":
     unittest.main()
