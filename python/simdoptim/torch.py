@@ -489,9 +489,9 @@ class SimdOptimizer(_TorchOptimizer):
         copies of the state tensors, always float32 whatever the state's storage (bf16 widened
         exactly, 8-bit blocks dequantized), as torch.optim keeps them for float32 parameters
         (torch.optim casts them to its parameters' dtype when it loads them). Groups with master
-        weights add each parameter's fp32 master weights under 'master_param'. Options are taken from the group dicts as they are: an
-        invalid value (a scheduler's lr below zero) is refused at step(), as the state is
-        saved whatever the options."""
+        weights add each parameter's fp32 master weights under 'master_param'. Options are
+        taken from the group dicts as they are: an invalid value (a scheduler's lr below zero)
+        is refused at step(), as the state is saved whatever the options."""
         native = self._native.state_dict()
         state, groups, index = {}, [], 0
         for group, native_group in zip(self.param_groups, native):

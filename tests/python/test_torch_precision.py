@@ -51,8 +51,9 @@ class DropIn16(unittest.TestCase):
     def test_parameters_and_gradients_are_16bit_views_of_the_arena(self):
         model = bf16_model()
         opt = st.AdamW(model.parameters(), lr=1e-2, state_dtype="bf16")
-        self.assertEqual(opt.native.group_dtypes(0),
-                         {"param": "bf16", "grad": "bf16", "state": "bf16", "master_weights": False})
+        self.assertEqual(
+            opt.native.group_dtypes(0),
+            {"param": "bf16", "grad": "bf16", "state": "bf16", "master_weights": False})
         train(model, opt, 2)
         for i, p in enumerate(model.parameters()):
             self.assertEqual(p.dtype, torch.bfloat16)
@@ -248,7 +249,8 @@ class Native16(unittest.TestCase):
     def test_torch_views_share_the_arena(self):
         opt = self.make({"param_dtype": "bf16", "grad_dtype": "f16", "master_weights": True})
         p, g = opt.param(0, 0, as_torch=True), opt.grad(0, 1, as_torch=True)
-        self.assertEqual((p.dtype, g.dtype, tuple(p.shape)), (torch.bfloat16, torch.float16, (5, 7)))
+        self.assertEqual((p.dtype, g.dtype, tuple(p.shape)),
+                         (torch.bfloat16, torch.float16, (5, 7)))
         p[0, 0] = 1.5
         self.assertEqual(opt.param(0, 0)[0, 0], np.uint16(0x3FC0))  # bf16 bits of 1.5
         self.assertEqual(opt.master_param(0, 1, as_torch=True).dtype, torch.float32)
