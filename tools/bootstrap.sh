@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs with apt what a job needs, only when something is missing (fast when all is there).
-# Usage: tools/bootstrap.sh [demo|tests]   (default: tests)
-#   demo   what tools/run_demo.sh needs: the compiler, CMake and the library's dependencies
-#   tests  everything tools/run_tests.sh builds and runs (a superset of demo)
+# Usage: tools/bootstrap.sh [demo|tests|quality]   (default: tests)
+#   demo     what tools/run_demo.sh needs: the compiler, CMake and the library's dependencies
+#   tests    everything tools/run_tests.sh builds and runs (a superset of demo)
+#   quality  tests plus what the quality scripts want (tools/quality_*.py): an optimized BLAS
+#            for torch, whose Debian build otherwise runs on the reference BLAS (about 10x
+#            slower on the character-level model)
 set -euo pipefail
 job=${1:-tests}
 demo_packages=(
@@ -20,10 +23,14 @@ test_packages=(
   python3-matplotlib                    # tools/plot_bench.py and its test
   libopenmpi-dev openmpi-bin            # the sharded optimizer, its tests and demo (optional)
 )
+quality_packages=(
+  libopenblas0-pthread                  # torch's BLAS (through the libblas.so.3 alternative)
+)
 case $job in
   demo) packages=("${demo_packages[@]}") ;;
   tests) packages=("${demo_packages[@]}" "${test_packages[@]}") ;;
-  *) echo "usage: $0 [demo|tests]" >&2; exit 2 ;;
+  quality) packages=("${demo_packages[@]}" "${test_packages[@]}" "${quality_packages[@]}") ;;
+  *) echo "usage: $0 [demo|tests|quality]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${packages[@]}"; do
