@@ -5,7 +5,9 @@
 #   tests    everything tools/run_tests.sh builds and runs (a superset of demo)
 #   quality  tests plus what the quality scripts want (tools/quality_*.py): an optimized BLAS
 #            for torch, whose Debian build otherwise runs on the reference BLAS (about 10x
-#            slower on the character-level model)
+#            slower on the character-level model). The system's libblas.so.3 stays the
+#            reference one, which the tests' torch figures were recorded with (an LBFGS closure
+#            count changes with OpenBLAS); tools/quality_charlm.py loads OpenBLAS itself.
 set -euo pipefail
 job=${1:-tests}
 demo_packages=(
@@ -42,4 +44,15 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [[ $job == quality ]]; then
+  # Installing OpenBLAS makes it the libblas.so.3/liblapack.so.3 alternative: pin the reference
+  # implementations back.
+  arch_dir=/usr/lib/$(gcc -print-multiarch)
+  for lib in blas lapack; do
+    ref=$arch_dir/$lib/lib$lib.so.3
+    if [[ -e $ref ]]; then
+      "${sudo_cmd[@]}" update-alternatives --quiet --set "lib$lib.so.3-$(gcc -print-multiarch)" "$ref"
+    fi
+  done
 fi

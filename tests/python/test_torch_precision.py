@@ -204,6 +204,13 @@ class DropIn16(unittest.TestCase):
         self.assertEqual([a.dtype for a in averages], [torch.float32] * len(averages))
         for i, a in enumerate(averages):
             self.assertFalse(torch.equal(a, opt.native.master_param(0, i, as_torch=True)))
+        # Swapped in, the model's bf16 parameters are the averages rounded; then swapped back.
+        before, averaged = bits(model), [a.clone() for a in averages]
+        opt.swap_averaged_params()
+        for p, a in zip(model.parameters(), averaged):
+            self.assertTrue(torch.equal(p.detach(), a.to(torch.bfloat16)))
+        opt.swap_averaged_params()
+        self.assertTrue(same_bits(bits(model), before))
         plain = st.AdamW(bf16_model().parameters(), lr=1e-2)
         with self.assertRaisesRegex(ValueError, "master weights"):
             plain.set_averaging("ema")
