@@ -40,6 +40,12 @@ struct Options {
   bool print_config = false;
   bool expect_loss_decrease = false;
   bool keep_subnormal_state = false;
+  // Storage overrides of TRAIN.OPTIMIZER (empty / false: the config's).
+  std::string param_dtype;
+  std::string grad_dtype;
+  std::string state_dtype;
+  bool master_weights = false;
+  bool stochastic_rounding = false;
 };
 
 const char* const kUsage =
@@ -52,7 +58,12 @@ const char* const kUsage =
     "  --print-config           print the resolved config and exit\n"
     "  --quiet                  no per-epoch lines, only the summary\n"
     "  --expect-loss-decrease   exit 3 unless the training loss went down (for tests)\n"
-    "  --keep-subnormal-state   do not flush subnormal optimizer state (torch's arithmetic)\n";
+    "  --keep-subnormal-state   do not flush subnormal optimizer state (torch's arithmetic)\n"
+    "  --param-dtype D, --grad-dtype D, --state-dtype D\n"
+    "                           storage of parameters, gradients, optimizer state (f32, bf16,\n"
+    "                           f16, ...: docs/precision.md); override TRAIN.OPTIMIZER's\n"
+    "  --master-weights         fp32 master weights for 16-bit parameters\n"
+    "  --stochastic-rounding    bf16 parameters rounded stochastically\n";
 
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -99,6 +110,16 @@ Options parse_args(int argc, char** argv) {
       }
     } else if (arg == "--quiet") {
       o.quiet = true;
+    } else if (arg == "--param-dtype") {
+      o.param_dtype = value();
+    } else if (arg == "--grad-dtype") {
+      o.grad_dtype = value();
+    } else if (arg == "--state-dtype") {
+      o.state_dtype = value();
+    } else if (arg == "--master-weights") {
+      o.master_weights = true;
+    } else if (arg == "--stochastic-rounding") {
+      o.stochastic_rounding = true;
     } else if (arg == "--keep-subnormal-state") {
       o.keep_subnormal_state = true;
     } else if (arg == "--print-config") {
@@ -145,6 +166,13 @@ void draw_bar(int epoch, int epochs, std::size_t done, std::size_t total, double
 int run(const Options& opts) {
   simdoptim::Config config = simdoptim::load_config(opts.config);
   if (opts.epochs > 0) config.train.epochs = opts.epochs;
+  simdoptim::OptimizerConfig& oc = config.train.optimizer;
+  // The names go to build_optimizer as the YAML keys' would: the library's parser judges them.
+  if (!opts.param_dtype.empty()) oc.param_dtype = opts.param_dtype;
+  if (!opts.grad_dtype.empty()) oc.grad_dtype = opts.grad_dtype;
+  if (!opts.state_dtype.empty()) oc.state_dtype = opts.state_dtype;
+  oc.master_weights = oc.master_weights || opts.master_weights;
+  oc.stochastic_rounding = oc.stochastic_rounding || opts.stochastic_rounding;
   if (opts.print_config) {
     std::fputs(simdoptim::dump_config(config).c_str(), stdout);
     return 0;
@@ -200,6 +228,11 @@ int run(const Options& opts) {
       config.train.clip_grad, simdoptim::isa_name(optimizer->isa()), optimizer->num_threads(),
       config.train.lr_scheduler.name.c_str(), scheduler->name().data(), config.train.warmup_epochs,
       config.train.warmup_lr, config.train.min_lr, batches);
+
+  std::printf("storage: params %s, grads %s, state %s%s%s\n", oc.param_dtype.c_str(),
+              oc.grad_dtype.c_str(), oc.state_dtype.c_str(),
+              oc.master_weights ? ", fp32 master weights" : "",
+              oc.stochastic_rounding ? ", stochastic rounding" : "");
 
   const double initial_loss = model.evaluate(data.train).mean_loss();
   const bool tty = !opts.quiet && isatty(fileno(stdout)) != 0;

@@ -288,6 +288,20 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_step_closure(simdoptim_optimi
 SIMDOPTIM_API simdoptim_status simdoptim_optimizer_step_grads(simdoptim_optimizer* optimizer,
                                                               const float* const* grads,
                                                               size_t count, float grad_scale);
+/* The ZeRO-Offload step (C++: step with StepGrads::external16 and param_out): fp32 master
+ * weights and state stay here, 16-bit gradients come in and 16-bit parameters go out, in one
+ * pass. grads[i] points to parameter i's numel contiguous values of grad_dtype (SIMDOPTIM_BF16 or
+ * SIMDOPTIM_F16; any alignment), NULL for no gradient; count must equal num_params. grads = NULL
+ * with count = 0 steps over the optimizer's own gradients instead. Each gradient is read as
+ * g * grad_scale. params_out[i], when not NULL, receives parameter i's new values rounded to
+ * nearest-even from its master weights (numel values of its group's param dtype; nothing past
+ * them is written), and the optimizer's own 16-bit copy of it is left as it was; it needs a group
+ * with master weights. params_out = NULL with out_count = 0: the optimizer's own copies.
+ * Bitwise equal to copying the gradients into the optimizer's 16-bit gradients and stepping.
+ * Elementwise optimizers only (else SIMDOPTIM_ERROR_INVALID_ARGUMENT). */
+SIMDOPTIM_API simdoptim_status simdoptim_optimizer_step_grads16(
+    simdoptim_optimizer* optimizer, const uint16_t* const* grads, size_t count,
+    simdoptim_dtype grad_dtype, float grad_scale, uint16_t* const* params_out, size_t out_count);
 
 /* ---- gradient clipping (torch.nn.utils) ---- */
 

@@ -36,9 +36,16 @@ write ``group['lr']``, ``group['betas']``, ``group['momentum']``) work unchanged
 ``state_dict()`` / ``load_state_dict()`` use torch's format: a state dict saved from
 ``torch.optim.AdamW`` loads into ``simdoptim.torch.AdamW`` and back.
 
-Parameters must be float32 CPU tensors. Extra keyword-only arguments ``isa`` ("scalar", "sse2",
-"avx2", "avx512", "neon"; None: ``SIMDOPTIM_ISA`` or the best) and ``num_threads`` (0: all cores)
-choose the kernel build and thread count.
+Parameters must be float32, bfloat16 or float16 CPU tensors, one dtype per param group: a group
+of bfloat16 or float16 parameters keeps them, and their gradients, in 16 bits
+(``p.data`` is a torch.bfloat16/float16 view of the arena). Keyword-only storage arguments of the
+elementwise optimizers, also accepted per param group (docs/precision.md): ``state_dtype``
+(None or "f32": fp32 state; "bf16"; any dtype the library knows), ``master_weights`` (16-bit
+groups: fp32 master weights, the 16-bit parameters written from them each step),
+``stochastic_rounding`` and ``seed`` (bf16 groups without master weights). They are read when a
+group is added. Extra keyword-only arguments ``isa`` ("scalar", "sse2", "avx2", "avx512",
+"neon"; None: ``SIMDOPTIM_ISA`` or the best) and ``num_threads`` (0: all cores) choose the kernel
+build and thread count.
 Guide: docs/python.md.
 """
 import collections as _collections
@@ -70,6 +77,15 @@ _SWITCH_DEFAULTS = {"foreach": None, "capturable": False, "differentiable": Fals
 _INT_STEP = frozenset({"rmsprop", "adadelta", "rprop"})
 # Keys a group may carry besides the optimizer's options (set by schedulers).
 _EXTRA_KEYS = ("initial_lr", "lr_scale")
+# torch dtypes of parameters -> simdoptim's dtype names of the arrays holding them.
+_STORAGE_DTYPES = {_torch.float32: "f32", _torch.bfloat16: "bf16", _torch.float16: "f16"}
+# The storage arguments of the elementwise drop-ins and their defaults; group dict keys, read when
+# the group is added (its arenas are allocated in those formats).
+_STORAGE_KEYS = {"state_dtype": None, "master_weights": False, "stochastic_rounding": False,
+                 "seed": 0}
+# The key of the fp32 master weights in a state_dict() entry (not a torch key: torch.optim keeps
+# it as given and never reads it).
+_MASTER_KEY = "master_param"
 
 
 class _ArenaState(_collections.defaultdict):
@@ -100,6 +116,10 @@ class _ArenaState(_collections.defaultdict):
             return
         for g, group in enumerate(opt.param_groups):
             names = None
+            # State torch has no dtype for (8-bit blocks) is shown as fp32 copies, re-read here.
+            copies = None
+            if opt._state_dtypes[g] not in ("f32", "bf16"):
+                copies = native.state_dict()[g]["tensors"]
             for i, p in enumerate(group["params"]):
                 ours = self._ours.get(p)
                 if not native.has_state(g, i):
@@ -117,7 +137,10 @@ class _ArenaState(_collections.defaultdict):
                         names = native.state_names(g)
                     ours = self._ours[p] = []
                     for name in names:
-                        entry[name] = _torch.from_numpy(native.state(g, i, name))
+                        if copies is None:
+                            entry[name] = native.state(g, i, name, as_torch=True)
+                        else:
+                            entry[name] = _torch.empty(p.shape, dtype=_torch.float32)
                         ours.append(name)
                     if opt._torch_has_step:
                         ours.append("step")
@@ -134,6 +157,9 @@ class _ArenaState(_collections.defaultdict):
                         entry["step"] = _torch.tensor(float(count))
                 for name, value in native.tensor_scalars(g, i).items():
                     entry[name].fill_(value)
+                if copies is not None:
+                    for name, array in copies[i]["arrays"].items():
+                        entry[name].copy_(_torch.from_numpy(array).view(p.shape))
 
     # Every read goes through _refresh, so state created by the last step() is visible.
     def __getitem__(self, key):
@@ -214,6 +240,8 @@ class SimdOptimizer(_TorchOptimizer):
         self._native = None
         self._native_keys = frozenset(_native.optimizer_defaults(self._native_name))
         self._views = []  # per group: [(param view, grad view)] as torch tensors
+        self._masters = []  # per group: the fp32 master weights' views, or None
+        self._state_dtypes = []  # per group: its state's dtype name
         self._synced = []  # per group: the options last written to the native group
         self._clip_coef = None  # a clip_grad_norm_ coefficient the next step() applies
         super().__init__(params, defaults)
@@ -226,7 +254,7 @@ class SimdOptimizer(_TorchOptimizer):
         """The simdoptim options of a torch group dict (torch keyword names -> option keys)."""
         options = {}
         for key, value in group.items():
-            if key == "params" or key in _SWITCHES or value is None:
+            if key == "params" or key in _SWITCHES or key in _STORAGE_KEYS or value is None:
                 continue
             if key in _TUPLE_KEYS and _TUPLE_KEYS[key][0] in self._native_keys:
                 first, second = _TUPLE_KEYS[key]
@@ -254,34 +282,77 @@ class SimdOptimizer(_TorchOptimizer):
             group["params"] = unique
         params = group["params"]
         for p in params:
-            if p.dtype != _torch.float32 or p.device.type != "cpu" or p.is_sparse:
+            if p.dtype not in _STORAGE_DTYPES or p.device.type != "cpu" or p.is_sparse:
                 raise TypeError(
-                    f"simdoptim.torch: parameters must be dense float32 CPU tensors, got "
-                    f"{p.dtype} on {p.device}"
+                    f"simdoptim.torch: parameters must be dense float32, bfloat16 or float16 CPU "
+                    f"tensors, got {p.dtype} on {p.device}"
                 )
+        dtypes = sorted({str(p.dtype) for p in params})
+        if len(dtypes) > 1:
+            raise TypeError(
+                f"simdoptim.torch: the parameters of a param group must share one dtype (one "
+                f"arena per group), got {', '.join(dtypes)}: give each dtype its own group"
+            )
         g = len(self._views)
         names = [(f"group{g}.param{i}", tuple(p.shape)) for i, p in enumerate(params)]
         options = self._to_native(group)
+        storage = self._storage_of(group, params[0].dtype if params else _torch.float32)
         if self._native is None:
             isa, num_threads = self._runtime
             self._native = _native.Optimizer.create(
-                self._native_name, names, options, isa=isa, num_threads=num_threads
+                self._native_name, names, options, isa=isa, num_threads=num_threads,
+                storage=storage
             )
         else:
-            self._native.add_param_group(names, options)
+            self._native.add_param_group(names, options, storage)
+        native = self._native
+        masters = [] if native.group_dtypes(g)["master_weights"] else None
         views = []
         with _torch.no_grad():
             for i, p in enumerate(params):
-                pv = _torch.from_numpy(self._native.param(g, i))
-                gv = _torch.from_numpy(self._native.grad(g, i))
+                pv = native.param(g, i, as_torch=True)
+                gv = native.grad(g, i, as_torch=True)
                 pv.copy_(p.data)
+                if masters is not None:
+                    masters.append(native.master_param(g, i, as_torch=True))
+                    masters[-1].copy_(p.data)  # exact: the 16-bit values widened
                 p.data = pv
                 if p.grad is not None:
                     gv.copy_(p.grad)
                     p.grad = gv
                 views.append((pv, gv))
         self._views.append(views)
+        self._masters.append(masters)
+        self._state_dtypes.append(native.group_dtypes(g)["state"])
         self._synced.append(options)
+
+    def _storage_of(self, group, dtype):
+        """The native storage of a group whose parameters are `dtype`: parameters and gradients
+        in that dtype (torch's gradients have their parameter's), the state, master weights and
+        stochastic rounding as the group says; master weights and stochastic rounding apply to
+        16-bit groups only (an fp32 group is its own master). {} for fp32 everywhere."""
+        storage = {}
+        if dtype != _torch.float32:
+            storage["param_dtype"] = storage["grad_dtype"] = _STORAGE_DTYPES[dtype]
+            for key in ("master_weights", "stochastic_rounding"):
+                if group.get(key):
+                    storage[key] = True
+            if group.get("seed"):
+                storage["seed"] = int(group["seed"])
+        state = group.get("state_dtype")
+        if state is not None:
+            storage["state_dtype"] = _STORAGE_DTYPES.get(state, state)
+        return storage
+
+    def sync_master_weights(self):
+        """Sets the fp32 master weights of the groups that have them to their 16-bit parameters
+        (widened, exact). Call it after writing the parameters in place (model.load_state_dict,
+        an initialisation under no_grad): the step updates the master weights and writes the
+        parameters from them, so an in-place write the master weights do not see is lost."""
+        with _torch.no_grad():
+            for group, masters in zip(self.param_groups, self._masters):
+                for p, master in zip(group["params"], masters or ()):
+                    master.copy_(p.data)
 
     # ---- the step ----
 
@@ -294,16 +365,20 @@ class SimdOptimizer(_TorchOptimizer):
         the arena), gradients outside the arena are copied in and p.grad becomes the view."""
         native = self._native
         grads, keep, in_arena = [], [], True
+        mixed = len(self._grad_dtypes()) > 1
         for g, group in enumerate(self.param_groups):
             options = self._to_native(group)
             if options != self._synced[g]:
                 native.set_group_options(g, options)
                 self._synced[g] = options
             present = []
-            for p, (pv, gv) in zip(group["params"], self._views[g]):
+            masters = self._masters[g]
+            for k, (p, (pv, gv)) in enumerate(zip(group["params"], self._views[g])):
                 if p.data_ptr() != pv.data_ptr():  # p.data was replaced
                     with _torch.no_grad():
                         pv.copy_(p.data)
+                        if masters is not None:
+                            masters[k].copy_(p.data)
                     p.data = pv
                 grad = p.grad
                 if grad is None:
@@ -321,20 +396,27 @@ class SimdOptimizer(_TorchOptimizer):
                         with _torch.no_grad():
                             gv.copy_(grad)
                         p.grad = gv
-                    else:  # autograd's own gradient (set_to_none=True): read in place
+                    elif not mixed:  # autograd's own gradient (set_to_none=True): read in place
                         in_arena = False
-                        if (grad.dtype != _torch.float32 or grad.device.type != "cpu"
+                        if (grad.dtype != gv.dtype or grad.device.type != "cpu"
                                 or not grad.is_contiguous()):
-                            grad = grad.detach().to(device="cpu", dtype=_torch.float32)
+                            grad = grad.detach().to(device="cpu", dtype=gv.dtype)
                             grad = grad.contiguous()
                             keep.append(grad)
                         present.append(False)
                         grads.append(grad.data_ptr())
                         continue
+                    else:  # groups of several dtypes: one step reads one gradient dtype
+                        with _torch.no_grad():
+                            gv.copy_(grad)
                 present.append(True)
                 grads.append(gv.data_ptr())
             native.set_has_grads(g, present)
         return (None if in_arena else grads), keep
+
+    def _grad_dtypes(self):
+        """The dtype names of the groups' gradients."""
+        return {_STORAGE_DTYPES[views[0][1].dtype] for views in self._views if views}
 
     def _apply_pending_clip(self):
         """Scales the gradients in place by a clip coefficient step() has not yet applied (the
@@ -362,7 +444,9 @@ class SimdOptimizer(_TorchOptimizer):
         if grads is None and coef is None:
             self._native.step()
         else:
-            self._native.step_grads(grads, 1.0 if coef is None else coef)
+            dtypes = self._grad_dtypes()
+            self._native.step_grads(grads, 1.0 if coef is None else coef,
+                                    grad_dtype=dtypes.pop() if len(dtypes) == 1 else None)
         del keep
         self.state._mark_stale()
         return loss
@@ -387,7 +471,7 @@ class SimdOptimizer(_TorchOptimizer):
 
     # ---- torch's state_dict format ----
 
-    def _torch_tensor_state(self, entry, p):
+    def _torch_tensor_state(self, entry, p, master):
         state = {}
         if self._torch_has_step:
             count = int(entry["step"])
@@ -396,21 +480,29 @@ class SimdOptimizer(_TorchOptimizer):
             state[name] = _torch.tensor(value)
         for name, array in entry["arrays"].items():
             state[name] = _torch.from_numpy(array).view(p.shape)
+        if master is not None:
+            state[_MASTER_KEY] = master.detach().clone()
         return state
 
     def state_dict(self):
         """torch's optimizer.state_dict(): {'state': {index: {...}}, 'param_groups': [...]}, with
-        copies of the state tensors. Options are taken from the group dicts as they are: an
-        invalid value (a scheduler's lr below zero) is refused at step(), as the state is
-        saved whatever the options."""
+        copies of the state tensors, always float32 whatever the state's storage (bf16 widened
+        exactly, 8-bit blocks dequantized), as torch.optim keeps them for float32 parameters
+        (torch.optim casts them to its parameters' dtype when it loads them). Groups with master
+        weights add each parameter's fp32 master weights under 'master_param'. Options are
+        taken from the group dicts as they are: an invalid value (a scheduler's lr below zero)
+        is refused at step(), as the state is saved whatever the options."""
         native = self._native.state_dict()
         state, groups, index = {}, [], 0
         for group, native_group in zip(self.param_groups, native):
-            packed = {k: v for k, v in group.items() if k != "params"}
+            # Storage keys at their defaults are left out: torch's format, key for key.
+            packed = {k: v for k, v in group.items()
+                      if k != "params" and not (k in _STORAGE_KEYS and v == _STORAGE_KEYS[k])}
             packed["params"] = list(range(index, index + len(group["params"])))
+            masters = self._masters[len(groups)] or [None] * len(group["params"])
             for i, (p, entry) in enumerate(zip(group["params"], native_group["tensors"])):
                 if entry["initialized"]:
-                    state[index + i] = self._torch_tensor_state(entry, p)
+                    state[index + i] = self._torch_tensor_state(entry, p, masters[i])
             index += len(group["params"])
             groups.append(packed)
         return {"state": state, "param_groups": groups}
@@ -420,7 +512,7 @@ class SimdOptimizer(_TorchOptimizer):
         if not state:
             return entry
         for name, value in state.items():
-            if value is None:  # torch's SGD keeps momentum_buffer=None without momentum
+            if value is None or name == _MASTER_KEY:  # SGD's momentum_buffer=None; restored apart
                 continue
             if name == "step":
                 entry["step"] = int(value.item() if _torch.is_tensor(value) else value)
@@ -451,10 +543,26 @@ class SimdOptimizer(_TorchOptimizer):
                 )
         saved_state = state_dict["state"]
         scalar_names = set(self._torch_scalar_state)
+        # Master weights: the dict's when it has them, else the parameters widened.
+        master_values = []
+        for group, saved, masters in zip(self.param_groups, saved_groups, self._masters):
+            for p, index, master in zip(group["params"], saved["params"], masters or ()):
+                value = (saved_state.get(index) or {}).get(_MASTER_KEY)
+                if value is not None and tuple(value.shape) != tuple(p.shape):
+                    raise ValueError(
+                        f"loaded state dict has master weights of shape {tuple(value.shape)} "
+                        f"for a parameter of shape {tuple(p.shape)}"
+                    )
+                master_values.append((master, p.data if value is None else value))
         new_groups, native_groups = [], []
         for g, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             new_group = dict(saved)
             new_group["params"] = group["params"]
+            for key in _STORAGE_KEYS:  # the arenas' formats stay as they were made
+                if key in group:
+                    new_group[key] = group[key]
+                else:
+                    new_group.pop(key, None)
             options = self._native.group_options(g)
             options.update(self._to_native(new_group))
             tensors = [
@@ -464,6 +572,9 @@ class SimdOptimizer(_TorchOptimizer):
             native_groups.append({"options": options, "tensors": tensors})
             new_groups.append(new_group)
         self._native.load_state_dict(native_groups)
+        with _torch.no_grad():
+            for master, value in master_values:
+                master.copy_(value)
         self.param_groups = new_groups
         self._synced = [self._to_native(group) for group in new_groups]
         # The arenas were overwritten in place: the views stay, step and scalars are re-read,
@@ -541,6 +652,11 @@ class SimdOptimizer(_TorchOptimizer):
         are left unscaled. zero_grad() drops a pending coefficient; another clip_grad_norm_
         first applies it in place."""
         self._apply_pending_clip()
+        if self._grad_dtypes() - {"f32"}:
+            # 16-bit gradients: torch's own function, in place (the library clips fp32 only).
+            params = [p for group in self.param_groups for p in group["params"]]
+            return _torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type,
+                                                   error_if_nonfinite)
         grads, keep = self._sync()
         norm, coef = self._native.compute_clip_grad_norm(
             float(max_norm), float(norm_type), bool(error_if_nonfinite), grads
@@ -612,6 +728,15 @@ def _drop_in_signature(info):
                 _Parameter(key, _Parameter.KEYWORD_ONLY, default=_python_default(value, flag))
             )
             docs.append((key, doc + " (simdoptim's addition to torch's signature)"))
+    if info["storage"]:
+        for key, default in _STORAGE_KEYS.items():
+            parameters.append(_Parameter(key, _Parameter.KEYWORD_ONLY, default=default))
+        docs.append(("state_dtype", 'the state\'s storage: None or "f32", "bf16", or any dtype '
+                                    "the library knows (docs/precision.md)"))
+        docs.append(("master_weights", "bfloat16/float16 parameters: keep fp32 master weights"))
+        docs.append(("stochastic_rounding", "bfloat16 parameters without master weights: round "
+                                            "stochastically, seeded by seed"))
+        docs.append(("seed", "the seed of stochastic rounding"))
     parameters.append(_Parameter("isa", _Parameter.KEYWORD_ONLY, default=None))
     parameters.append(_Parameter("num_threads", _Parameter.KEYWORD_ONLY, default=0))
     docs.append(("isa", 'the kernel build ("scalar", "sse2", "avx2", "avx512", "neon"); None: '

@@ -22,6 +22,7 @@
 #include "simdoptim/isa.hpp"
 #include "simdoptim/model_spec.hpp"
 #include "simdoptim/optimizer.hpp"
+#include "simdoptim/optimizer_registry.hpp"
 
 namespace py = pybind11;
 
@@ -109,11 +110,35 @@ py::array_t<T> view(T* data, const Shape& shape, const py::object& owner) {
 }
 
 // The tensor of `v` as a numpy view: float32, or uint16 holding bf16/fp16 bits (torch:
-// torch.from_numpy(a).view(torch.bfloat16)).
+// torch.from_numpy(a.view(numpy.int16)).view(torch.bfloat16)).
 py::array view(const TensorView& v, const py::object& owner) {
   const Shape shape(v.shape.begin(), v.shape.end());
   if (v.dtype == DType::f32) return view(v.data.data(), shape, owner);
   return view(v.data16.data(), shape, owner);
+}
+
+// The torch dtype of `dtype`: torch.float32, torch.bfloat16, torch.float16.
+py::object torch_dtype(DType dtype) {
+  const py::module_ torch = py::module_::import("torch");
+  switch (dtype) {
+    case DType::f32:
+      return torch.attr("float32");
+    case DType::bf16:
+      return torch.attr("bfloat16");
+    case DType::f16:
+      return torch.attr("float16");
+  }
+  throw std::invalid_argument(std::string("no torch dtype for ") + dtype_name(dtype));
+}
+
+// `v` as numpy view, or with `as_torch` as a torch tensor of its dtype sharing the arena (torch
+// is imported only then). torch.from_numpy knows no uint16: the bits go through int16.
+py::object view_as(const TensorView& v, const py::object& owner, bool as_torch) {
+  py::array a = view(v, owner);
+  if (!as_torch) return a;
+  const py::object torch_dtype_of_v = torch_dtype(v.dtype);
+  if (v.dtype != DType::f32) a = a.attr("view")(py::dtype("int16"));
+  return py::module_::import("torch").attr("from_numpy")(a).attr("view")(torch_dtype_of_v);
 }
 
 // StorageOptions from a dict: param_dtype, grad_dtype, state_dtype ("f32", "bf16", "f16"),
@@ -142,35 +167,103 @@ StorageOptions storage_of(const py::dict& d) {
   return s;
 }
 
-// The engine gradient pointers of a Python call: None (the arenas'), or one entry per tensor of
-// every group: None (no gradient), a float32 C-contiguous array of the tensor's size, or an
-// address (int, e.g. torch's data_ptr()) of its numel contiguous float32 values.
-std::vector<const float*> grad_pointers(Optimizer& o, const py::object& grads) {
-  std::vector<const float*> out;
-  if (grads.is_none()) return out;
+// The dtype of a numpy dtype or torch dtype named `name` ("float32", "torch.bfloat16", ...);
+// empty for bits (uint16/int16: the dtype must be given) and for anything else.
+std::optional<DType> dtype_of_name(std::string name) {
+  if (name.rfind("torch.", 0) == 0) name = name.substr(6);
+  if (name == "float32") return DType::f32;
+  if (name == "bfloat16") return DType::bf16;
+  if (name == "float16") return DType::f16;
+  return std::nullopt;
+}
+
+// Engine pointers of a Python call, one per tensor of every group, and their dtype.
+struct EnginePointers {
+  std::vector<const void*> pointers;  // empty: none given
+  DType dtype = DType::f32;
+};
+
+// `items` (None, or one entry per tensor of every group: None, an address such as torch's
+// data_ptr(), a C-contiguous numpy array or a contiguous CPU torch tensor of the tensor's numel
+// elements) as pointers of one dtype: `dtype` when given ("f32", "bf16", "f16"), else the
+// arrays' and tensors' (uint16/int16 arrays hold 16-bit bits and need `dtype`; addresses alone
+// mean f32). `what` names the argument in errors.
+EnginePointers engine_pointers(Optimizer& o, const py::object& items_obj,
+                               const std::optional<std::string>& dtype, const char* what) {
+  EnginePointers out;
+  std::optional<DType> given;
+  if (dtype) given = parse_dtype(*dtype);
+  if (items_obj.is_none()) {
+    if (given) out.dtype = *given;
+    return out;
+  }
   std::vector<std::size_t> numels;
   for (ParamGroup& g : o.param_groups())
     for (std::size_t i = 0; i < g.size(); ++i) numels.push_back(g.info(i).numel);
-  const auto items = grads.cast<py::sequence>();
+  const auto items = items_obj.cast<py::sequence>();
   if (items.size() != numels.size())
-    throw std::invalid_argument("grads: " + std::to_string(items.size()) + " entries for " +
-                                std::to_string(numels.size()) + " tensors");
+    throw std::invalid_argument(std::string(what) + ": " + std::to_string(items.size()) +
+                                " entries for " + std::to_string(numels.size()) + " tensors");
+  std::optional<DType> seen = given;
+  auto bad = [&](std::size_t k, const std::string& why) {
+    return std::invalid_argument(std::string(what) + "[" + std::to_string(k) + "]: " + why +
+                                 " (need " + std::to_string(numels[k]) +
+                                 " contiguous elements: a numpy array, a CPU torch tensor, an "
+                                 "address or None)");
+  };
+  auto agree = [&](std::size_t k, std::optional<DType> d) {
+    if (!d) {
+      if (!seen) throw bad(k, "16-bit bits need the dtype argument ('bf16' or 'f16')");
+      return;
+    }
+    if (seen && *seen != *d)
+      throw bad(k, std::string(dtype_name(*d)) + " where the others are " + dtype_name(*seen));
+    seen = d;
+  };
   for (std::size_t k = 0; k < numels.size(); ++k) {
     const py::object item = items[k];
     if (item.is_none()) {
-      out.push_back(nullptr);
+      out.pointers.push_back(nullptr);
     } else if (py::isinstance<py::int_>(item)) {
-      out.push_back(reinterpret_cast<const float*>(item.cast<std::uintptr_t>()));
+      out.pointers.push_back(reinterpret_cast<const void*>(item.cast<std::uintptr_t>()));
+    } else if (py::hasattr(item, "data_ptr")) {  // a torch tensor
+      if (py::str(item.attr("device").attr("type")).cast<std::string>() != "cpu" ||
+          !item.attr("is_contiguous")().cast<bool>() ||
+          item.attr("numel")().cast<std::size_t>() != numels[k])
+        throw bad(k, "a tensor that is not a contiguous CPU tensor of that size");
+      const std::optional<DType> d = dtype_of_name(py::str(item.attr("dtype")));
+      if (!d) throw bad(k, "a tensor of dtype " + std::string(py::str(item.attr("dtype"))));
+      agree(k, d);
+      out.pointers.push_back(
+          reinterpret_cast<const void*>(item.attr("data_ptr")().cast<std::uintptr_t>()));
     } else {
       const auto a = py::array::ensure(item);
-      if (!a || !a.dtype().is(py::dtype::of<float>()) || !(a.flags() & py::array::c_style) ||
+      if (!a || !(a.flags() & py::array::c_style) ||
           static_cast<std::size_t>(a.size()) != numels[k])
-        throw std::invalid_argument("grads[" + std::to_string(k) +
-                                    "]: need a C-contiguous float32 array of " +
-                                    std::to_string(numels[k]) + " elements, an address or None");
-      out.push_back(static_cast<const float*>(a.data()));
+        throw bad(k, "not a C-contiguous array of that size");
+      const std::string name = py::str(a.dtype());
+      if (name == "uint16" || name == "int16") {
+        agree(k, std::nullopt);
+      } else {
+        const std::optional<DType> d = dtype_of_name(name);
+        if (!d) throw bad(k, "an array of dtype " + name);
+        agree(k, d);
+      }
+      out.pointers.push_back(a.data());
     }
   }
+  out.dtype = seen.value_or(DType::f32);
+  return out;
+}
+
+// The float32 gradient pointers of a Python call (clipping): engine_pointers of f32.
+std::vector<const float*> grad_pointers(Optimizer& o, const py::object& grads) {
+  const EnginePointers e = engine_pointers(o, grads, std::nullopt, "grads");
+  if (e.dtype != DType::f32)
+    throw std::invalid_argument("grads: float32 gradients only here, got " +
+                                std::string(dtype_name(e.dtype)));
+  std::vector<const float*> out;
+  for (const void* p : e.pointers) out.push_back(static_cast<const float*>(p));
   return out;
 }
 
@@ -183,14 +276,19 @@ void bind_optimizer(py::module_& m) {
       .def_static(
           "create",
           [](const std::string& name, const std::vector<std::pair<std::string, Shape>>& params,
-             const py::dict& options, const std::optional<std::string>& isa, int num_threads) {
-            return embed::make_registered(name, specs_of(params), options_of(options),
-                                          runtime_of(isa, num_threads));
+             const py::dict& options, const std::optional<std::string>& isa, int num_threads,
+             const py::dict& storage) {
+            if (storage.empty())
+              return embed::make_registered(name, specs_of(params), options_of(options),
+                                            runtime_of(isa, num_threads));
+            std::unique_ptr<Optimizer> o = make_optimizer(name, runtime_of(isa, num_threads));
+            o->add_param_group(specs_of(params), options_of(options), storage_of(storage));
+            return o;
           },
           py::arg("name"), py::arg("params"), py::arg("options") = py::dict(),
-          py::arg("isa") = py::none(), py::arg("num_threads") = 0,
+          py::arg("isa") = py::none(), py::arg("num_threads") = 0, py::arg("storage") = py::dict(),
           "Optimizer `name` with torch's defaults overridden by `options` and one group of "
-          "`params`, a list of (name, shape).")
+          "`params`, a list of (name, shape), stored as `storage` says (as add_param_group).")
       .def_property_readonly("name", [](const Optimizer& o) { return std::string(o.name()); })
       .def_property_readonly("isa", [](const Optimizer& o) { return isa_name(o.isa()); })
       .def_property_readonly("num_threads", &Optimizer::num_threads)
@@ -222,12 +320,12 @@ void bind_optimizer(py::module_& m) {
           py::arg("group"), "The element types of group `group`'s arrays.")
       .def(
           "master_param",
-          [](py::object self, std::size_t g, std::size_t i) {
+          [](py::object self, std::size_t g, std::size_t i, bool as_torch) {
             ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
             info_at(group, i);
-            return view(group.master_param(i), self);
+            return view_as(group.master_param(i), self, as_torch);
           },
-          py::arg("group"), py::arg("index"),
+          py::arg("group"), py::arg("index"), py::kw_only(), py::arg("as_torch") = false,
           "The fp32 master weights of a tensor of a group with master weights, as a numpy view.")
       .def_property_readonly("num_groups",
                              [](const Optimizer& o) { return o.param_groups().size(); })
@@ -266,12 +364,12 @@ void bind_optimizer(py::module_& m) {
           py::arg("group"))
       .def(
           "param",
-          [](py::object self, std::size_t g, std::size_t i) {
+          [](py::object self, std::size_t g, std::size_t i, bool as_torch) {
             ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
             info_at(group, i);
-            return view(group.param(i), self);
+            return view_as(group.param(i), self, as_torch);
           },
-          py::arg("group"), py::arg("index"),
+          py::arg("group"), py::arg("index"), py::kw_only(), py::arg("as_torch") = false,
           "Tensor `index` of group `group` as a writable numpy view of the parameter arena.")
       .def(
           "param",
@@ -282,12 +380,12 @@ void bind_optimizer(py::module_& m) {
           py::arg("name"), "The parameter called `name` as a writable numpy view.")
       .def(
           "grad",
-          [](py::object self, std::size_t g, std::size_t i) {
+          [](py::object self, std::size_t g, std::size_t i, bool as_torch) {
             ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
             info_at(group, i);
-            return view(group.grad(i), self);
+            return view_as(group.grad(i), self, as_torch);
           },
-          py::arg("group"), py::arg("index"),
+          py::arg("group"), py::arg("index"), py::kw_only(), py::arg("as_torch") = false,
           "The gradient of a tensor as a writable numpy view. Marks the gradient present (zero "
           "first if it was absent), as C++'s grad(): step() then updates the tensor. "
           "set_has_grad marks it absent again.")
@@ -299,12 +397,14 @@ void bind_optimizer(py::module_& m) {
           py::arg("name"), "grad() of the parameter called `name`.")
       .def(
           "state",
-          [](py::object self, std::size_t g, std::size_t i, const std::string& name) {
+          [](py::object self, std::size_t g, std::size_t i, const std::string& name,
+             bool as_torch) {
             ParamGroup& group = group_at(self.cast<Optimizer&>(), g);
             info_at(group, i);
-            return view(group.state(i, name), self);
+            return view_as(group.state(i, name), self, as_torch);
           },
-          py::arg("group"), py::arg("index"), py::arg("name"),
+          py::arg("group"), py::arg("index"), py::arg("name"), py::kw_only(),
+          py::arg("as_torch") = false,
           "State array `name` of a tensor (torch: state[p][name]) as a numpy view.")
       .def(
           "set_averaging",
@@ -411,6 +511,8 @@ void bind_optimizer(py::module_& m) {
             for (ParamGroup& g : o.param_groups()) {
               const std::span<float> a = g.grad_arena();
               std::fill(a.begin(), a.end(), 0.0f);
+              const std::span<std::uint16_t> a16 = g.grad16_arena();
+              std::fill(a16.begin(), a16.end(), std::uint16_t{0});
             }
           },
           "Zero-fills every gradient arena, present or not (one pass per group).")
@@ -432,15 +534,42 @@ void bind_optimizer(py::module_& m) {
           "torch.nn.utils.clip_grad_norm_ over every present gradient; returns the total norm.")
       .def(
           "step_grads",
-          [](Optimizer& o, const py::object& grads, float grad_scale) {
-            const std::vector<const float*> pointers = grad_pointers(o, grads);
+          [](Optimizer& o, const py::object& grads, float grad_scale,
+             const std::optional<std::string>& grad_dtype, const py::object& params_out) {
+            const EnginePointers g = engine_pointers(o, grads, grad_dtype, "grads");
+            const EnginePointers out = engine_pointers(o, params_out, std::nullopt, "params_out");
+            if (!out.pointers.empty() && out.dtype == DType::f32)
+              throw std::invalid_argument("params_out: bf16 or f16 buffers, got f32");
+            std::vector<const float*> g32;
+            std::vector<const std::uint16_t*> g16;
+            std::vector<std::uint16_t*> out16;
+            for (const void* p : g.pointers) {
+              if (g.dtype == DType::f32)
+                g32.push_back(static_cast<const float*>(p));
+              else
+                g16.push_back(static_cast<const std::uint16_t*>(p));
+            }
+            // The engine's buffers are written through: they were given as writable.
+            for (const void* p : out.pointers)
+              out16.push_back(static_cast<std::uint16_t*>(const_cast<void*>(p)));
+            StepGrads step;
+            step.external = g32;
+            step.external16 = g16;
+            step.external16_dtype = g.dtype == DType::f32 ? DType::bf16 : g.dtype;
+            step.param_out = out16;
+            step.scale = grad_scale;
             py::gil_scoped_release release;
-            o.step(StepGrads{pointers, grad_scale});
+            o.step(step);
           },
-          py::arg("grads") = py::none(), py::arg("grad_scale") = 1.0f,
+          py::arg("grads") = py::none(), py::arg("grad_scale") = 1.0f, py::kw_only(),
+          py::arg("grad_dtype") = py::none(), py::arg("params_out") = py::none(),
           "One step reading the gradients in place from `grads` (one entry per tensor of every "
-          "group: None for no gradient, a float32 array, or an address such as torch's "
-          "data_ptr(); None: the arenas'), each read as g * grad_scale (releases the GIL).")
+          "group: None for no gradient, a numpy array or CPU torch tensor of float32, bfloat16 "
+          "or float16, or an address such as torch's data_ptr(), whose dtype grad_dtype gives: "
+          "'f32' by default, 'bf16', 'f16'; None: the arenas'), each read as g * grad_scale. "
+          "`params_out` (groups with master weights): one entry per tensor, None or a 16-bit "
+          "buffer of the group's param dtype that receives the new parameters instead of the "
+          "arena's copy (the ZeRO-Offload step). Releases the GIL.")
       .def(
           "clip_grad_norm_and_step",
           [](Optimizer& o, double max_norm, double norm_type, bool error_if_nonfinite,

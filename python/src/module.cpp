@@ -36,6 +36,8 @@ PYBIND11_MODULE(_simdoptim, m) {
         d["tensor_scalars"] = simdoptim::optimizer_tensor_scalar_names(name);
         d["torch_step"] = simdoptim::optimizer_torch_step(name);
         d["torch_signature"] = simdoptim::optimizer_torch_signature(name);
+        d["storage"] =
+            simdoptim::make_optimizer(name, {simdoptim::Isa::scalar, 1})->supports_storage();
         return d;
       },
       py::arg("name"),
@@ -44,7 +46,7 @@ PYBIND11_MODULE(_simdoptim, m) {
       "'state_names' (torch's state arrays), 'tensor_scalars' (torch's 0-d state tensors), "
       "'torch_step' (whether torch's state has 'step') and 'torch_signature' (torch's "
       "constructor, names only, e.g. 'Adam(params, lr, betas, ..., *, foreach, ...)'; empty if "
-      "none).");
+      "none), 'storage' (whether its groups may store arrays in 16 bits).");
   m.def(
       "supported_isas",
       [] {

@@ -1,6 +1,7 @@
 // zero_grad, step, step with a closure or with the engine's gradients, and gradient clipping.
 #include <functional>
 #include <span>
+#include <stdexcept>
 
 #include "capi/handles.hpp"
 #include "simdoptim/clip_grad.hpp"
@@ -9,12 +10,17 @@ namespace capi = simdoptim::capi;
 
 namespace {
 
-// The engine's gradient pointers of a C call: none (NULL, 0) or one per parameter, which
-// Optimizer::step checks.
-std::span<const float* const> engine_grads(const float* const* grads, std::size_t count) {
+// The engine's pointers of a C call (gradients, parameter outputs): none (NULL, 0) or one per
+// parameter, which Optimizer::step checks.
+template <class T>
+std::span<T* const> engine_pointers(T* const* pointers, std::size_t count, const char* what) {
   if (count == 0) return {};
-  capi::require(grads, "grads");
-  return {grads, count};
+  capi::require(pointers, what);
+  return {pointers, count};
+}
+
+std::span<const float* const> engine_grads(const float* const* grads, std::size_t count) {
+  return engine_pointers(grads, count, "grads");
 }
 
 }  // namespace
@@ -66,6 +72,24 @@ simdoptim_status simdoptim_optimizer_step_grads(simdoptim_optimizer* optimizer,
   return capi::guard(__func__, [&] {
     simdoptim::Optimizer& opt = capi::optimizer_of(optimizer);
     opt.step(simdoptim::StepGrads{engine_grads(grads, count), grad_scale});
+  });
+}
+
+simdoptim_status simdoptim_optimizer_step_grads16(simdoptim_optimizer* optimizer,
+                                                  const uint16_t* const* grads, size_t count,
+                                                  simdoptim_dtype grad_dtype, float grad_scale,
+                                                  uint16_t* const* params_out, size_t out_count) {
+  return capi::guard(__func__, [&] {
+    simdoptim::Optimizer& opt = capi::optimizer_of(optimizer);
+    if (grad_dtype != SIMDOPTIM_BF16 && grad_dtype != SIMDOPTIM_F16)
+      throw std::invalid_argument(
+          "step_grads16: grad_dtype must be SIMDOPTIM_BF16 or SIMDOPTIM_F16");
+    simdoptim::StepGrads step;
+    step.scale = grad_scale;
+    step.external16 = engine_pointers(grads, count, "grads");
+    step.external16_dtype = static_cast<simdoptim::DType>(grad_dtype);
+    step.param_out = engine_pointers(params_out, out_count, "params_out");
+    opt.step(step);
   });
 }
 

@@ -926,6 +926,120 @@ static void test_storage(void) {
   OK(simdoptim_optimizer_destroy(opt));
 }
 
+/* ---- the offload step: 16-bit gradients in, 16-bit parameters out ---- */
+
+/* AdamW with an fp32 parameter "f" [2] (group 0, index 0) and a group of 16-bit parameters of
+ * `dtype`, "w" [6] and "b" [3] (indices 1 and 2), with or without fp32 master weights. */
+static simdoptim_optimizer* make_half_adamw(simdoptim_dtype dtype, int master_weights) {
+  static const int64_t shapes[3] = {2, 6, 3};
+  const simdoptim_param_spec f = {"f", shapes, 1, 1};
+  const simdoptim_param_spec half[2] = {{"w", shapes + 1, 1, 1}, {"b", shapes + 2, 1, 1}};
+  const simdoptim_option lr = {"lr", 0.01};
+  simdoptim_storage storage;
+  simdoptim_optimizer* opt = NULL;
+  float values[6];
+  size_t i;
+  memset(&storage, 0, sizeof storage);
+  storage.param = dtype;
+  storage.grad = dtype;
+  storage.master_weights = master_weights;
+  OK(simdoptim_optimizer_create("adamw", &lr, 1, &f, 1, NULL, &opt));
+  if (opt == NULL) return NULL;
+  OK(simdoptim_optimizer_add_param_group_storage(opt, half, 2, &lr, 1, &storage));
+  for (i = 0; i < 6; ++i) values[i] = 0.75f - (float)i / 7.0f;
+  OK(simdoptim_optimizer_set_param(opt, 1, values, 6));
+  OK(simdoptim_optimizer_set_param(opt, 2, values, 3));
+  return opt;
+}
+
+/* Gradients from the engine's 16-bit buffers and parameters into its buffers give the bits of
+ * the same gradients in the optimizer's own 16-bit gradients and a plain step. */
+static void test_step_grads16_dtype(simdoptim_dtype dtype) {
+  simdoptim_optimizer* ref = make_half_adamw(dtype, 1);
+  simdoptim_optimizer* sub = make_half_adamw(dtype, 1);
+  simdoptim_optimizer* plain = make_half_adamw(dtype, 0);
+  /* The engine's buffers, one element into their arrays (not aligned), a sentinel after. */
+  uint16_t w_grad[7], b_grad[4], w_out[8];
+  uint16_t *w_ref = NULL, *b_ref = NULL, *w_sub = NULL, *b_sub = NULL, *arena = NULL;
+  uint16_t w_sub_before[6];
+  const uint16_t* grads[3] = {NULL, w_grad + 1, b_grad + 1};
+  uint16_t* outs[3] = {NULL, w_out + 1, NULL}; /* b: the optimizer's own copy */
+  float grad[6], *master_ref = NULL, *master_sub = NULL;
+  size_t numel = 0, i;
+  int step;
+  if (ref == NULL || sub == NULL || plain == NULL) return;
+  OK(simdoptim_optimizer_param_data16(ref, 1, &w_ref, &numel));
+  OK(simdoptim_optimizer_param_data16(ref, 2, &b_ref, &numel));
+  OK(simdoptim_optimizer_param_data16(sub, 1, &w_sub, &numel));
+  OK(simdoptim_optimizer_param_data16(sub, 2, &b_sub, &numel));
+  if (w_ref == NULL || b_ref == NULL || w_sub == NULL || b_sub == NULL) return;
+  memcpy(w_sub_before, w_sub, sizeof w_sub_before);
+  memset(w_out, 0xAB, sizeof w_out);
+  for (step = 0; step < 3; ++step) {
+    for (i = 0; i < 6; ++i) grad[i] = ((float)i - 2.5f) / (float)(3 + step);
+    /* The reference's gradients, rounded into its arena; the engine's buffers get their bits. */
+    OK(simdoptim_optimizer_set_has_grad(ref, 0, 0));
+    OK(simdoptim_optimizer_set_grad(ref, 1, grad, 6));
+    OK(simdoptim_optimizer_grad_data16(ref, 1, &arena, &numel));
+    if (arena == NULL) return;
+    memcpy(w_grad + 1, arena, 6 * sizeof(uint16_t));
+    /* Step 1 leaves the bias without a gradient (torch: grad is None). */
+    grads[2] = step == 1 ? NULL : b_grad + 1;
+    if (step == 1) {
+      OK(simdoptim_optimizer_set_has_grad(ref, 2, 0));
+    } else {
+      OK(simdoptim_optimizer_set_grad(ref, 2, grad + 3, 3));
+      OK(simdoptim_optimizer_grad_data16(ref, 2, &arena, &numel));
+      if (arena == NULL) return;
+      memcpy(b_grad + 1, arena, 3 * sizeof(uint16_t));
+    }
+    OK(simdoptim_optimizer_step(ref));
+    OK(simdoptim_optimizer_step_grads16(sub, grads, 3, dtype, 1.0f, outs, 3));
+    OK(simdoptim_optimizer_master_param_data(ref, 1, &master_ref, &numel));
+    OK(simdoptim_optimizer_master_param_data(sub, 1, &master_sub, &numel));
+    if (master_ref == NULL || master_sub == NULL) return;
+    CHECK(memcmp(master_ref, master_sub, 6 * sizeof(float)) == 0);
+    CHECK(memcmp(w_ref, w_out + 1, 6 * sizeof(uint16_t)) == 0);
+    CHECK(memcmp(b_ref, b_sub, 3 * sizeof(uint16_t)) == 0);
+    /* The output went to the engine's buffer only. */
+    CHECK(memcmp(w_sub, w_sub_before, sizeof w_sub_before) == 0);
+    CHECK(w_out[0] == 0xABAB && w_out[7] == 0xABAB);
+    CHECK(memcmp(w_ref, w_sub_before, sizeof w_sub_before) != 0);
+  }
+  /* The optimizer's own 16-bit gradients, scaled, with the parameters in its own copies. */
+  OK(simdoptim_optimizer_set_has_grad(sub, 0, 0));
+  OK(simdoptim_optimizer_set_grad(sub, 1, grad, 6));
+  OK(simdoptim_optimizer_set_has_grad(sub, 2, 0));
+  OK(simdoptim_optimizer_step_grads16(sub, NULL, 0, dtype, 0.5f, NULL, 0));
+  CHECK(memcmp(w_sub, w_sub_before, sizeof w_sub_before) != 0);
+
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_step_grads16(sub, grads, 3, SIMDOPTIM_F32, 1.0f, NULL, 0));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_step_grads16(sub, grads, 2, dtype, 1.0f, NULL, 0));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_step_grads16(sub, grads, 3, dtype, 1.0f, outs, 2));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_NULL_POINTER,
+                simdoptim_optimizer_step_grads16(sub, NULL, 3, dtype, 1.0f, NULL, 0));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_NULL_POINTER,
+                simdoptim_optimizer_step_grads16(sub, grads, 3, dtype, 1.0f, NULL, 3));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_NULL_POINTER,
+                simdoptim_optimizer_step_grads16(NULL, grads, 3, dtype, 1.0f, NULL, 0));
+  /* Parameter outputs need master weights. */
+  EXPECT_STATUS(SIMDOPTIM_ERROR_INVALID_ARGUMENT,
+                simdoptim_optimizer_step_grads16(plain, grads, 3, dtype, 1.0f, outs, 3));
+  CHECK(strstr(simdoptim_last_error(), "master weights") != NULL);
+  OK(simdoptim_optimizer_step_grads16(plain, grads, 3, dtype, 1.0f, NULL, 0));
+  simdoptim_optimizer_destroy(ref);
+  simdoptim_optimizer_destroy(sub);
+  simdoptim_optimizer_destroy(plain);
+}
+
+static void test_step_grads16(void) {
+  test_step_grads16_dtype(SIMDOPTIM_BF16);
+  test_step_grads16_dtype(SIMDOPTIM_F16);
+}
+
 int main(int argc, char** argv) {
   if (argc > 1) scratch = argv[1];
   test_version();
@@ -941,6 +1055,7 @@ int main(int argc, char** argv) {
   test_closure();
   test_step_grads();
   test_storage();
+  test_step_grads16();
   if (failures != 0) {
     fprintf(stderr, "test_capi: %d check(s) failed\n", failures);
     return 1;

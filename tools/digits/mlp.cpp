@@ -38,6 +38,16 @@ void assign(simdoptim::ParamGroup& group, std::size_t i, const std::vector<float
     std::copy(values.begin(), values.end(), group.master_param(i).data.begin());
 }
 
+// Writes `values` into the gradient view `v`: copied, or rounded to its 16-bit elements.
+void store_grad(const simdoptim::TensorView& v, std::span<const float> values) {
+  if (v.dtype == simdoptim::DType::f32) {
+    std::copy(values.begin(), values.end(), v.data.begin());
+    return;
+  }
+  for (std::size_t k = 0; k < values.size(); ++k)
+    v.data16[k] = simdoptim::to_bits16(v.dtype, values[k]);
+}
+
 }  // namespace
 
 Mlp::Mlp(std::vector<int> widths) : widths_(std::move(widths)) {
@@ -76,9 +86,6 @@ void Mlp::bind(simdoptim::Optimizer& optimizer, std::uint64_t seed) {
     layer.weight_index = wi;
     layer.bias_group = &optimizer.param_groups()[bg];
     layer.bias_index = bi;
-    if (layer.weight_group->grad_dtype() != simdoptim::DType::f32 ||
-        layer.bias_group->grad_dtype() != simdoptim::DType::f32)
-      throw std::invalid_argument("the MLP writes fp32 gradients: GRAD_DTYPE must be f32");
     const double bound = 1.0 / std::sqrt(static_cast<double>(layer.in));
     std::vector<float> w(layer.weight_group->info(wi).numel), b(layer.bias_group->info(bi).numel);
     for (float& x : w) x = uniform(bound);
@@ -88,6 +95,19 @@ void Mlp::bind(simdoptim::Optimizer& optimizer, std::uint64_t seed) {
     layers_.push_back(layer);
   }
   activations_.assign(widths_.size(), {});
+  grads_.assign(2 * layers_.size(), {});
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    grads_[2 * l].resize(layers_[l].in * layers_[l].out);
+    grads_[2 * l + 1].resize(layers_[l].out);
+  }
+}
+
+void Mlp::write_grads() {
+  for (std::size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& layer = layers_[l];
+    store_grad(layer.weight_group->grad(layer.weight_index), grads_[2 * l]);
+    store_grad(layer.bias_group->grad(layer.bias_index), grads_[2 * l + 1]);
+  }
 }
 
 Score Mlp::forward(std::size_t rows, std::span<const int> labels) {
@@ -153,8 +173,8 @@ Score Mlp::train_batch(const Dataset& data, std::span<const std::size_t> batch) 
   for (std::size_t l = layers_.size(); l-- > 0;) {
     const Layer& layer = layers_[l];
     const std::vector<float>& x = activations_[l];
-    const std::span<float> gw = layer.weight_group->grad(layer.weight_index).data;
-    const std::span<float> gb = layer.bias_group->grad(layer.bias_index).data;
+    const std::span<float> gw = grads_[2 * l];
+    const std::span<float> gb = grads_[2 * l + 1];
     std::fill(gw.begin(), gw.end(), 0.0f);
     std::fill(gb.begin(), gb.end(), 0.0f);
     for (std::size_t r = 0; r < rows; ++r) {
@@ -185,6 +205,7 @@ Score Mlp::train_batch(const Dataset& data, std::span<const std::size_t> batch) 
     }
     delta_.swap(delta_prev_);
   }
+  write_grads();
   return score;
 }
 
@@ -203,21 +224,18 @@ Score Mlp::evaluate(const Dataset& data) {
 }
 
 double Mlp::clip_grad_norm(double max_norm) {
+  // Over the fp32 gradients of the last batch, which are then stored again.
   double sum = 0.0;
-  std::vector<std::span<float>> grads;
-  for (const Layer& layer : layers_) {
-    grads.push_back(layer.weight_group->grad(layer.weight_index).data);
-    grads.push_back(layer.bias_group->grad(layer.bias_index).data);
-  }
-  for (const std::span<float> g : grads) {
+  for (const std::vector<float>& g : grads_) {
     for (const float v : g) sum += static_cast<double>(v) * static_cast<double>(v);
   }
   const double norm = std::sqrt(sum);
   const double coef = max_norm / (norm + 1e-6);  // torch's clip_grad_norm_
   if (max_norm > 0.0 && coef < 1.0) {
-    for (const std::span<float> g : grads) {
+    for (std::vector<float>& g : grads_) {
       for (float& v : g) v = static_cast<float>(static_cast<double>(v) * coef);
     }
+    write_grads();
   }
   return norm;
 }

@@ -38,14 +38,16 @@ class Mlp {
   void bind(simdoptim::Optimizer& optimizer, std::uint64_t seed);
 
   /// Forward and backward over the samples `batch` of `data`: writes the gradient of the mean
-  /// cross-entropy into the optimizer's gradient views (marking them present).
+  /// cross-entropy into the optimizer's gradient views (marking them present), computed in fp32
+  /// and rounded to nearest-even into 16-bit gradients.
   Score train_batch(const Dataset& data, std::span<const std::size_t> batch);
 
   /// Loss and accuracy over all of `data`, without gradients.
   Score evaluate(const Dataset& data);
 
-  /// The gradients' global L2 norm; scales them to `max_norm` when above it (torch:
-  /// clip_grad_norm_). Returns the norm before clipping.
+  /// The last batch's gradients' global L2 norm (of the fp32 values); scales them to `max_norm`
+  /// when above it and stores them again (torch: clip_grad_norm_). Returns the norm before
+  /// clipping.
   double clip_grad_norm(double max_norm);
 
  private:
@@ -66,6 +68,10 @@ class Mlp {
   std::vector<Layer> layers_;
   simdoptim::Optimizer* optimizer_ = nullptr;
   std::vector<std::vector<float>> activations_;  // per layer input, then the logits
+  /// Stores grads_ into the optimizer's gradient views.
+  void write_grads();
+
+  std::vector<std::vector<float>> grads_;  // per layer: weight, then bias gradients in fp32
   std::vector<float> delta_;
   std::vector<float> delta_prev_;
   std::vector<int> labels_;
