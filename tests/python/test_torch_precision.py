@@ -195,7 +195,7 @@ class DropIn16(unittest.TestCase):
         for p, q in zip(model.parameters(), back.param_groups[0]["params"]):
             self.assertTrue(torch.equal(back.state[q]["exp_avg_sq"], opt.state[p]["exp_avg_sq"]))
 
-    def test_averaging_needs_master_weights(self):
+    def test_averaging_with_16bit_parameters(self):
         model = bf16_model()
         opt = st.AdamW(model.parameters(), lr=1e-2, master_weights=True)
         opt.set_averaging("ema", decay=0.5)
@@ -211,9 +211,19 @@ class DropIn16(unittest.TestCase):
             self.assertTrue(torch.equal(p.detach(), a.to(torch.bfloat16)))
         opt.swap_averaged_params()
         self.assertTrue(same_bits(bits(model), before))
-        plain = st.AdamW(bf16_model().parameters(), lr=1e-2)
-        with self.assertRaisesRegex(ValueError, "master weights"):
-            plain.set_averaging("ema")
+        # Without master weights the average reads the bf16 parameters; an fp32 average cannot
+        # be swapped into them without rounding, a bf16 one can.
+        model = bf16_model()
+        plain = st.AdamW(model.parameters(), lr=1e-2)
+        plain.set_averaging("ema", decay=0.5)
+        self.assertTrue(all(a.dtype == torch.float32 for a in plain.averaged_params()))
+        with self.assertRaisesRegex(RuntimeError, "without rounding"):
+            plain.swap_averaged_params()
+        plain.set_averaging("ema", decay=0.5, dtype="bf16")
+        averaged = [a.clone() for a in plain.averaged_params()]
+        plain.swap_averaged_params()
+        for p, a in zip(model.parameters(), averaged):
+            self.assertTrue(torch.equal(p.detach(), a))
 
     def test_groups_of_several_dtypes(self):
         model = make_model()
