@@ -617,22 +617,15 @@ class SimdOptimizer(_TorchOptimizer):
         work unchanged; this keeps the average in the arena instead, without another pass over
         the parameters."""
         self._native.set_averaging(mode, **options)
-        self._averaging_dtype = options.get("dtype", "f32")
 
     def averaged_params(self):
         """The averaged copy of every parameter, in param_groups order, as tensors of the
         average's dtype that share the arena (torch: list(AveragedModel(model).parameters()))."""
-        dtype = {"bf16": _torch.bfloat16, "f16": _torch.float16}.get(
-            getattr(self, "_averaging_dtype", "f32"))
-        out = []
-        for g, group in enumerate(self.param_groups):
-            for i in range(len(group["params"])):
-                a = self._native.averaged_param(f"group{g}.param{i}")
-                if dtype is None:
-                    out.append(_torch.from_numpy(a))
-                else:  # torch has no uint16: the bits through int16
-                    out.append(_torch.from_numpy(a.view("int16")).view(dtype))
-        return out
+        return [
+            self._native.averaged_param(f"group{g}.param{i}", as_torch=True)
+            for g, group in enumerate(self.param_groups)
+            for i in range(len(group["params"]))
+        ]
 
     def swap_averaged_params(self):
         """Exchanges every parameter with its average in place: the model then evaluates with

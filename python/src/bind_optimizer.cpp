@@ -447,12 +447,12 @@ void bind_optimizer(py::module_& m) {
                              "Averaging updates made (torch: AveragedModel.n_averaged).")
       .def(
           "averaged_param",
-          [](py::object self, const std::string& name) {
-            return view(self.cast<Optimizer&>().averaged_param(name), self);
+          [](py::object self, const std::string& name, bool as_torch) {
+            return view_as(self.cast<Optimizer&>().averaged_param(name), self, as_torch);
           },
-          py::arg("name"),
+          py::arg("name"), py::kw_only(), py::arg("as_torch") = false,
           "The averaged copy of the parameter called `name`, a numpy view (uint16 bits when the "
-          "average is bf16 or fp16).")
+          "average is bf16 or fp16), or a torch tensor of its dtype with as_torch.")
       .def("swap_averaged_params", &Optimizer::swap_averaged_params,
            "Exchanges parameters and averages in place; call again to swap back.")
       .def(
