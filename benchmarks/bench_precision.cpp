@@ -7,7 +7,8 @@
 //   fp32                                         p 4+4, g 4, m 4+4, v 4+4         = 28
 //   state bf16                                   p 4+4, g 4, m 2+2, v 2+2         = 20
 //   param, grad bf16, state fp32                 p 2+2, g 2, m 4+4, v 4+4         = 22
-//   all bf16 (nearest-even or stochastic)        p 2+2, g 2, m 2+2, v 2+2         = 14
+//   all bf16 (nearest-even or stochastic; also converted through tiles, as before they were
+//   converted in registers)                      p 2+2, g 2, m 2+2, v 2+2         = 14
 //   offload: fp32 master and state, bf16 grads in, bf16 params out
 //                                                p 4+4, g 2, m 4+4, v 4+4, copy 2 = 28
 // Counters: ns_per_elem, bytes_per_second (from the bytes above), state_bytes_per_param (the
@@ -39,6 +40,7 @@ struct Variant {
   Storage state;
   bool copy = false;        // master weights write a bf16 copy
   bool stochastic = false;  // bf16 params by stochastic rounding
+  bool tiles = false;       // converted through tiles (run_rule_staged), not in registers
 };
 
 const Variant kVariants[] = {
@@ -47,6 +49,7 @@ const Variant kVariants[] = {
     {"param_grad_bf16", Storage::bf16, Storage::bf16, Storage::f32},
     {"all_bf16", Storage::bf16, Storage::bf16, Storage::bf16},
     {"all_bf16_sr", Storage::bf16, Storage::bf16, Storage::bf16, false, true},
+    {"all_bf16_tiles", Storage::bf16, Storage::bf16, Storage::bf16, false, false, true},
     {"offload_bf16", Storage::f32, Storage::bf16, Storage::f32, true},
     {"all_f16", Storage::f16, Storage::f16, Storage::bf16},
 };
@@ -127,6 +130,7 @@ void bench_step(benchmark::State& st, const Optimizer& o, const Variant& v, std:
   if (v.copy)
     args.param_copy = {reinterpret_cast<std::uint16_t*>(arrays.copy.data()), Storage::bf16};
   args.stochastic_rounding = v.stochastic;
+  args.convert_in_tiles = v.tiles;
   for (std::size_t k = 0; k < o.states; ++k) {
     if (v.state == Storage::f32)
       args.state[k] = arrays.state[k]->data();

@@ -19,6 +19,9 @@
 #include "kernels/half_convert_check_kernel.hpp"
 #include "simdoptim/dtype_convert.hpp"
 #include "simdoptim/isa.hpp"
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 using namespace simdoptim;
 using detail::HalfConversion;
@@ -246,6 +249,65 @@ TEST_CASE("every build's conversions equal the scalar reference's bit for bit", 
       INFO("widening: " << bad << " differ; first " << hex(static_cast<std::uint32_t>(first))
                         << " -> " << hex(widened[first]) << ", scalar " << hex(wide_ref[first]));
       CHECK(bad == 0);
+    }
+  }
+}
+
+namespace {
+
+// Sets the calling thread's flush-to-zero and denormals-are-zero modes (x86 MXCSR's FTZ and DAZ,
+// aarch64 FPCR's FZ) for its lifetime.
+class FlushDenormals {
+ public:
+  FlushDenormals() {
+#if defined(__x86_64__)
+    saved_ = _mm_getcsr();
+    _mm_setcsr(saved_ | 0x8040U);
+#elif defined(__aarch64__)
+    asm volatile("mrs %0, fpcr" : "=r"(saved_));
+    asm volatile("msr fpcr, %0" : : "r"(saved_ | (std::uint64_t{1} << 24)));
+#endif
+  }
+  ~FlushDenormals() {
+#if defined(__x86_64__)
+    _mm_setcsr(saved_);
+#elif defined(__aarch64__)
+    asm volatile("msr fpcr, %0" : : "r"(saved_));
+#endif
+  }
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+#if defined(__x86_64__)
+  unsigned saved_ = 0;
+#else
+  std::uint64_t saved_ = 0;
+#endif
+};
+
+}  // namespace
+
+// AVX-512's fp16 conversions are hardware instructions; the reference's bits must not depend on
+// the calling thread's denormal modes either.
+TEST_CASE("every build's conversions ignore flush-to-zero and denormals-are-zero",
+          "[kernels][half]") {
+  for (const Format* f : {&kBf16, &kF16}) {
+    const auto wide_in = narrowing_inputs(*f);
+    const auto narrow_in = every_pattern();
+    const auto narrow_ref = run_narrow(Isa::scalar, *f, wide_in);
+    const auto wide_ref = run_widen(Isa::scalar, *f, narrow_in);
+    for (Isa isa : supported_isas()) {
+      INFO(isa_name(isa) << " " << f->name);
+      std::vector<std::uint16_t> narrowed;
+      std::vector<std::uint32_t> widened;
+      {
+        const FlushDenormals flush;
+        narrowed = run_narrow(isa, *f, wide_in);
+        widened = run_widen(isa, *f, narrow_in);
+      }
+      CHECK(narrowed == narrow_ref);
+      CHECK(widened == wide_ref);
     }
   }
 }

@@ -1,9 +1,10 @@
 #pragma once
 // One instruction set's conversions between a batch of floats and 16-bit storage (bfloat16,
 // IEEE fp16): the scalar reference's integer arithmetic (kernels/half.hpp) lane by lane, so
-// every build gives its bits. Only the widening load and narrowing store are per instruction
-// set. (AVX-512 BF16's vcvtne2ps2bf16 would be one instruction but treats subnormal inputs as
-// zero, unlike the reference.)
+// every build gives its bits; AVX-512F's fp16 conversion instructions, which give the same bits.
+// The widening load, the narrowing store, logical shifts and NaN tests are per instruction set.
+// (AVX-512 BF16's vcvtne2ps2bf16 would be one instruction but treats subnormal inputs as zero,
+// unlike the reference.)
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -64,38 +65,59 @@ using IntBatch = xsimd::batch<std::int32_t, Arch>;
 #endif
 }
 
-// Logical shift right (xsimd shifts signed lanes arithmetically).
-[[maybe_unused]] IntBatch shift_right(IntBatch x, int n) {
-  return (x >> n) & IntBatch(static_cast<std::int32_t>(0xffffffffU >> n));
+// Logical shift right by N (xsimd shifts signed lanes arithmetically).
+template <int N>
+IntBatch shift_right(IntBatch x) {
+#if defined(__AVX512F__)
+  return _mm512_srli_epi32(x, N);
+#elif defined(__AVX2__)
+  return _mm256_srli_epi32(x, N);
+#elif defined(__SSE2__)
+  return _mm_srli_epi32(x, N);
+#elif defined(__aarch64__)
+  return vreinterpretq_s32_u32(vshrq_n_u32(vreinterpretq_u32_s32(x), N));
+#endif
 }
 
 // bf16_from_f32, in the low 16 bits of each lane.
 [[maybe_unused]] IntBatch bf16_bits(Batch x) {
   const IntBatch u = bits_of(x);
+  const IntBatch high = shift_right<16>(u);
+  const IntBatch rounded = shift_right<16>(u + IntBatch(0x7fff) + (high & IntBatch(1)));
+#if defined(__AVX512F__)
+  // A NaN test and a masked OR: two instructions where the integer select takes four.
+  const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  return _mm512_mask_or_epi32(rounded, nan, high, _mm512_set1_epi32(0x40));
+#else
   const IntBatch a = u & IntBatch(0x7fffffff);
-  const IntBatch rounded =
-      shift_right(u + IntBatch(0x7fff) + (shift_right(u, 16) & IntBatch(1)), 16);
-  return xsimd::select(a > IntBatch(0x7f800000), shift_right(u, 16) | IntBatch(0x40), rounded);
+  return xsimd::select(a > IntBatch(0x7f800000), high | IntBatch(0x40), rounded);
+#endif
 }
 
 // f32_from_bf16 of the low 16 bits of each lane (zero-extended).
 [[maybe_unused]] Batch from_bf16_bits(IntBatch h) {
   const IntBatch u = h << 16;
+#if defined(__AVX512F__)
+  const __m512 x = _mm512_castsi512_ps(u);
+  const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  return _mm512_castsi512_ps(_mm512_mask_or_epi32(u, nan, u, _mm512_set1_epi32(0x00400000)));
+#else
   const IntBatch a = u & IntBatch(0x7fffffff);
   return float_of(xsimd::select(a > IntBatch(0x7f800000), u | IntBatch(0x00400000), u));
+#endif
 }
 
 // f16_from_f32, in the low 16 bits of each lane.
 [[maybe_unused]] IntBatch f16_bits(Batch x) {
   const IntBatch u = bits_of(x);
-  const IntBatch sign = shift_right(u, 16) & IntBatch(0x8000);
+  const IntBatch sign = shift_right<16>(u) & IntBatch(0x8000);
   const IntBatch a = u & IntBatch(0x7fffffff);
   const IntBatch special =
       xsimd::select(a > IntBatch(0x7f800000),
-                    IntBatch(0x7e00) | (shift_right(a, 13) & IntBatch(0x3ff)), IntBatch(0x7c00));
+                    IntBatch(0x7e00) | (shift_right<13>(a) & IntBatch(0x3ff)), IntBatch(0x7c00));
   const IntBatch tiny = bits_of(float_of(a) + Batch(0.5f)) - IntBatch(0x3f000000);
-  const IntBatch normal = shift_right(
-      a - IntBatch(0x38000000) + IntBatch(0xfff) + (shift_right(a, 13) & IntBatch(1)), 13);
+  const IntBatch normal = shift_right<13>(a - IntBatch(0x38000000) + IntBatch(0xfff) +
+                                          (shift_right<13>(a) & IntBatch(1)));
   const IntBatch r = xsimd::select(a >= IntBatch(0x47800000), special,
                                    xsimd::select(a < IntBatch(0x38800000), tiny, normal));
   return r | sign;
@@ -148,9 +170,14 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
 // bf16_from_f32_stochastic with random bits r, in the low 16 bits of each lane.
 [[maybe_unused]] IntBatch bf16_bits_stochastic(Batch x, IntBatch r) {
   const IntBatch u = bits_of(x);
+  const IntBatch rounded = shift_right<16>(u + (r & IntBatch(0xffff)));
+#if defined(__AVX512F__)
+  const __mmask16 nan = _mm512_cmp_ps_mask(x, x, _CMP_UNORD_Q);
+  return _mm512_mask_or_epi32(rounded, nan, shift_right<16>(u), _mm512_set1_epi32(0x40));
+#else
   const IntBatch a = u & IntBatch(0x7fffffff);
-  const IntBatch rounded = shift_right(u + (r & IntBatch(0xffff)), 16);
-  return xsimd::select(a > IntBatch(0x7f800000), shift_right(u, 16) | IntBatch(0x40), rounded);
+  return xsimd::select(a > IntBatch(0x7f800000), shift_right<16>(u) | IntBatch(0x40), rounded);
+#endif
 }
 
 [[maybe_unused]] Batch load_bf16(const std::uint16_t* p) {
@@ -159,11 +186,23 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
 [[maybe_unused]] void store_bf16(std::uint16_t* p, Batch x) {
   narrow_u16(p, bf16_bits(x));
 }
+// AVX-512F's conversions give the reference's bits (exact widening, NaN made quiet with its
+// payload; nearest-even narrowing, subnormal results kept), whatever MXCSR's DAZ and FTZ say
+// (tests/test_half_conversions.cpp checks every pattern under both).
 [[maybe_unused]] Batch load_f16(const std::uint16_t* p) {
+#if defined(__AVX512F__)
+  return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+#else
   return from_f16_bits(widen_u16(p));
+#endif
 }
 [[maybe_unused]] void store_f16(std::uint16_t* p, Batch x) {
+#if defined(__AVX512F__)
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#else
   narrow_u16(p, f16_bits(x));
+#endif
 }
 
 }  // namespace

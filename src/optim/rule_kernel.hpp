@@ -58,8 +58,8 @@ struct ElementwiseArgs {
   std::uint32_t averaging = 0;
   float average_w0 = 0.0f;
   float average_w1 = 0.0f;
-  // Arrays stored in 16 bits instead of fp32. Where one is set its fp32 pointer above is null,
-  // and the kernel converts through tiles of floats (run_rule_staged).
+  // Arrays stored in 16 bits instead of fp32. Where one is set its fp32 pointer above is null;
+  // the kernel converts in registers (kLayouts) or through tiles of floats (run_rule_staged).
   Array16<std::uint16_t> param16;
   Array16<const std::uint16_t> grad16;  // indexed as grad is (grad_base, grad_count)
   std::array<std::uint16_t*, kMaxStates> state16{};
@@ -73,6 +73,9 @@ struct ElementwiseArgs {
   // param16 (bf16 only) is rounded stochastically, element i with rounding_bits(rounding_key, i).
   bool stochastic_rounding = false;
   std::uint32_t rounding_key = 0;
+  // Convert the 16-bit arrays through tiles of floats on the stack (run_rule_staged) instead of
+  // in registers: the same bits, slower; benchmarks and tests compare the two.
+  bool convert_in_tiles = false;
 };
 
 // Internal linkage: each instruction set's build keeps its own copies (no weak symbols).
@@ -110,22 +113,115 @@ void pack_coefs(const typename Rule::template Coefs<float>& c, ElementwiseArgs& 
   std::memcpy(a.coef.data(), &c, sizeof c);
 }
 
-// One position of the arrays, as V. Loads and stores of the arenas are aligned: every call's
-// range starts on a tensor boundary (64 bytes) and covers whole padded tensors. The gradient may
-// be an engine's buffer instead (load_until).
-template <class V>
+// The formats a loop loads and stores its arrays in: template arguments, so that the loop has no
+// branch on them and converts in registers.
+struct Layout {
+  Storage param = Storage::f32;  // fp32 also with master weights
+  Storage grad = Storage::f32;
+  Storage state = Storage::f32;
+  Storage copy = Storage::f32;  // the master weights' 16-bit copy; fp32: none
+  bool stochastic = false;      // bf16 parameters by stochastic rounding
+  constexpr bool operator==(const Layout&) const = default;
+};
+
+// The layouts with a loop of their own (no averaging): the common combinations. Calls in any other
+// convert through tiles (run_rule_staged): each layout is one more loop per description and flag
+// combination in every kernel build.
+inline constexpr Layout kLayouts[] = {
+    {Storage::bf16, Storage::bf16, Storage::bf16},  // all bf16
+    {Storage::bf16, Storage::bf16, Storage::bf16, Storage::f32,
+     true},                                                      // ... rounded stochastically
+    {Storage::bf16, Storage::bf16, Storage::f32},                // fp32 state
+    {Storage::f32, Storage::f32, Storage::bf16},                 // bf16 state
+    {Storage::f32, Storage::bf16, Storage::f32, Storage::bf16},  // ZeRO-Offload
+    {Storage::f16, Storage::f16, Storage::bf16},                 // fp16 model
+};
+
+inline Layout layout_of(const ElementwiseArgs& a) noexcept {
+  Layout l;
+  if (a.param16.data != nullptr) l.param = a.param16.format;
+  if (a.grad16.data != nullptr) l.grad = a.grad16.format;
+  for (const std::uint16_t* s : a.state16)
+    if (s != nullptr) l.state = a.state16_format;
+  if (a.param_copy.data != nullptr) l.copy = a.param_copy.format;
+  l.stochastic = a.param16.data != nullptr && a.stochastic_rounding;
+  return l;
+}
+
+// The last, partial batch of load16_until, out of the loop's way.
+template <class V, Storage S>
+[[gnu::noinline, gnu::cold]] V load16_tail(const std::uint16_t* p, std::size_t i,
+                                           std::size_t count) noexcept {
+  alignas(64) std::uint16_t staged[lanes<V>()] = {};
+  for (std::size_t k = 0; k < lanes<V>() && i + k < count; ++k) staged[k] = p[i + k];
+  return load_as<V, S>(staged, 0);
+}
+
+// load_until for a 16-bit array of format S: lanes at and past `count` read as zero (zero bits
+// are zero in both formats).
+template <class V, Storage S>
+V load16_until(const std::uint16_t* p, std::size_t i, std::size_t count) noexcept {
+  if (i + lanes<V>() > count) [[unlikely]]
+    return load16_tail<V, S>(p, i, count);
+  // As load_until: one page ahead of an engine's buffer, in 16-bit elements.
+  if constexpr (!std::is_same_v<V, float>)
+    if (i % (2 * kPageFloats) == 0) __builtin_prefetch(p + i + 2 * kPrefetchFloats);
+  return load_as<V, S>(p, i);
+}
+
+// store_as into an array that holds `count` elements (an engine's buffer): nothing at or past it
+// is written.
+template <Storage S, class V>
+void store16_until(std::uint16_t* p, std::size_t i, std::size_t count, V v) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  if (i + w <= count) return store_as<S>(p, i, v);
+  alignas(64) std::uint16_t staged[w];
+  store_as<S>(staged, 0, v);
+  for (std::size_t k = 0; k < w && i + k < count; ++k) p[i + k] = staged[k];
+}
+
+// One position of the arrays, as V: each array widened to float on load and rounded on store by
+// its format in L. Loads and stores of the arenas are aligned: every call's range starts on a
+// tensor boundary (64 bytes) and covers whole padded tensors. The gradient may be an engine's
+// buffer instead (load_until).
+template <class V, Layout L = Layout{}>
 class Element {
  public:
   Element(const ElementwiseArgs& a, std::size_t i, V state_floor, V grad_scale) noexcept
       : a_(a), i_(i), state_floor_(state_floor), grad_scale_(grad_scale) {}
-  V param() const noexcept { return vload<V>(a_.param + i_); }
-  V grad() const noexcept {
-    return load_until<V>(a_.grad, i_ - a_.grad_base, a_.grad_count) * grad_scale_;
+  V param() const noexcept {
+    if constexpr (L.param == Storage::f32)
+      return vload<V>(a_.param + i_);
+    else
+      return load_as<V, L.param>(a_.param16.data, i_);
   }
-  V state(std::size_t k) const noexcept { return vload<V>(a_.state[k] + i_); }
-  void set_param(V v) const noexcept { vstore(a_.param + i_, v); }
+  V grad() const noexcept {
+    const std::size_t j = i_ - a_.grad_base;
+    if constexpr (L.grad == Storage::f32)
+      return load_until<V>(a_.grad, j, a_.grad_count) * grad_scale_;
+    else
+      return load16_until<V, L.grad>(a_.grad16.data, j, a_.grad_count) * grad_scale_;
+  }
+  V state(std::size_t k) const noexcept {
+    if constexpr (L.state == Storage::f32)
+      return vload<V>(a_.state[k] + i_);
+    else
+      return load_as<V, L.state>(a_.state16[k], i_);
+  }
+  void set_param(V v) const noexcept {
+    if constexpr (L.param == Storage::f32)
+      vstore(a_.param + i_, v);
+    else if constexpr (L.stochastic)
+      store_bf16_stochastic(a_.param16.data, i_, v, a_.rounding_key);
+    else
+      store_as<L.param>(a_.param16.data, i_, v);
+  }
   void set_state(std::size_t k, V v) const noexcept {
-    vstore(a_.state[k] + i_, ops::flush_below(v, state_floor_));
+    const V flushed = ops::flush_below(v, state_floor_);
+    if constexpr (L.state == Storage::f32)
+      vstore(a_.state[k] + i_, flushed);
+    else
+      store_as<L.state>(a_.state16[k], i_, flushed);
   }
 
  private:
@@ -135,7 +231,7 @@ class Element {
   V grad_scale_;
 };
 
-template <class Rule, auto F, AverageKind A, class V>
+template <class Rule, auto F, AverageKind A, class V, Layout L = Layout{}>
 void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
   using C = typename Rule::template Coefs<V>;
   // Broadcast once per call, not per element.
@@ -149,9 +245,12 @@ void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end)
   const V grad_scale(a.grad_scale);
   [[maybe_unused]] const V w0(a.average_w0), w1(a.average_w1);
   for (std::size_t i = begin; i + w <= end; i += w) {
-    Rule::template update<F>(c, Element<V>(a, i, state_floor, grad_scale));
+    Rule::template update<F>(c, Element<V, L>(a, i, state_floor, grad_scale));
     // The parameter just stored is still in L1: averaging it here saves a pass over memory.
     if constexpr (A != AverageKind::none) average_element<A>(a.param + i, a.averaged + i, w0, w1);
+    if constexpr (L.copy != Storage::f32)
+      store16_until<L.copy>(a.param_copy.data, i - a.param_copy_base, a.param_copy_count,
+                            vload<V>(a.param + i));
   }
 }
 
@@ -167,6 +266,25 @@ void run_rule_averaged(const ElementwiseArgs& a, std::size_t begin, std::size_t 
     default:
       return run_rule_loop<Rule, F, AverageKind::none, V>(a, begin, end);
   }
+}
+
+inline bool averages(const ElementwiseArgs& a) noexcept {
+  const auto kind = static_cast<AverageKind>(a.averaging);
+  return kind == AverageKind::ema || kind == AverageKind::swa || kind == AverageKind::lookahead;
+}
+
+// Runs the loop of layout L instantiated for a.flags, without averaging.
+template <class Rule, class V, Layout L>
+void run_rule_layout(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+  using Flags = typename Rule::Flags;
+  [&]<std::uint32_t... Bits>(std::integer_sequence<std::uint32_t, Bits...>) {
+    ((a.flags == Bits
+          ? run_rule_loop<Rule, flags_from_bits<Flags, Bits>(), AverageKind::none, V, L>(a, begin,
+                                                                                         end)
+          : void()),
+     ...);
+  }
+  (std::make_integer_sequence<std::uint32_t, 1U << kFlagCount<Flags>>{});
 }
 
 // Runs the loop instantiated for a.flags and a.averaging, on fp32 arrays.
@@ -236,10 +354,11 @@ void narrow_copy_tile(const ElementwiseArgs& a, const float* src, std::size_t t,
         a.param_copy.format == Storage::bf16 ? bf16_from_f32(src[j]) : f16_from_f32(src[j]);
 }
 
-// The loop over arrays some of which are 16-bit: per tile, the 16-bit arrays are widened into
-// floats, the fp32 loop runs on the tile (fp32 arrays in place), and the results are narrowed
-// back. One loop per description serves every combination of formats, where converting in
-// Element would instantiate each description's loop once per combination.
+// The loop over arrays some of which are 16-bit, through tiles: per tile, the 16-bit arrays are
+// widened into floats, the fp32 loop runs on the tile (fp32 arrays in place), and the results
+// are narrowed back. The layouts of kLayouts convert in registers instead, with fewer loads and
+// stores; the tiles serve every other combination, averaging, and ElementwiseArgs::
+// convert_in_tiles.
 template <class Rule, class V>
 void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
   alignas(64) float param[kTile];
@@ -298,12 +417,23 @@ inline bool has_16bit_arrays(const ElementwiseArgs& a) noexcept {
   return any;
 }
 
+// Calls with 16-bit arrays run the loop of their layout where it has one, else the tiles.
 template <class Rule, class V>
 void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
-  if (has_16bit_arrays(a))
-    run_rule_staged<Rule, V>(a, begin, end);
-  else
-    run_rule_f32<Rule, V>(a, begin, end);
+  if (!has_16bit_arrays(a)) return run_rule_f32<Rule, V>(a, begin, end);
+  if (!a.convert_in_tiles && !averages(a)) {
+    const Layout layout = layout_of(a);
+    bool done = false;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      ((!done && layout == kLayouts[K]
+            ? (run_rule_layout<Rule, V, kLayouts[K]>(a, begin, end), done = true)
+            : false),
+       ...);
+    }
+    (std::make_index_sequence<std::size(kLayouts)>{});
+    if (done) return;
+  }
+  run_rule_staged<Rule, V>(a, begin, end);
 }
 
 }  // namespace
