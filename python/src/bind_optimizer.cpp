@@ -109,14 +109,16 @@ py::array_t<T> view(T* data, const Shape& shape, const py::object& owner) {
 }
 
 // The tensor of `v` as a numpy view: float32, or uint16 holding bf16/fp16 bits (torch:
-// torch.from_numpy(a).view(torch.bfloat16)).
+// torch.from_numpy(a).view(torch.bfloat16)), or uint8 holding q8 state's codes (state_dict()
+// gives their values).
 py::array view(const TensorView& v, const py::object& owner) {
   const Shape shape(v.shape.begin(), v.shape.end());
   if (v.dtype == DType::f32) return view(v.data.data(), shape, owner);
+  if (v.dtype == DType::q8) return view(v.data8.data(), shape, owner);
   return view(v.data16.data(), shape, owner);
 }
 
-// StorageOptions from a dict: param_dtype, grad_dtype, state_dtype ("f32", "bf16", "f16"),
+// StorageOptions from a dict: param_dtype, grad_dtype, state_dtype ("f32", "bf16", "f16", "q8"),
 // master_weights, stochastic_rounding (bools), seed (int).
 StorageOptions storage_of(const py::dict& d) {
   StorageOptions s;
@@ -207,7 +209,7 @@ void bind_optimizer(py::module_& m) {
           },
           py::arg("params"), py::arg("options") = py::dict(), py::arg("storage") = py::dict(),
           "A new param group; `storage` sets how it stores its arrays: param_dtype, grad_dtype, "
-          "state_dtype ('f32', 'bf16', 'f16'), master_weights, stochastic_rounding, seed.")
+          "state_dtype ('f32', 'bf16', 'q8'), master_weights, stochastic_rounding, seed.")
       .def(
           "group_dtypes",
           [](Optimizer& o, std::size_t g) {
