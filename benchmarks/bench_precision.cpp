@@ -1,7 +1,8 @@
-// AdamW (and SGD with momentum, Lion) with 16-bit parameters, gradients and state, against a
-// memory-only kernel with each variant's own access pattern (storage_pattern: the same arrays,
-// element sizes and tiles) and against fp32 AdamW, in the same run. The kernels run on arrays
-// allocated and split over threads as the arenas are (AlignedBuffer, StepPlan).
+// AdamW (and SGD with momentum, Lion) with 16-bit parameters, gradients and state and 8-bit
+// block-quantized state, against a memory-only kernel with each variant's own access pattern
+// (storage_pattern: the same arrays, element sizes and tiles) and against fp32 AdamW, in the
+// same run. The kernels run on arrays allocated and split over threads as the arenas are
+// (AlignedBuffer, StepPlan).
 //
 // Bytes per parameter of an AdamW step (read + written):
 //   fp32                                         p 4+4, g 4, m 4+4, v 4+4         = 28
@@ -11,6 +12,8 @@
 //   converted in registers)                      p 2+2, g 2, m 2+2, v 2+2         = 14
 //   offload: fp32 master and state, bf16 grads in, bf16 params out
 //                                                p 4+4, g 2, m 4+4, v 4+4, copy 2 = 28
+//   state q8 (codes + a scale per 256)           p 4+4, g 4, m 1+1, v 1+1 (+0.06) = 16.06
+//   param, grad bf16, state q8                   p 2+2, g 2, m 1+1, v 1+1 (+0.06) = 10.06
 // Counters: ns_per_elem, bytes_per_second (from the bytes above), state_bytes_per_param (the
 // optimizer state's resident bytes).
 //   build/benchmarks/bench_precision --benchmark_filter='n:2\^26'
@@ -40,6 +43,7 @@ struct Variant {
   Storage state;
   bool copy = false;        // master weights write a bf16 copy
   bool stochastic = false;  // bf16 params by stochastic rounding
+  bool q8 = false;          // 8-bit block-quantized state (`state` unused)
   bool tiles = false;       // converted through tiles (run_rule_staged), not in registers
 };
 
@@ -49,9 +53,11 @@ const Variant kVariants[] = {
     {"param_grad_bf16", Storage::bf16, Storage::bf16, Storage::f32},
     {"all_bf16", Storage::bf16, Storage::bf16, Storage::bf16},
     {"all_bf16_sr", Storage::bf16, Storage::bf16, Storage::bf16, false, true},
-    {"all_bf16_tiles", Storage::bf16, Storage::bf16, Storage::bf16, false, false, true},
+    {"all_bf16_tiles", Storage::bf16, Storage::bf16, Storage::bf16, false, false, false, true},
     {"offload_bf16", Storage::f32, Storage::bf16, Storage::f32, true},
     {"all_f16", Storage::f16, Storage::f16, Storage::bf16},
+    {"state_q8", Storage::f32, Storage::f32, Storage::f32, false, false, true},
+    {"param_grad_bf16_state_q8", Storage::bf16, Storage::bf16, Storage::f32, false, false, true},
 };
 
 struct Optimizer {
@@ -70,9 +76,14 @@ double size_of(Storage s) {
   return static_cast<double>(detail::storage_size(s));
 }
 
+// Bytes of one state element: q8's code and its share of the block's fp32 scale.
+double state_size(const Variant& v) {
+  return v.q8 ? 1.0 + 4.0 / detail::kQuantBlock : size_of(v.state);
+}
+
 double step_bytes(const Variant& v, std::size_t states) {
-  return 2 * size_of(v.param) + size_of(v.grad) +
-         2 * static_cast<double>(states) * size_of(v.state) + (v.copy ? 2 : 0);
+  return 2 * size_of(v.param) + size_of(v.grad) + 2 * static_cast<double>(states) * state_size(v) +
+         (v.copy ? 2 : 0);
 }
 
 // The arrays of one variant, n elements each (padded as an arena is).
@@ -132,7 +143,12 @@ void bench_step(benchmark::State& st, const Optimizer& o, const Variant& v, std:
   args.stochastic_rounding = v.stochastic;
   args.convert_in_tiles = v.tiles;
   for (std::size_t k = 0; k < o.states; ++k) {
-    if (v.state == Storage::f32)
+    if (v.q8) {
+      // Codes, then one scale per block (the arena's layout); the last state is a second moment.
+      args.state8[k] = reinterpret_cast<std::uint8_t*>(arrays.state[k]->data());
+      args.state8_scales[k] = arrays.state[k]->data() + n / 4;
+      if (o.states == 2 && k == 1) args.state8_non_negative |= 1U << k;
+    } else if (v.state == Storage::f32)
       args.state[k] = arrays.state[k]->data();
     else
       args.state16[k] = reinterpret_cast<std::uint16_t*>(arrays.state[k]->data());
@@ -150,7 +166,7 @@ void bench_step(benchmark::State& st, const Optimizer& o, const Variant& v, std:
   };
   one_step();  // first touch
   for (auto _ : st) one_step();
-  set_counters(st, n, step_bytes(v, o.states), static_cast<double>(o.states) * size_of(v.state));
+  set_counters(st, n, step_bytes(v, o.states), static_cast<double>(o.states) * state_size(v));
 }
 
 void bench_pattern(benchmark::State& st, const Variant& v, std::size_t states, std::size_t n,
@@ -161,7 +177,8 @@ void bench_pattern(benchmark::State& st, const Variant& v, std::size_t states, s
   args.rw_size[0] = detail::storage_size(v.param);
   for (std::size_t k = 0; k < states; ++k) {
     args.rw[1 + k] = arrays.state[k]->data();
-    args.rw_size[1 + k] = detail::storage_size(v.state);
+    // q8: the codes (the scales, 4 bytes per 256 elements, are left out).
+    args.rw_size[1 + k] = v.q8 ? 1 : detail::storage_size(v.state);
   }
   args.ro = arrays.grad.data();
   args.ro_size = detail::storage_size(v.grad);
@@ -171,7 +188,7 @@ void bench_pattern(benchmark::State& st, const Variant& v, std::size_t states, s
   const auto kernel = detail::storage_pattern_kernel(isa);
   run_plan(executor, plan, args, n, kernel);
   for (auto _ : st) run_plan(executor, plan, args, n, kernel);
-  set_counters(st, n, step_bytes(v, states), static_cast<double>(states) * size_of(v.state));
+  set_counters(st, n, step_bytes(v, states), static_cast<double>(states) * state_size(v));
 }
 
 void register_all() {
@@ -188,7 +205,8 @@ void register_all() {
       };
       for (const Optimizer& o : kOptimizers)
         for (const Variant& v : kVariants) {
-          if (o.name != "adamw" && v.name != "f32" && v.name != "all_bf16") continue;
+          if (o.name != "adamw" && v.name != "f32" && v.name != "all_bf16" && v.name != "state_q8")
+            continue;
           add(o.name + "_" + v.name,
               [=](benchmark::State& st) { bench_step(st, o, v, n, isa, threads); });
           add(o.name + "_" + v.name + "_pattern",

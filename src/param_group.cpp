@@ -23,8 +23,10 @@ constexpr std::size_t kFirstStateStream = 3;
 // The master weights' 16-bit copy, past any state array's stream.
 constexpr std::size_t kParamCopyStream = 7;
 
-// Floats of storage for `elements` elements of `dtype`.
+// Floats of storage for `elements` elements of `dtype`; q8: a byte each and a float per block
+// (elements is a multiple of the block).
 std::size_t floats_for(std::size_t elements, DType dtype) {
+  if (dtype == DType::q8) return elements / 4 + elements / ParamGroup::kQ8Align;
   return dtype == DType::f32 ? elements : (elements + 1) / 2;
 }
 
@@ -56,9 +58,9 @@ ParamGroup::ParamGroup(std::vector<ParamSpec> params, GroupOptions options, Stor
     if (find(spec.name) != tensors_.size())
       throw std::invalid_argument("parameter name '" + spec.name + "' appears twice");
     tensors_.push_back(TensorInfo{spec.name, spec.shape, offset, n});
-    offset += round_up(n, kTensorAlign);
+    offset += round_up(n, tensor_align());
   }
-  padded_numel_ = round_up(offset, kArenaAlign);
+  padded_numel_ = round_up(offset, std::max(kArenaAlign, tensor_align()));
   states_.resize(tensors_.size());
   const bool half = storage_.param != DType::f32;
   if (!half || storage_.master_weights)
@@ -91,6 +93,11 @@ namespace {
 // Tensor t's elements of an arena of `dtype` starting at `arena`.
 TensorView view_of(const TensorInfo& t, float* arena, DType dtype) {
   if (dtype == DType::f32) return {t.name, t.shape, {arena + t.offset, t.numel}, dtype};
+  if (dtype == DType::q8) {
+    TensorView v{t.name, t.shape, {}, dtype};
+    v.data8 = {reinterpret_cast<std::uint8_t*>(arena) + t.offset, t.numel};
+    return v;
+  }
   return {
       t.name, t.shape, {}, dtype, {reinterpret_cast<std::uint16_t*>(arena) + t.offset, t.numel}};
 }
@@ -131,7 +138,12 @@ TensorView ParamGroup::state(std::size_t i, std::string_view name) {
   float* arena = state_arena(name);
   if (arena == nullptr || !states_[i].initialized)
     throw std::out_of_range("parameter '" + t.name + "' has no state '" + std::string(name) + "'");
-  return view_of(t, arena, storage_.state);
+  TensorView v = view_of(t, arena, storage_.state);
+  if (storage_.state == DType::q8) {
+    v.scales = {q8_scales(arena) + t.offset / kQ8Align, (t.numel + kQ8Align - 1) / kQ8Align};
+    v.non_negative = state_non_negative(name);
+  }
+  return v;
 }
 
 std::span<float> ParamGroup::param_arena() noexcept {
@@ -195,13 +207,20 @@ float* ParamGroup::state_arena(std::string_view name) noexcept {
   return nullptr;
 }
 
-float* ParamGroup::ensure_state_arena(std::string_view name) {
+float* ParamGroup::ensure_state_arena(std::string_view name, bool non_negative) {
   if (float* existing = state_arena(name)) return existing;
   const std::size_t stream = kFirstStateStream + state_arrays_.size();
   state_arrays_.push_back(
       {std::string(name),
-       std::make_unique<detail::AlignedBuffer>(floats_for(padded_numel_, storage_.state), stream)});
+       std::make_unique<detail::AlignedBuffer>(floats_for(padded_numel_, storage_.state), stream),
+       non_negative});
   return state_arrays_.back().buffer->data();
+}
+
+bool ParamGroup::state_non_negative(std::string_view name) const noexcept {
+  for (const auto& a : state_arrays_)
+    if (a.name == name) return a.non_negative;
+  return false;
 }
 
 std::vector<ParamGroup::NewStateArena> ParamGroup::make_state_arenas(

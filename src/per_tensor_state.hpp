@@ -2,12 +2,14 @@
 // Helpers shared by the optimizers: per-tensor step bookkeeping, state arrays that start at a
 // value other than zero, and a group's position in its optimizer.
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <stdexcept>
 #include <vector>
 
+#include "kernels/quant8.hpp"
 #include "optim/rule.hpp"
 #include "simdoptim/param_group.hpp"
 #include "step_plan.hpp"
@@ -42,6 +44,23 @@ inline void fill_tensor16(ParamGroup& group, std::uint16_t* arena, std::size_t i
                           std::uint16_t bits) noexcept {
   const TensorInfo& t = group.info(i);
   std::fill(arena + t.offset, arena + t.offset + t.numel, bits);
+}
+
+// The same for a q8 state array (codes and scales at `arena`): tensor `i`'s blocks quantized
+// from `value`, their padding from zero.
+inline void fill_tensor_q8(ParamGroup& group, float* arena, std::size_t i, float value,
+                           bool non_negative) noexcept {
+  const TensorInfo& t = group.info(i);
+  auto* codes = reinterpret_cast<std::uint8_t*>(arena);
+  float* scales = group.q8_scales(arena);
+  std::array<float, kQuantBlock> block;
+  for (std::size_t b = t.offset; b < t.offset + t.numel; b += kQuantBlock) {
+    const std::size_t n = std::min(kQuantBlock, t.offset + t.numel - b);
+    std::fill(block.begin(), block.begin() + n, value);
+    std::fill(block.begin() + n, block.end(), 0.0f);
+    scales[b / kQuantBlock] =
+        quant8_encode_block(block.data(), codes + b, kQuantBlock, non_negative);
+  }
 }
 
 // Position of `group` in `groups` (a deque, so addresses identify groups for good).

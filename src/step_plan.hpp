@@ -94,7 +94,9 @@ class StepPlan {
     executor.run(jobs_.size() - 1, body);
   }
 
-  static constexpr std::size_t kAlign = ParamGroup::kTensorAlign;
+  // Chunks are cut at multiples of kAlign from a call's start (a tensor start): a multiple of
+  // 64 bytes that keeps every block of q8 state in one chunk.
+  static constexpr std::size_t kAlign = ParamGroup::kQ8Align;
   static constexpr std::size_t kMinChunk = std::size_t{1} << 14;
 
  private:

@@ -15,6 +15,8 @@ const char* dtype_name(DType dtype) noexcept {
       return "bf16";
     case DType::f16:
       return "f16";
+    case DType::q8:
+      return "q8";
   }
   return "?";
 }
@@ -26,12 +28,14 @@ std::size_t dtype_size(DType dtype) noexcept {
     case DType::bf16:
     case DType::f16:
       return 2;
+    case DType::q8:
+      return 1;
   }
   return 0;
 }
 
 std::vector<std::string> dtype_names() {
-  return {"f32", "bf16", "f16"};
+  return {"f32", "bf16", "f16", "q8"};
 }
 
 DType parse_dtype(std::string_view name) {
@@ -40,7 +44,9 @@ DType parse_dtype(std::string_view name) {
   if (lower == "f32" || lower == "fp32" || lower == "float32") return DType::f32;
   if (lower == "bf16" || lower == "bfloat16") return DType::bf16;
   if (lower == "f16" || lower == "fp16" || lower == "float16") return DType::f16;
-  throw std::invalid_argument("unknown dtype '" + std::string(name) + "' (valid: f32, bf16, f16)");
+  if (lower == "q8") return DType::q8;
+  throw std::invalid_argument("unknown dtype '" + std::string(name) +
+                              "' (valid: f32, bf16, f16, q8)");
 }
 
 std::size_t numel_of(const Shape& shape) {

@@ -22,6 +22,7 @@
 #include "kernels/half_convert_check_kernel.hpp"
 #include "optim/elementwise_rule.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "storage_resume.hpp"
 #include "thread_counts.hpp"
 
 using namespace simdoptim;
@@ -518,28 +519,12 @@ TEST_CASE("16-bit storage: checkpoint resume is bit-exact", "[precision][checkpo
   for (const Case& c : kOptimizers)
     for (const Layout& layout : every_layout()) {
       INFO(c.name << ", " << layout.name());
-      auto straight = make_optimizer(c.name);
-      auto first = make_optimizer(c.name);
-      auto resumed = make_optimizer(c.name);
-      ParamGroup& gs = straight->add_param_group(test_params(), c.options, storage_of(layout));
-      ParamGroup& g1 = first->add_param_group(test_params(), c.options, storage_of(layout));
-      ParamGroup& g2 = resumed->add_param_group(test_params(), c.options, storage_of(layout));
-      for (int step = 1; step <= 5; ++step) {
-        write_grads(gs, step);
-        straight->step();
-      }
-      for (int step = 1; step <= 3; ++step) {
-        write_grads(g1, step);
-        first->step();
-      }
-      const auto bytes = encode_checkpoint(state_dict(*first));
-      load_state_dict(*resumed, decode_checkpoint(bytes));
-      CHECK(snapshot(g2) == snapshot(g1));
-      for (int step = 4; step <= 5; ++step) {
-        write_grads(g2, step);
-        resumed->step();
-      }
-      CHECK(snapshot(g2) == snapshot(gs));
+      storage_resume::check_resume(
+          c.name,
+          [&](Optimizer& o) -> ParamGroup& {
+            return o.add_param_group(test_params(), c.options, storage_of(layout));
+          },
+          write_grads, snapshot);
     }
 }
 

@@ -19,7 +19,8 @@ class AlignedBuffer;
 
 inline namespace v1 {
 
-/// Where one tensor lives in its group's arenas. `offset` is a multiple of 16 elements (64 B).
+/// Where one tensor lives in its group's arenas. `offset` is a multiple of
+/// ParamGroup::tensor_align() elements (16, 64 B; 256 with q8 state, the quantization block).
 struct TensorInfo {
   std::string name;
   Shape shape;
@@ -108,15 +109,22 @@ class ParamGroup {
   /// The whole 16-bit gradient arena; empty when the gradients are fp32.
   std::span<std::uint16_t> grad16_arena() noexcept;
   /// The whole state array `name`, or nullptr when it is not allocated. Its elements are
-  /// state_dtype(): with 16-bit state, cast to std::uint16_t*.
+  /// state_dtype(): with 16-bit state, cast to std::uint16_t*; with q8 state, padded_numel()
+  /// bytes of codes followed by padded_numel() / 256 fp32 scales (q8_scales).
   float* state_arena(std::string_view name) noexcept;
   /// Allocates (zero-filled) state array `name` if missing and returns it (elements as
-  /// state_arena's). Never moves an existing array.
-  float* ensure_state_arena(std::string_view name);
+  /// state_arena's). Never moves an existing array. `non_negative` marks an array that holds
+  /// only values >= 0 (a second moment), which q8 state stores companded.
+  float* ensure_state_arena(std::string_view name, bool non_negative = false);
+  /// Whether state array `name` was marked non-negative.
+  bool state_non_negative(std::string_view name) const noexcept;
+  /// The scales of a q8 state arena (one per 256 elements).
+  float* q8_scales(float* arena) const noexcept { return arena + padded_numel_ / 4; }
   /// A state array allocated ahead of joining its group (see make_state_arenas).
   struct NewStateArena {
     std::string name;
     std::unique_ptr<detail::AlignedBuffer> buffer;
+    bool non_negative = false;
   };
   /// Allocates (zero-filled) the arrays of `names` the group lacks, without adding them, and
   /// reserves room for them: the failing half of an all-or-nothing change (checkpoint loading
@@ -152,6 +160,13 @@ class ParamGroup {
 
   /// Every arena element index is aligned to this many elements at a tensor start.
   static constexpr std::size_t kTensorAlign = 16;
+  /// With q8 state, tensors start on multiples of this many elements, the quantization block,
+  /// so that no block straddles two tensors.
+  static constexpr std::size_t kQ8Align = 256;
+  /// The alignment of this group's tensor offsets: kTensorAlign, or kQ8Align with q8 state.
+  std::size_t tensor_align() const noexcept {
+    return storage_.state == DType::q8 ? kQ8Align : kTensorAlign;
+  }
   /// The arena length is a multiple of this many elements (the widest unrolled batch).
   static constexpr std::size_t kArenaAlign = 64;
 

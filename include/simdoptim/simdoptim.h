@@ -143,7 +143,8 @@ SIMDOPTIM_API simdoptim_status simdoptim_optimizer_add_param_group(
 typedef enum simdoptim_dtype {
   SIMDOPTIM_F32 = 0,
   SIMDOPTIM_BF16 = 1,
-  SIMDOPTIM_F16 = 2
+  SIMDOPTIM_F16 = 2,
+  SIMDOPTIM_Q8 = 3 /* state only: 8-bit block-quantized, one fp32 scale per 256 values */
 } simdoptim_dtype;
 
 /* How a param group stores its arrays (C++: StorageOptions; docs/precision.md). Zero-initialise
@@ -151,7 +152,7 @@ typedef enum simdoptim_dtype {
 typedef struct simdoptim_storage {
   simdoptim_dtype param; /* SIMDOPTIM_F32, _BF16 or _F16 */
   simdoptim_dtype grad;  /* SIMDOPTIM_F32, _BF16 or _F16 */
-  simdoptim_dtype state; /* SIMDOPTIM_F32 or _BF16 */
+  simdoptim_dtype state; /* SIMDOPTIM_F32, _BF16 or _Q8 */
   /* Non-zero with 16-bit params: fp32 master weights, the params written from them each step. */
   int master_weights;
   /* Non-zero with bf16 params and no master weights: stochastic rounding, keyed by seed. */

@@ -1,6 +1,6 @@
 #pragma once
 /// How a param group stores its arrays: parameters, gradients and optimizer state in fp32, bf16
-/// or fp16, optional fp32 master weights, stochastic rounding (docs/precision.md). The update
+/// or fp16 (state also 8-bit quantized), optional fp32 master weights, stochastic rounding (docs/precision.md). The update
 /// always runs in fp32; only loads and stores change, in the same single pass.
 #include <cstdint>
 
@@ -15,7 +15,8 @@ struct StorageOptions {
   /// Gradients in the arena: f32, bf16 or f16. (Gradients an engine passes to
   /// step(const StepGrads&) are fp32 whatever this says.)
   DType grad = DType::f32;
-  /// Optimizer state (exp_avg, momentum_buffer, ...): f32 or bf16.
+  /// Optimizer state (exp_avg, momentum_buffer, ...): f32, bf16 or q8 (8-bit block-wise
+  /// quantized, one fp32 scale per 256 values; docs/precision.md).
   DType state = DType::f32;
   /// With 16-bit parameters: keep fp32 master weights (ParamGroup::master_param) that the step
   /// updates, and write the 16-bit parameters from them, rounded to nearest-even, in the same

@@ -11,12 +11,13 @@ namespace simdoptim {
 inline namespace v1 {
 
 /// Element type of an arena buffer: IEEE fp32, bfloat16 (fp32's top half) or IEEE fp16
-/// (docs/precision.md: conversions round to nearest-even, keep subnormals, quiet NaNs).
-enum class DType : std::uint8_t { f32, bf16, f16 };
+/// (docs/precision.md: conversions round to nearest-even, keep subnormals, quiet NaNs); for
+/// optimizer state also q8, 8-bit codes with one fp32 scale per block of 256 values.
+enum class DType : std::uint8_t { f32, bf16, f16, q8 };
 
-/// "f32", "bf16", "f16".
+/// "f32", "bf16", "f16", "q8".
 const char* dtype_name(DType dtype) noexcept;
-/// Bytes per element of `dtype`.
+/// Bytes per element of `dtype` (q8: 1, its scales not counted).
 std::size_t dtype_size(DType dtype) noexcept;
 /// Every dtype_name(), in DType order.
 std::vector<std::string> dtype_names();
@@ -43,14 +44,19 @@ struct ParamSpec {
 };
 
 /// A view of one tensor inside an arena: name, shape and contiguous data, fp32 in `data` or, for
-/// a bf16 or fp16 array, the elements' bits in `data16` (the other span is empty). Views stay
-/// valid for the lifetime of the optimizer (adding param groups never moves an arena).
+/// a bf16 or fp16 array, the elements' bits in `data16`, or for q8 state the codes in `data8`
+/// and one scale per 256 elements in `scales` (the other spans are empty). Views stay valid for
+/// the lifetime of the optimizer (adding param groups never moves an arena).
 struct TensorView {
   std::string_view name;
   std::span<const std::int64_t> shape;
   std::span<float> data;
   DType dtype = DType::f32;
   std::span<std::uint16_t> data16 = {};
+  std::span<std::uint8_t> data8 = {};
+  std::span<float> scales = {};
+  /// q8 only: the array holds non-negative values (a second moment), companded by sqrt.
+  bool non_negative = false;
 };
 
 }  // namespace v1

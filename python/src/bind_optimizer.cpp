@@ -110,10 +110,12 @@ py::array_t<T> view(T* data, const Shape& shape, const py::object& owner) {
 }
 
 // The tensor of `v` as a numpy view: float32, or uint16 holding bf16/fp16 bits (torch:
-// torch.from_numpy(a.view(numpy.int16)).view(torch.bfloat16)).
+// torch.from_numpy(a.view(numpy.int16)).view(torch.bfloat16)), or uint8 holding q8 state's
+// codes (state_dict() gives their values).
 py::array view(const TensorView& v, const py::object& owner) {
   const Shape shape(v.shape.begin(), v.shape.end());
   if (v.dtype == DType::f32) return view(v.data.data(), shape, owner);
+  if (v.dtype == DType::q8) return view(v.data8.data(), shape, owner);
   return view(v.data16.data(), shape, owner);
 }
 
@@ -127,6 +129,8 @@ py::object torch_dtype(DType dtype) {
       return torch.attr("bfloat16");
     case DType::f16:
       return torch.attr("float16");
+    case DType::q8:
+      break;
   }
   throw std::invalid_argument(std::string("no torch dtype for ") + dtype_name(dtype));
 }
@@ -141,7 +145,7 @@ py::object view_as(const TensorView& v, const py::object& owner, bool as_torch) 
   return py::module_::import("torch").attr("from_numpy")(a).attr("view")(torch_dtype_of_v);
 }
 
-// StorageOptions from a dict: param_dtype, grad_dtype, state_dtype ("f32", "bf16", "f16"),
+// StorageOptions from a dict: param_dtype, grad_dtype, state_dtype ("f32", "bf16", "f16", "q8"),
 // master_weights, stochastic_rounding (bools), seed (int).
 StorageOptions storage_of(const py::dict& d) {
   StorageOptions s;
@@ -305,7 +309,7 @@ void bind_optimizer(py::module_& m) {
           },
           py::arg("params"), py::arg("options") = py::dict(), py::arg("storage") = py::dict(),
           "A new param group; `storage` sets how it stores its arrays: param_dtype, grad_dtype, "
-          "state_dtype ('f32', 'bf16', 'f16'), master_weights, stochastic_rounding, seed.")
+          "state_dtype ('f32', 'bf16', 'q8'), master_weights, stochastic_rounding, seed.")
       .def(
           "group_dtypes",
           [](Optimizer& o, std::size_t g) {

@@ -29,7 +29,7 @@ simdoptim::StorageOptions storage_of(const simdoptim_storage* storage) {
   simdoptim::StorageOptions s;
   if (storage == nullptr) return s;
   auto dtype = [](simdoptim_dtype d, const char* field) {
-    if (d != SIMDOPTIM_F32 && d != SIMDOPTIM_BF16 && d != SIMDOPTIM_F16)
+    if (d != SIMDOPTIM_F32 && d != SIMDOPTIM_BF16 && d != SIMDOPTIM_F16 && d != SIMDOPTIM_Q8)
       throw std::invalid_argument(std::string("storage: unknown dtype in ") + field);
     return static_cast<simdoptim::DType>(d);
   };

@@ -1,11 +1,13 @@
 // state_dict() and load_state_dict(): copying an optimizer's state out, and checking a state
 // completely before writing any of it back.
 #include <algorithm>
+#include <array>
 #include <exception>
 #include <set>
 #include <string_view>
 
 #include "aligned_buffer.hpp"
+#include "kernels/quant8.hpp"
 #include "optim/registration.hpp"
 #include "simdoptim/checkpoint.hpp"
 #include "simdoptim/dtype_convert.hpp"
@@ -24,6 +26,28 @@ std::vector<float> copy_tensor(const float* arena, const TensorInfo& t, DType dt
   std::vector<float> out(t.numel);
   for (std::size_t k = 0; k < t.numel; ++k) out[k] = from_bits16(dtype, bits[k]);
   return out;
+}
+
+// Tensor i's state array `name` as fp32: q8 state dequantized, 16-bit widened.
+std::vector<float> state_values(ParamGroup& group, std::size_t i, const std::string& name) {
+  const TensorInfo& info = group.info(i);
+  if (group.state_dtype() != DType::q8)
+    return copy_tensor(group.state_arena(name), info, group.state_dtype());
+  const TensorView v = group.state(i, name);
+  std::vector<float> out(info.numel);
+  for (std::size_t b = 0; b < info.numel; b += detail::kQuantBlock)
+    detail::quant8_decode_block(v.data8.data() + b, v.scales[b / detail::kQuantBlock],
+                                out.data() + b, std::min(detail::kQuantBlock, info.numel - b),
+                                v.non_negative);
+  return out;
+}
+
+// Whether the optimizer's state array `name` holds only values >= 0 (q8 stores those companded).
+bool non_negative_state(const Optimizer& optimizer, std::string_view name) {
+  const detail::Registration* r = detail::find_registration(optimizer.name());
+  if (r == nullptr) return false;
+  return std::any_of(r->states.begin(), r->states.end(),
+                     [&](const detail::StateSpec& s) { return s.name == name && s.non_negative; });
 }
 
 // The parameter values a checkpoint keeps: fp32 parameters or master weights as they are,
@@ -55,6 +79,10 @@ struct Copy {
   const std::vector<float>* from;
   std::span<std::uint16_t> to16 = {};
   DType dtype = DType::f32;
+  // q8 state: the tensor's codes and its blocks' scales, quantized from the values.
+  std::span<std::uint8_t> to8 = {};
+  float* scales = nullptr;
+  bool non_negative = false;
 };
 
 // Where a state tensor goes: group and tensor index in the optimizer.
@@ -212,10 +240,18 @@ void plan_copies(ParamGroup& group, const std::vector<ParamGroup::NewStateArena>
                  Target& target) {
   const TensorInfo& info = group.info(target.tensor);
   const DType dtype = group.state_dtype();
-  auto add = [&](std::string_view name, float* arena) {
+  auto add = [&](std::string_view name, float* arena, bool non_negative) {
     const StateArray* a = find_array(*target.source, name);
     if (dtype == DType::f32) {
       target.copies.push_back({{arena + info.offset, info.numel}, a ? &a->data : nullptr});
+      return;
+    }
+    if (dtype == DType::q8) {
+      Copy c{{}, a ? &a->data : nullptr};
+      c.to8 = {reinterpret_cast<std::uint8_t*>(arena) + info.offset, info.numel};
+      c.scales = group.q8_scales(arena) + info.offset / detail::kQuantBlock;
+      c.non_negative = non_negative;
+      target.copies.push_back(c);
       return;
     }
     target.copies.push_back({{},
@@ -223,11 +259,27 @@ void plan_copies(ParamGroup& group, const std::vector<ParamGroup::NewStateArena>
                              {reinterpret_cast<std::uint16_t*>(arena) + info.offset, info.numel},
                              dtype});
   };
-  for (const std::string& name : group.state_names()) add(name, group.state_arena(name));
-  for (const ParamGroup::NewStateArena& a : arenas) add(a.name, a.buffer->data());
+  for (const std::string& name : group.state_names())
+    add(name, group.state_arena(name), group.state_non_negative(name));
+  for (const ParamGroup::NewStateArena& a : arenas) add(a.name, a.buffer->data(), a.non_negative);
   for (const Optimizer::SideArray& s : target.side) {
     const StateArray* a = find_array(*target.source, s.name);
     target.copies.push_back({s.data, a ? &a->data : nullptr});
+  }
+}
+
+// A q8 copy: the values (zeros when absent) quantized block by block, the blocks' padding zero.
+void quantize_tensor(const Copy& c) noexcept {
+  const std::size_t n = c.to8.size();
+  std::array<float, detail::kQuantBlock> block;
+  for (std::size_t b = 0; b < n; b += detail::kQuantBlock) {
+    const std::size_t m = std::min(detail::kQuantBlock, n - b);
+    block.fill(0.0f);
+    if (c.from) std::copy(c.from->begin() + b, c.from->begin() + b + m, block.begin());
+    std::array<std::uint8_t, detail::kQuantBlock> codes;
+    c.scales[b / detail::kQuantBlock] =
+        detail::quant8_encode_block(block.data(), codes.data(), block.size(), c.non_negative);
+    std::copy(codes.begin(), codes.begin() + m, c.to8.begin() + b);
   }
 }
 
@@ -239,7 +291,9 @@ void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions&
   state.step = t.step;
   state.initialized = t.initialized;
   for (const Copy& c : target.copies) {
-    if (!c.to16.empty())
+    if (!c.to8.empty())
+      quantize_tensor(c);
+    else if (!c.to16.empty())
       for (std::size_t k = 0; k < c.to16.size(); ++k)
         c.to16[k] = c.from ? to_bits16(c.dtype, (*c.from)[k]) : std::uint16_t{0};
     else if (c.from)
@@ -294,8 +348,7 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
       if (st.initialized) {
         const auto side = optimizer.side_arrays(g, i);
         for (const std::string& name : names)
-          t.arrays.push_back(
-              {name, DType::f32, copy_tensor(group.state_arena(name), info, group.state_dtype())});
+          t.arrays.push_back({name, DType::f32, state_values(group, i, name)});
         for (const Optimizer::SideArray& s : side)
           t.arrays.push_back({s.name, DType::f32, {s.data.begin(), s.data.end()}});
         // An array the options call for that no step has made yet (the option was set after
@@ -394,6 +447,8 @@ LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state
         for (const StateArray& a : target.source->arrays)
           if (!find_side(target.side, a.name) && !contains(names, a.name)) names.push_back(a.name);
     arenas[g] = groups[g].make_state_arenas(names);
+    for (ParamGroup::NewStateArena& a : arenas[g])
+      a.non_negative = non_negative_state(optimizer, a.name);
     // The average of a group added since set_averaging: its parameters, as its first step
     // would make it, before the loaded values overwrite them.
     const bool averaged = std::any_of(targets.begin(), targets.end(), [&](const Target& t) {

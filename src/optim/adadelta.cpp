@@ -15,7 +15,7 @@ struct AdadeltaRule {
       {"maximize", 0.0, Check::flag, "ascend the objective"},
   };
   enum State { square_avg, acc_delta };
-  static constexpr StateSpec states[] = {{"square_avg"}, {"acc_delta"}};
+  static constexpr StateSpec states[] = {{"square_avg", {}, {}, true}, {"acc_delta", {}, {}, true}};
 
   struct Flags {
     bool maximize, weight_decay;

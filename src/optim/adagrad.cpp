@@ -17,7 +17,7 @@ struct AdagradRule {
       {"maximize", 0.0, Check::flag, "ascend the objective"},
   };
   enum State { sum };
-  static constexpr StateSpec states[] = {{"sum", {}, "initial_accumulator_value"}};
+  static constexpr StateSpec states[] = {{"sum", {}, "initial_accumulator_value", true}};
   // torch creates every tensor's sum up front, gradient or not.
   static constexpr bool eager_state = true;
 

@@ -23,7 +23,7 @@ struct AdamRule {
   };
   enum State { exp_avg, exp_avg_sq, max_exp_avg_sq };
   static constexpr StateSpec states[] = {
-      {"exp_avg"}, {"exp_avg_sq"}, {"max_exp_avg_sq", "amsgrad"}};
+      {"exp_avg"}, {"exp_avg_sq", {}, {}, true}, {"max_exp_avg_sq", "amsgrad", {}, true}};
 
   struct Flags {
     bool maximize, l2, decoupled, amsgrad;

@@ -16,7 +16,7 @@ struct AdamaxRule {
       {"maximize", 0.0, Check::flag, "ascend the objective"},
   };
   enum State { exp_avg, exp_inf };
-  static constexpr StateSpec states[] = {{"exp_avg"}, {"exp_inf"}};
+  static constexpr StateSpec states[] = {{"exp_avg"}, {"exp_inf", {}, {}, true}};
 
   struct Flags {
     bool maximize, weight_decay;

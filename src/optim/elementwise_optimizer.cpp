@@ -135,12 +135,18 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
     base.average_w0 = avg.w0;
     base.average_w1 = avg.w1;
   }
-  const bool state16 = group.state_dtype() != DType::f32;
+  const bool state8 = group.state_dtype() == DType::q8;
+  const bool state16 = !state8 && group.state_dtype() != DType::f32;
   bool has_arrays = false;
   for (std::size_t k = 0; k < rule_.states.size(); ++k) {
-    if (!detail::state_exists(o, rule_.states[k])) continue;
-    float* array = group.ensure_state_arena(rule_.states[k].name);
-    if (state16)
+    const detail::StateSpec& spec = rule_.states[k];
+    if (!detail::state_exists(o, spec)) continue;
+    float* array = group.ensure_state_arena(spec.name, spec.non_negative);
+    if (state8) {
+      base.state8[k] = reinterpret_cast<std::uint8_t*>(array);
+      base.state8_scales[k] = group.q8_scales(array);
+      if (spec.non_negative) base.state8_non_negative |= 1U << k;
+    } else if (state16)
       base.state16[k] = reinterpret_cast<std::uint16_t*>(array);
     else
       base.state[k] = array;
@@ -156,6 +162,9 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
       if (base.state[k] != nullptr) detail::fill_tensor(group, base.state[k], i, value);
       if (base.state16[k] != nullptr)
         detail::fill_tensor16(group, base.state16[k], i, detail::bf16_from_f32(value));
+      if (base.state8[k] != nullptr)
+        detail::fill_tensor_q8(group, reinterpret_cast<float*>(base.state8[k]), i, value,
+                               rule_.states[k].non_negative);
     }
     if (rule_.eager_state) states[i].initialized = true;
   }
@@ -231,6 +240,8 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
       if (array != nullptr) std::fill(array + begin, array + end, 0.0f);
     for (std::uint16_t* array : base.state16)
       if (array != nullptr) std::fill(array + begin, array + end, std::uint16_t{0});
+    for (std::uint8_t* array : base.state8)
+      if (array != nullptr) std::fill(array + begin, array + end, std::uint8_t{0});
   }
 }
 

@@ -10,7 +10,7 @@ struct NadamRule {
   static constexpr auto options = adam_moment_options<1>(
       2e-3, {{{"momentum_decay", 4e-3, Check::non_negative, "mu_t's decay"}}});
   enum State { exp_avg, exp_avg_sq };
-  static constexpr StateSpec states[] = {{"exp_avg"}, {"exp_avg_sq"}};
+  static constexpr StateSpec states[] = {{"exp_avg"}, {"exp_avg_sq", {}, {}, true}};
   enum Scalar { mu_product };
   static constexpr TensorScalarSpec tensor_scalars[] = {{"mu_product", 1.0}};
 

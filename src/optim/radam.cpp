@@ -10,7 +10,7 @@ struct RadamRule {
       "RAdam(params, lr, betas, eps, weight_decay, foreach)";
   static constexpr auto options = adam_moment_options<0>(1e-3, {});
   enum State { exp_avg, exp_avg_sq };
-  static constexpr StateSpec states[] = {{"exp_avg"}, {"exp_avg_sq"}};
+  static constexpr StateSpec states[] = {{"exp_avg"}, {"exp_avg_sq", {}, {}, true}};
 
   struct Flags {
     bool l2, decoupled, rectified;

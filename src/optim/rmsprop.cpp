@@ -19,7 +19,7 @@ struct RmspropRule {
   };
   enum State { square_avg, momentum_buffer, grad_avg };
   static constexpr StateSpec states[] = {
-      {"square_avg"}, {"momentum_buffer", "momentum"}, {"grad_avg", "centered"}};
+      {"square_avg", {}, {}, true}, {"momentum_buffer", "momentum"}, {"grad_avg", "centered"}};
 
   struct Flags {
     bool maximize, weight_decay, centered, momentum;

@@ -58,6 +58,9 @@ struct StateSpec {
   std::string_view when = {};
   // The option whose value (rounded to float) the array starts at; empty: zero.
   std::string_view init = {};
+  // The array never holds negative values (a second moment): 8-bit state stores it companded
+  // (kernels/quant8.hpp).
+  bool non_negative = false;
 };
 
 struct TensorScalarSpec {

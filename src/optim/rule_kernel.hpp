@@ -18,6 +18,7 @@
 #include "kernels/kernel.hpp"
 #include "kernels/kernel_source.hpp"
 #include "kernels/storage.hpp"
+#include "kernels/storage_q8.hpp"
 #include "optim/rule.hpp"
 
 namespace simdoptim::detail {
@@ -64,6 +65,12 @@ struct ElementwiseArgs {
   Array16<const std::uint16_t> grad16;  // indexed as grad is (grad_base, grad_count)
   std::array<std::uint16_t*, kMaxStates> state16{};
   Storage state16_format = Storage::bf16;
+  // 8-bit quantized state arrays (kernels/quant8.hpp): codes, and one scale per block of
+  // kQuantBlock (arena element i's is state8_scales[k][i / kQuantBlock]); bit k of
+  // state8_non_negative marks a non-negative array. Where one is set its fp32 pointer is null.
+  std::array<std::uint8_t*, kMaxStates> state8{};
+  std::array<float*, kMaxStates> state8_scales{};
+  std::uint32_t state8_non_negative = 0;
   // Master weights: param (fp32) is also written here, rounded to nearest-even; element i at
   // param_copy.data[i - param_copy_base] while i - param_copy_base < param_copy_count (an
   // engine's buffer of one tensor: nothing past it is written).
@@ -354,11 +361,28 @@ void narrow_copy_tile(const ElementwiseArgs& a, const float* src, std::size_t t,
         a.param_copy.format == Storage::bf16 ? bf16_from_f32(src[j]) : f16_from_f32(src[j]);
 }
 
-// The loop over arrays some of which are 16-bit, through tiles: per tile, the 16-bit arrays are
-// widened into floats, the fp32 loop runs on the tile (fp32 arrays in place), and the results
-// are narrowed back. The layouts of kLayouts convert in registers instead, with fewer loads and
-// stores; the tiles serve every other combination, averaging, and ElementwiseArgs::
-// convert_in_tiles.
+// 8-bit state array k's tile at t, which is its block t / kTile, dequantized into dst.
+template <class V>
+void widen_state8_tile(const ElementwiseArgs& a, std::size_t k, std::size_t t, float* dst,
+                       std::size_t n) noexcept {
+  static_assert(kTile == kQuantBlock);
+  dequantize_block<V>(a.state8[k] + t, a.state8_scales[k][t / kTile], dst, n,
+                      ((a.state8_non_negative >> k) & 1U) != 0);
+}
+
+// src quantized into 8-bit state array k's block at t: the block's scale is set anew.
+template <class V>
+void narrow_state8_tile(const ElementwiseArgs& a, std::size_t k, const float* src, std::size_t t,
+                        std::size_t n) noexcept {
+  a.state8_scales[k][t / kTile] =
+      quantize_block<V>(src, a.state8[k] + t, n, ((a.state8_non_negative >> k) & 1U) != 0);
+}
+
+// The loop over arrays some of which are 16-bit or 8-bit, through tiles: per tile, the 16-bit
+// and 8-bit arrays are widened into floats, the fp32 loop runs on the tile (fp32 arrays in
+// place), and the results are narrowed back (an 8-bit tile is a quantization block). The layouts
+// of kLayouts convert 16-bit arrays in registers instead, with fewer loads and stores; the tiles
+// serve 8-bit state, every other combination, averaging, and ElementwiseArgs::convert_in_tiles.
 template <class Rule, class V>
 void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
   alignas(64) float param[kTile];
@@ -391,6 +415,9 @@ void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t en
       if (a.state16[k] != nullptr) {
         widen_tile<V>(Array16<std::uint16_t>{a.state16[k], a.state16_format}, t, state[k], n);
         tile.state[k] = state[k];
+      } else if (a.state8[k] != nullptr) {
+        widen_state8_tile<V>(a, k, t, state[k], n);
+        tile.state[k] = state[k];
       } else if (a.state[k] != nullptr) {
         tile.state[k] = a.state[k] + t;
       }
@@ -408,7 +435,15 @@ void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t en
     for (std::size_t k = 0; k < kMaxStates; ++k)
       if (a.state16[k] != nullptr)
         narrow_tile<V>(state[k], Array16<std::uint16_t>{a.state16[k], a.state16_format}, t, n);
+      else if (a.state8[k] != nullptr)
+        narrow_state8_tile<V>(a, k, state[k], t, n);
   }
+}
+
+inline bool has_8bit_state(const ElementwiseArgs& a) noexcept {
+  bool any = false;
+  for (const std::uint8_t* s : a.state8) any = any || s != nullptr;
+  return any;
 }
 
 inline bool has_16bit_arrays(const ElementwiseArgs& a) noexcept {
@@ -417,11 +452,13 @@ inline bool has_16bit_arrays(const ElementwiseArgs& a) noexcept {
   return any;
 }
 
-// Calls with 16-bit arrays run the loop of their layout where it has one, else the tiles.
+// Calls with 16-bit arrays run the loop of their layout where it has one, else the tiles; 8-bit
+// state always takes the tiles, which are its quantization blocks.
 template <class Rule, class V>
 void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
-  if (!has_16bit_arrays(a)) return run_rule_f32<Rule, V>(a, begin, end);
-  if (!a.convert_in_tiles && !averages(a)) {
+  const bool state8 = has_8bit_state(a);
+  if (!state8 && !has_16bit_arrays(a)) return run_rule_f32<Rule, V>(a, begin, end);
+  if (!state8 && !a.convert_in_tiles && !averages(a)) {
     const Layout layout = layout_of(a);
     bool done = false;
     [&]<std::size_t... K>(std::index_sequence<K...>) {

@@ -34,7 +34,7 @@ inline ElementwiseArgs storage_args(ParamGroup& group) {
     a.grad = group.grad_arena().data();
   else
     a.grad16 = {group.grad16_arena().data(), storage_of(s.grad)};
-  a.state16_format = storage_of(s.state);
+  if (s.state != DType::q8) a.state16_format = storage_of(s.state);
   return a;
 }
 
