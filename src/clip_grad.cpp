@@ -10,6 +10,8 @@
 
 #include "external_grads.hpp"
 #include "kernels/clip_kernel.hpp"
+#include "optim/storage_args.hpp"
+#include "simdoptim/dtype_convert.hpp"
 #include "step_plan.hpp"
 #include "tensor_reductions.hpp"
 #include "tool_scratch.hpp"
@@ -36,10 +38,15 @@ bool any_grad(ParamGroup& group) {
 
 using detail::GradGroup;
 
-// Clipping reads and scales fp32 arena gradients only so far.
+// clip_grad_value_ clamps fp32 arena gradients only so far.
 void require_fp32_grads(const ParamGroup& group) {
   if (group.grad_dtype() != DType::f32)
-    throw std::invalid_argument("clip_grad: 16-bit gradients are not supported yet");
+    throw std::invalid_argument("clip_grad_value_: 16-bit gradients are not supported yet");
+}
+
+// The format of a group's arena gradients.
+detail::Storage grad_format(const ParamGroup& group) {
+  return detail::storage_of(group.grad_dtype());
 }
 
 // The groups of `optimizer` (all, or `only`) that have a present gradient, in the optimizer's
@@ -52,7 +59,6 @@ std::span<const GradGroup> present_groups(Optimizer& optimizer, ParamGroup* only
   for (std::size_t g = 0; g < groups.size(); ++g) {
     if (only != nullptr && &groups[g] != only) continue;
     const GradGroup gg{&groups[g], detail::group_grads(groups, external, g)};
-    if (gg.external.empty()) require_fp32_grads(groups[g]);
     bool any = false;
     for (std::size_t i = 0; i < groups[g].size() && !any; ++i) any = gg.present(i);
     if (any) out.push_back(gg);
@@ -65,12 +71,17 @@ std::span<const GradGroup> present_groups(Optimizer& optimizer, ParamGroup* only
 // padding is zero.
 void zero_grad_padding(ParamGroup& group) {
   const auto states = group.tensor_states();
-  float* g = group.grad_arena().data();
+  const bool half = group.grad_dtype() != DType::f32;
   for (std::size_t i = 0; i < group.size(); ++i) {
     if (!states[i].has_grad) continue;
     const TensorInfo& t = group.info(i);
     const std::size_t end = i + 1 < group.size() ? group.info(i + 1).offset : group.padded_numel();
-    std::fill(g + t.offset + t.numel, g + end, 0.0f);
+    if (half)
+      std::fill(group.grad16_arena().data() + t.offset + t.numel, group.grad16_arena().data() + end,
+                std::uint16_t{0});
+    else
+      std::fill(group.grad_arena().data() + t.offset + t.numel, group.grad_arena().data() + end,
+                0.0f);
   }
 }
 
@@ -80,7 +91,7 @@ template <class Args>
 void for_present_grads(Optimizer& optimizer, ParamGroup& group, Args args,
                        detail::KernelFn<Args> kernel, detail::StepPlan<Args>& plan) {
   plan.clear();
-  args.x = group.grad_arena().data();
+  args.x = group.grad_arena().data();  // null for 16-bit gradients (the caller sets them)
   detail::for_each_segment(
       group, [](std::size_t) { return 0; },
       [&](const detail::Segment& s) { plan.add(args, s.begin, s.end); });
@@ -99,7 +110,11 @@ double total_norm(Optimizer& optimizer, std::span<const GradGroup> groups, doubl
     for (const GradGroup& gg : groups) {
       auto present = [&](std::size_t i) { return gg.present(i); };
       per_tensor.resize(gg.group->size());
-      if (gg.external.empty())
+      if (gg.external.empty() && gg.group->grad_dtype() != DType::f32)
+        reducer.run(optimizer.tools_executor(), optimizer.isa(), *gg.group,
+                    gg.group->grad16_arena().data(), grad_format(*gg.group), reduction, present,
+                    per_tensor);
+      else if (gg.external.empty())
         reducer.run(optimizer.tools_executor(), optimizer.isa(), *gg.group,
                     gg.group->grad_arena().data(), reduction, present, per_tensor);
       else
@@ -119,9 +134,15 @@ double total_norm(Optimizer& optimizer, std::span<const GradGroup> groups, doubl
   for (const GradGroup& gg : groups) {
     for (std::size_t i = 0; i < gg.group->size(); ++i) {
       if (!gg.present(i)) continue;
-      const std::span<const float> g(gg.data(i), gg.group->info(i).numel);
+      const std::size_t numel = gg.group->info(i).numel;
+      const bool half = gg.external.empty() && gg.group->grad_dtype() != DType::f32;
       double sum = 0.0;
-      for (float x : g) sum += std::pow(std::fabs(static_cast<double>(x)), p);
+      for (std::size_t k = 0; k < numel; ++k) {
+        const float x = half ? from_bits16(gg.group->grad_dtype(),
+                                           gg.group->grad16_arena()[gg.group->info(i).offset + k])
+                             : gg.data(i)[k];
+        sum += std::pow(std::fabs(static_cast<double>(x)), p);
+      }
       total += std::pow(std::pow(sum, 1.0 / p), p);
     }
   }
@@ -157,10 +178,18 @@ double clip_norm(Optimizer& optimizer, ParamGroup* only, double max_norm, double
   const std::span<const GradGroup> present = present_groups(optimizer, only, {});
   const ClipCoef c = clip_coef(optimizer, present, max_norm, norm_type, error_if_nonfinite);
   if (c.coef != 1.0f)
-    for (const GradGroup& g : present)
-      for_present_grads(optimizer, *g.group, detail::ClipScaleArgs{nullptr, c.coef},
-                        detail::clip_scale_kernel(optimizer.isa()),
+    for (const GradGroup& g : present) {
+      detail::ClipScaleArgs args{nullptr, c.coef};
+      if (g.group->grad_dtype() != DType::f32) {
+        // torch's g.mul_(clip_coef) on a bf16 or fp16 tensor rounds the float32 coefficient to
+        // the tensor's format first (measured on 1.13), then the product.
+        args.x16 = g.group->grad16_arena().data();
+        args.format16 = grad_format(*g.group);
+        args.factor = detail::round_to(args.format16, c.coef);
+      }
+      for_present_grads(optimizer, *g.group, args, detail::clip_scale_kernel(optimizer.isa()),
                         optimizer.tools_scratch().scale_plan);
+    }
   if (whole_optimizer && !present.empty() && std::isfinite(c.total) && std::isfinite(c.coef))
     optimizer.note_grads_finite();
   return static_cast<double>(c.total);

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "external_grads.hpp"
+#include "optim/storage_args.hpp"
 
 namespace simdoptim::detail {
 
@@ -19,17 +20,22 @@ bool grads_finite(Executor& executor, Isa isa, std::deque<ParamGroup>& groups,
       return grads.empty() ? states[i].has_grad : grads[i] != nullptr;
     };
     maxima.resize(group.size());
-    if (grads.empty() && group.grad_dtype() != DType::f32)
-      throw std::invalid_argument("skip_if_nonfinite: 16-bit gradients are not supported yet");
-    if (grads.empty())
+    // 16-bit gradients are read scaled as the step reads them: by the scale rounded to their
+    // format, the product rounded to it (which may overflow to Inf).
+    const Storage format = grads.empty() ? storage_of(group.grad_dtype()) : Storage::f32;
+    if (format != Storage::f32)
+      scratch.reducer.run(executor, isa, group, group.grad16_arena().data(), format,
+                          Reduction::abs_max, present, maxima);
+    else if (grads.empty())
       scratch.reducer.run(executor, isa, group, group.grad_arena().data(), Reduction::abs_max,
                           present, maxima);
     else
       scratch.reducer.run(executor, isa, group, grads, Reduction::abs_max, present, maxima);
     // Rounding is monotonic, so the largest |g * scale| is the largest |g| times |scale|.
+    const float s = round_to(format, scale);
     for (std::size_t i = 0; i < group.size(); ++i)
       if (present(i) && group.info(i).numel > 0 &&
-          !std::isfinite(static_cast<float>(maxima[i]) * scale))
+          !std::isfinite(round_to(format, static_cast<float>(maxima[i]) * s)))
         return false;
   }
   return true;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "executor.hpp"
+#include "kernels/storage_format.hpp"
 #include "simdoptim/isa.hpp"
 #include "simdoptim/param_group.hpp"
 
@@ -35,10 +36,15 @@ class TensorReducer {
   void run(Executor& executor, Isa isa, const ParamGroup& group,
            std::span<const float* const> tensors, Reduction reduction, Selected selected,
            std::span<double> out);
+  // The same over a 16-bit arena (bf16 or fp16 `format`), its elements widened: the same bits as
+  // over an fp32 arena holding the widened values.
+  template <class Selected>
+  void run(Executor& executor, Isa isa, const ParamGroup& group, const std::uint16_t* arena16,
+           Storage format, Reduction reduction, Selected selected, std::span<double> out);
 
  private:
   void add_tensor(std::size_t tensor, const float* x, std::size_t begin, std::size_t end,
-                  std::size_t count);
+                  std::size_t count, const std::uint16_t* x16 = nullptr);
   void execute(Executor& executor, Isa isa, Reduction reduction, std::span<double> out);
   static std::size_t padded(std::size_t numel) noexcept {
     return (numel + ParamGroup::kTensorAlign - 1) / ParamGroup::kTensorAlign *
@@ -48,8 +54,10 @@ class TensorReducer {
     std::size_t tensor;
     const float* x;
     std::size_t begin, end, count;
+    const std::uint16_t* x16;
   };
   std::vector<Job> jobs_;
+  Storage format16_ = Storage::bf16;
   std::vector<double> partials_;
 };
 
@@ -77,6 +85,21 @@ void TensorReducer::run(Executor& executor, Isa isa, const ParamGroup& group,
     if (!selected(i)) continue;
     const std::size_t numel = group.info(i).numel;
     add_tensor(i, tensors[i], 0, padded(numel), numel);
+  }
+  execute(executor, isa, reduction, out);
+}
+
+template <class Selected>
+void TensorReducer::run(Executor& executor, Isa isa, const ParamGroup& group,
+                        const std::uint16_t* arena16, Storage format, Reduction reduction,
+                        Selected selected, std::span<double> out) {
+  jobs_.clear();
+  format16_ = format;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    out[i] = 0.0;
+    if (!selected(i)) continue;
+    const TensorInfo& t = group.info(i);
+    add_tensor(i, nullptr, t.offset, t.offset + padded(t.numel), SIZE_MAX, arena16);
   }
   execute(executor, isa, reduction, out);
 }

@@ -23,6 +23,12 @@ inline namespace v1 {
 /// single-threaded loop in double: (sum_t (sum_i |g_i|^p)^(1/p)^p)^(1/p).
 /// Matches torch to float32 rounding (torch accumulates in float32; see tests).
 ///
+/// bf16 and fp16 gradients (StorageOptions::grad): the norm of their values widened to float32
+/// (the same bits as float32 gradients holding those values; torch would round each tensor's
+/// norm and the total to the gradients' dtype), and each is scaled as torch's g.mul_(clip_coef)
+/// on a 16-bit tensor: clip_coef rounded to the gradients' format, the product rounded to
+/// nearest-even. clip_grad_value_ refuses them (std::invalid_argument) so far.
+///
 /// With `error_if_nonfinite`, a NaN or infinite total norm throws std::runtime_error before any
 /// gradient changes. Throws std::invalid_argument on norm_type <= 0 or NaN. A finite total norm
 /// and clip coefficient are recorded with Optimizer::note_grads_finite(), so a following step()

@@ -45,7 +45,9 @@ struct StepGrads {
   std::span<const float* const> external{};
   /// Every gradient is read as g * scale rounded to float32, the same product clip_grad_norm_
   /// stores when it scales in place, so step({.scale = c}) equals scaling by c then step(), bit
-  /// for bit. 1 reads the gradients unchanged.
+  /// for bit. 1 reads the gradients unchanged. A bf16 or fp16 gradient is read as
+  /// clip_grad_norm_ scales it: times the scale rounded to its format, the product rounded to
+  /// it (torch: g.mul_(scale) on a 16-bit tensor).
   float scale = 1.0f;
   /// Gradients in 16 bits, read in place as `external` (which must then be empty): one pointer
   /// per tensor, each to numel values of external16_dtype (bf16 or fp16), nullptr for none.

@@ -2,13 +2,26 @@
 // every instruction set's kernel.
 #include "kernels/clip_kernel.hpp"
 #include "kernels/kernel_source.hpp"
+#include "kernels/storage.hpp"
 
 namespace simdoptim::detail {
 namespace {
 
+template <class V, Storage S>
+void clip_scale16_loop(const ClipScaleArgs& a, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  const V factor(a.factor);
+  for (std::size_t i = begin; i + w <= end; i += w)
+    store_as<S>(a.x16, i, load_as<V, S>(a.x16, i) * factor);
+}
+
 template <class V>
 void clip_scale_loop(const ClipScaleArgs& a, std::size_t begin, std::size_t end) noexcept {
   constexpr std::size_t w = lanes<V>();
+  if (a.x16 != nullptr) {
+    if (a.format16 == Storage::bf16) return clip_scale16_loop<V, Storage::bf16>(a, begin, end);
+    return clip_scale16_loop<V, Storage::f16>(a, begin, end);
+  }
   const V factor(a.factor);
   for (std::size_t i = begin; i + w <= end; i += w) vstore(a.x + i, vload<V>(a.x + i) * factor);
 }

@@ -1,13 +1,20 @@
 #pragma once
 // Gradient clipping (include/simdoptim/clip_grad.hpp): scaling by the clip coefficient and
 // clamping to [-clip_value, clip_value], in place.
+#include <cstdint>
+
 #include "kernels/kernel.hpp"
+#include "kernels/storage_format.hpp"
 
 namespace simdoptim::detail {
 
 struct ClipScaleArgs {
   float* x = nullptr;
   float factor = 1;
+  // Set instead of x: 16-bit elements of format16, each stored back as x * factor rounded to
+  // nearest-even (factor already rounded to format16 by the caller, as torch's mul_ does).
+  std::uint16_t* x16 = nullptr;
+  Storage format16 = Storage::bf16;
 };
 
 struct ClipClampArgs {

@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "kernels/kernel.hpp"
+#include "kernels/storage_format.hpp"
 
 namespace simdoptim::detail {
 
@@ -20,6 +21,10 @@ struct ReduceArgs {
   // x holds this many elements; those past it read as zero (an engine's gradient buffer, which
   // has no padding). Loads are unaligned for the same reason.
   std::size_t count = SIZE_MAX;
+  // Set instead of x: 16-bit elements of format16, reduced widened to float (the same bits as x
+  // holding the widened values).
+  const std::uint16_t* x16 = nullptr;
+  Storage format16 = Storage::bf16;
 };
 
 // *out = sum of x[i]^2 (squares in float per lane, as above). NaN/Inf in, NaN/Inf out.

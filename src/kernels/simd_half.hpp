@@ -205,5 +205,17 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
 #endif
 }
 
+// x rounded to bf16 or fp16 and widened back, in registers.
+[[maybe_unused]] Batch round_bf16(Batch x) {
+  return from_bf16_bits(bf16_bits(x));
+}
+[[maybe_unused]] Batch round_f16(Batch x) {
+#if defined(__AVX512F__)
+  return _mm512_cvtph_ps(_mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+#else
+  return from_f16_bits(f16_bits(x));
+#endif
+}
+
 }  // namespace
 }  // namespace simdoptim::detail::SIMDOPTIM_ISA_NS

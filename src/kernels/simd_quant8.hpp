@@ -61,7 +61,7 @@ namespace {
 // (the caller selects them away).
 template <int M>
 IntBatch encode_magnitude(IntBatch a, IntBatch es) {
-  const IntBatch ec = shift_right(a, 23) - es + IntBatch(14);
+  const IntBatch ec = shift_right<23>(a) - es + IntBatch(14);
   const IntBatch t = (ec << 23) | (a & IntBatch(0x7fffff));
   const IntBatch rounded = rne_shift(t, 23 - M);
   const IntBatch max(Quant8Codes<M>::kMax);
@@ -75,7 +75,7 @@ IntBatch encode_magnitude(IntBatch a, IntBatch es) {
 // decode_magnitude<M> of each lane.
 template <int M>
 Batch decode_magnitude(IntBatch c) {
-  const IntBatch e = shift_right(c, M), m = c & IntBatch((1 << M) - 1);
+  const IntBatch e = shift_right<M>(c), m = c & IntBatch((1 << M) - 1);
   // m exactly as a float: 2^23 + m less 2^23, an exact subtraction of normal numbers.
   const Batch mf = float_of(IntBatch(0x4b000000) | m) - Batch(0x1p23f);
   const Batch sub = mf * float_of(IntBatch((127 - 13 - M) << 23));
@@ -92,7 +92,7 @@ Batch decode_magnitude(IntBatch c) {
 
 [[maybe_unused]] IntBatch encode_signed(Batch x, IntBatch es) {
   const IntBatch u = bits_of(x);
-  const IntBatch sign = shift_right(u, 24) & IntBatch(0x80);
+  const IntBatch sign = shift_right<24>(u) & IntBatch(0x80);
   const IntBatch a = u & IntBatch(0x7fffffff);
   IntBatch c = xsimd::select(a < IntBatch(0x00800000), IntBatch(0), encode_magnitude<3>(a, es));
   c = xsimd::select(a == IntBatch(0x7f800000), IntBatch(SignedCodes::kInf), c);

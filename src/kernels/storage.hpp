@@ -54,6 +54,61 @@ void store_as(void* base, std::size_t i, V v) noexcept {
   }
 }
 
+// The last, partial batch of load16_until, out of the loop's way.
+template <class V, Storage S>
+[[gnu::noinline, gnu::cold]] V load16_tail(const std::uint16_t* p, std::size_t i,
+                                           std::size_t count) noexcept {
+  alignas(64) std::uint16_t staged[lanes<V>()] = {};
+  for (std::size_t k = 0; k < lanes<V>() && i + k < count; ++k) staged[k] = p[i + k];
+  return load_as<V, S>(staged, 0);
+}
+
+// load_until for a 16-bit array of format S: lanes at and past `count` read as zero (zero bits
+// are zero in both formats).
+template <class V, Storage S>
+V load16_until(const std::uint16_t* p, std::size_t i, std::size_t count) noexcept {
+  if (i + lanes<V>() > count) [[unlikely]]
+    return load16_tail<V, S>(p, i, count);
+  // As load_until: one page ahead of an engine's buffer, in 16-bit elements.
+  if constexpr (!std::is_same_v<V, float>)
+    if (i % (2 * kPageFloats) == 0) __builtin_prefetch(p + i + 2 * kPrefetchFloats);
+  return load_as<V, S>(p, i);
+}
+
+// store_as into an array that holds `count` elements (an engine's buffer): nothing at or past it
+// is written.
+template <Storage S, class V>
+void store16_until(std::uint16_t* p, std::size_t i, std::size_t count, V v) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  if (i + w <= count) return store_as<S>(p, i, v);
+  alignas(64) std::uint16_t staged[w];
+  store_as<S>(staged, 0, v);
+  for (std::size_t k = 0; k < w && i + k < count; ++k) p[i + k] = staged[k];
+}
+
+// v rounded to format S and widened back (to nearest-even).
+template <Storage S, class V>
+V round_as(V v) noexcept {
+  if constexpr (S == Storage::f32) {
+    return v;
+  } else if constexpr (std::is_same_v<V, float>) {
+    return S == Storage::bf16 ? f32_from_bf16(bf16_from_f32(v)) : f32_from_f16(f16_from_f32(v));
+  } else {
+#if defined(SIMDOPTIM_ISA_NS)
+    if constexpr (S == Storage::bf16)
+      return SIMDOPTIM_ISA_NS::round_bf16(v);
+    else
+      return SIMDOPTIM_ISA_NS::round_f16(v);
+#endif
+  }
+}
+
+// x rounded to format s and widened back.
+[[maybe_unused]] float round_to(Storage s, float x) noexcept {
+  if (s == Storage::bf16) return round_as<Storage::bf16>(x);
+  return s == Storage::f16 ? round_as<Storage::f16>(x) : x;
+}
+
 // Stores v as bf16 elements [i, i + lanes<V>()) by stochastic rounding, the random bits of
 // element i being rounding_bits(key, i): the same bits in every build and on any split.
 template <class V>

@@ -124,9 +124,14 @@ void ElementwiseOptimizer::step_group(ParamGroup& group) {
   const auto states = group.tensor_states();
 
   detail::ElementwiseArgs base = detail::storage_args(group);
-  base.grad_scale = grad_scale();
   const std::span<const float* const> external = external_grads(group);
   const std::span<const std::uint16_t* const> external16 = external_grads16(group);
+  // 16-bit gradients are scaled as clip_grad_norm_ scales them in place: by the scale rounded to
+  // their format (torch's mul_ of a bf16 tensor by a float32 scalar tensor), the product rounded.
+  const DType grad_dtype = !external16.empty() ? external16_dtype()
+                           : !external.empty() ? DType::f32
+                                               : group.grad_dtype();
+  base.grad_scale = detail::round_to(detail::storage_of(grad_dtype), grad_scale());
   const std::span<std::uint16_t* const> out = param_out(group);
   base.state_floor = flush_subnormal_state() ? std::numeric_limits<float>::min() : 0.0f;
   if (const AveragingCall& avg = averaging_call(); avg.fused && group.fuses_averaging()) {

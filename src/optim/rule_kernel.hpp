@@ -45,7 +45,9 @@ struct ElementwiseArgs {
   std::size_t grad_base = 0;
   std::size_t grad_count = SIZE_MAX;
   // Every gradient is read as grad * grad_scale, rounded to float: the same product that
-  // clip_grad_norm_'s in-place scaling stores, so a scaled step equals scale-then-step.
+  // clip_grad_norm_'s in-place scaling stores, so a scaled step equals scale-then-step. A 16-bit
+  // gradient's product is rounded to its format, as that scaling stores it (the host passes
+  // the scale rounded to the format too).
   float grad_scale = 1.0f;
   std::array<float*, kMaxStates> state{};
   std::array<float, kMaxCoefs> coef{};
@@ -155,38 +157,6 @@ inline Layout layout_of(const ElementwiseArgs& a) noexcept {
   return l;
 }
 
-// The last, partial batch of load16_until, out of the loop's way.
-template <class V, Storage S>
-[[gnu::noinline, gnu::cold]] V load16_tail(const std::uint16_t* p, std::size_t i,
-                                           std::size_t count) noexcept {
-  alignas(64) std::uint16_t staged[lanes<V>()] = {};
-  for (std::size_t k = 0; k < lanes<V>() && i + k < count; ++k) staged[k] = p[i + k];
-  return load_as<V, S>(staged, 0);
-}
-
-// load_until for a 16-bit array of format S: lanes at and past `count` read as zero (zero bits
-// are zero in both formats).
-template <class V, Storage S>
-V load16_until(const std::uint16_t* p, std::size_t i, std::size_t count) noexcept {
-  if (i + lanes<V>() > count) [[unlikely]]
-    return load16_tail<V, S>(p, i, count);
-  // As load_until: one page ahead of an engine's buffer, in 16-bit elements.
-  if constexpr (!std::is_same_v<V, float>)
-    if (i % (2 * kPageFloats) == 0) __builtin_prefetch(p + i + 2 * kPrefetchFloats);
-  return load_as<V, S>(p, i);
-}
-
-// store_as into an array that holds `count` elements (an engine's buffer): nothing at or past it
-// is written.
-template <Storage S, class V>
-void store16_until(std::uint16_t* p, std::size_t i, std::size_t count, V v) noexcept {
-  constexpr std::size_t w = lanes<V>();
-  if (i + w <= count) return store_as<S>(p, i, v);
-  alignas(64) std::uint16_t staged[w];
-  store_as<S>(staged, 0, v);
-  for (std::size_t k = 0; k < w && i + k < count; ++k) p[i + k] = staged[k];
-}
-
 // One position of the arrays, as V: each array widened to float on load and rounded on store by
 // its format in L. Loads and stores of the arenas are aligned: every call's range starts on a
 // tensor boundary (64 bytes) and covers whole padded tensors. The gradient may be an engine's
@@ -207,7 +177,7 @@ class Element {
     if constexpr (L.grad == Storage::f32)
       return load_until<V>(a_.grad, j, a_.grad_count) * grad_scale_;
     else
-      return load16_until<V, L.grad>(a_.grad16.data, j, a_.grad_count) * grad_scale_;
+      return scaled16<L.grad>(load16_until<V, L.grad>(a_.grad16.data, j, a_.grad_count));
   }
   V state(std::size_t k) const noexcept {
     if constexpr (L.state == Storage::f32)
@@ -232,6 +202,13 @@ class Element {
   }
 
  private:
+  // A scaled 16-bit gradient is read as clip_grad_norm_ stores it in place: the product rounded
+  // to the gradient's format (the host has rounded the scale to it).
+  template <Storage S>
+  V scaled16(V g) const noexcept {
+    return a_.grad_scale == 1.0f ? g : round_as<S>(g * grad_scale_);
+  }
+
   const ElementwiseArgs& a_;
   std::size_t i_;
   V state_floor_;
@@ -341,11 +318,21 @@ void narrow_tile(const float* src, Array16<std::uint16_t> dst, std::size_t at,
 template <class V>
 void widen_grad_tile(const ElementwiseArgs& a, std::size_t t, float* dst, std::size_t n) noexcept {
   const std::size_t at = t - a.grad_base;
-  if (at + n <= a.grad_count) return widen_tile<V>(a.grad16, at, dst, n);
-  for (std::size_t j = 0; j < n; ++j) {
-    const std::uint16_t h = at + j < a.grad_count ? a.grad16.data[at + j] : 0;
-    dst[j] = a.grad16.format == Storage::bf16 ? f32_from_bf16(h) : f32_from_f16(h);
+  if (at + n <= a.grad_count) {
+    widen_tile<V>(a.grad16, at, dst, n);
+  } else {
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::uint16_t h = at + j < a.grad_count ? a.grad16.data[at + j] : 0;
+      dst[j] = a.grad16.format == Storage::bf16 ? f32_from_bf16(h) : f32_from_f16(h);
+    }
   }
+  // Scaled as Element reads a scaled 16-bit gradient.
+  if (a.grad_scale == 1.0f) return;
+  const V scale(a.grad_scale);
+  for (std::size_t j = 0; j + lanes<V>() <= n; j += lanes<V>())
+    vstore(dst + j, a.grad16.format == Storage::bf16
+                        ? round_as<Storage::bf16>(vload<V>(dst + j) * scale)
+                        : round_as<Storage::f16>(vload<V>(dst + j) * scale));
 }
 
 // The master weights' copy of elements [t, t + n), which may end in an engine's buffer: the
@@ -406,6 +393,7 @@ void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t en
       tile.grad = grad;
       tile.grad_base = 0;
       tile.grad_count = SIZE_MAX;
+      tile.grad_scale = 1.0f;  // applied, and rounded, in the tile
     } else {
       // Tile element j is arena element t + j: grad index (j - (grad_base - t)), in unsigned
       // arithmetic, is t + j - grad_base.

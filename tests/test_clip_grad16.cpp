@@ -1,0 +1,225 @@
+// Gradient clipping over bf16 and fp16 arena gradients: the norm is the fp32 gradients' norm of
+// the widened values (the same reduction, so the same bits), the in-place scaling is torch's
+// g.mul_(clip_coef) on a 16-bit tensor (the coefficient rounded to the tensor's format, the
+// product rounded to nearest-even: golden bits from torch 1.13), every build and thread count
+// agree, the fused clip+step equals clip then step, and skip_if_nonfinite reads them.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "aligned_buffer.hpp"
+#include "kernels/clip_kernel.hpp"
+#include "kernels/half.hpp"
+#include "simdoptim/clip_grad.hpp"
+#include "simdoptim/dtype_convert.hpp"
+#include "simdoptim/simdoptim.hpp"
+#include "thread_counts.hpp"
+
+using namespace simdoptim;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// AdamW with two groups of random gradients stored as `grad` (one tensor of each group absent),
+// sizes around a batch and across reduction chunks. fp32 `grad` holds the 16-bit values of
+// `values` widened: the twin of the 16-bit optimizer.
+std::unique_ptr<Optimizer> optimizer(RuntimeOptions rt, DType grad, DType values) {
+  auto opt = make_optimizer("adamw", rt);
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int group = 0; group < 2; ++group) {
+    std::vector<ParamSpec> specs;
+    for (std::int64_t n : {1, 17, 1009, 70001})
+      specs.push_back({"g" + std::to_string(group) + "_" + std::to_string(n), {n}, {}});
+    opt->add_param_group(std::move(specs), {}, {.grad = grad});
+  }
+  for (auto& group : opt->param_groups())
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      if (i == 1) continue;  // absent
+      const TensorView v = group.grad(i);
+      for (std::size_t k = 0; k < group.info(i).numel; ++k) {
+        const std::uint16_t h = to_bits16(values, normal(rng) * 4.0f);
+        if (grad == DType::f32)
+          v.data[k] = from_bits16(values, h);
+        else
+          v.data16[k] = h;
+      }
+    }
+  return opt;
+}
+
+// Every gradient of every group, widened, as bits.
+std::vector<std::uint32_t> grad_bits(Optimizer& opt) {
+  std::vector<std::uint32_t> out;
+  for (auto& g : opt.param_groups())
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      const TensorView v = g.grad(i);
+      for (std::size_t k = 0; k < g.info(i).numel; ++k) {
+        const float x = v.dtype == DType::f32 ? v.data[k] : from_bits16(v.dtype, v.data16[k]);
+        std::uint32_t u;
+        std::memcpy(&u, &x, 4);
+        out.push_back(u);
+      }
+    }
+  return out;
+}
+
+// Every parameter and state value, as bits.
+std::vector<std::uint32_t> state_bits(Optimizer& opt) {
+  std::vector<std::uint32_t> out;
+  auto add = [&](std::span<const float> v) {
+    for (float x : v) {
+      std::uint32_t u;
+      std::memcpy(&u, &x, 4);
+      out.push_back(u);
+    }
+  };
+  for (auto& g : opt.param_groups())
+    for (std::size_t i = 0; i < g.size(); ++i) {
+      add(g.param(i).data);
+      if (i == 1) continue;  // absent: never stepped, no state
+      for (const std::string& name : g.state_names()) add(g.state(i, name).data);
+    }
+  return out;
+}
+
+bool same(double a, double b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("clip_grad_norm_ over 16-bit gradients: the widened values' norm, torch's scaling",
+          "[clip][precision]") {
+  for (DType d : {DType::bf16, DType::f16})
+    for (double norm_type : {2.0, kInf, 3.0}) {
+      INFO(static_cast<int>(d) << " norm_type " << norm_type);
+      auto half = optimizer({Isa::scalar, 1}, d, d);
+      auto twin = optimizer({Isa::scalar, 1}, DType::f32, d);
+      const std::vector<std::uint32_t> before = grad_bits(*twin);
+      const ClipGradNorm want = compute_clip_grad_norm(*twin, 1.0, norm_type);
+      REQUIRE(want.clip_coef < 1.0f);
+      const double total = clip_grad_norm_(*half, 1.0, norm_type);
+      CHECK(same(total, want.total_norm));
+      // Each element: widened, times the coefficient rounded to the format, rounded.
+      const float coef = from_bits16(d, to_bits16(d, want.clip_coef));
+      const std::vector<std::uint32_t> after = grad_bits(*half);
+      std::size_t bad = 0;
+      for (std::size_t k = 0; k < before.size(); ++k) {
+        float x;
+        std::memcpy(&x, &before[k], 4);
+        const float y = from_bits16(d, to_bits16(d, x * coef));
+        std::uint32_t u;
+        std::memcpy(&u, &y, 4);
+        bad += u != after[k];
+      }
+      CHECK(bad == 0);
+    }
+}
+
+// torch 1.13: g = torch.tensor(values).to(dtype); g.mul_(torch.tensor(0.123456789)) (the
+// coefficient's float32 bits 0x3dfcd6ea), for g in bf16 and fp16.
+TEST_CASE("scaling 16-bit gradients in place gives torch's bits", "[clip][precision]") {
+  using detail::Storage;
+  struct Golden {
+    Storage format;
+    std::uint16_t in[7], out[7];
+  };
+  const Golden golden[] = {
+      {Storage::bf16,
+       {0x3f80, 0xc049, 0x3c00, 0x4780, 0x0001, 0x7f62, 0x8000},
+       {0x3dfd, 0xbec7, 0x3a7d, 0x45fd, 0x0000, 0x7ddf, 0x8000}},
+      {Storage::f16,
+       {0x3c00, 0xc248, 0x2000, 0x7bff, 0x0000, 0x7c00, 0x8000},
+       {0x2fe7, 0xb634, 0x13e7, 0x6fe6, 0x0000, 0x7c00, 0x8000}},
+  };
+  const float coef = 0.123456789f;
+  for (const Golden& g : golden)
+    for (Isa isa : supported_isas()) {
+      INFO(static_cast<int>(g.format) << " " << isa_name(isa));
+      detail::AlignedBuffer buffer(32, 0);  // 64 halves: whole batches of every build
+      auto* x = reinterpret_cast<std::uint16_t*>(buffer.data());
+      std::fill(x, x + 64, std::uint16_t{0});
+      std::copy(std::begin(g.in), std::end(g.in), x);
+      detail::ClipScaleArgs args;
+      args.x16 = x;
+      args.format16 = g.format;
+      args.factor = g.format == Storage::bf16 ? detail::f32_from_bf16(detail::bf16_from_f32(coef))
+                                              : detail::f32_from_f16(detail::f16_from_f32(coef));
+      detail::clip_scale_kernel(isa)(args, 0, 64);
+      CHECK(std::equal(std::begin(g.out), std::end(g.out), x));
+    }
+}
+
+TEST_CASE("clipping 16-bit gradients gives the same bits on every build and thread count",
+          "[clip][precision][threads]") {
+  for (DType d : {DType::bf16, DType::f16})
+    for (double norm_type : {2.0, kInf}) {
+      auto ref = optimizer({Isa::scalar, 1}, d, d);
+      const double ref_total = clip_grad_norm_(*ref, 1.0, norm_type);
+      const auto ref_grads = grad_bits(*ref);
+      for (Isa isa : supported_isas())
+        for (int threads : thread_counts::up_to_cap({1, 2, 3})) {
+          INFO(static_cast<int>(d)
+               << " " << norm_type << " " << isa_name(isa) << " " << threads << " threads");
+          auto opt = optimizer({isa, threads}, d, d);
+          CHECK(same(clip_grad_norm_(*opt, 1.0, norm_type), ref_total));
+          CHECK((grad_bits(*opt) == ref_grads));
+        }
+    }
+}
+
+// The fused step reads each 16-bit gradient as the in-place clip stores it.
+TEST_CASE("clip_grad_norm_and_step over 16-bit gradients equals clip then step",
+          "[clip][precision][threads]") {
+  for (DType d : {DType::bf16, DType::f16})
+    for (Isa isa : supported_isas())
+      for (int threads : thread_counts::up_to_cap({1, 2, 3})) {
+        INFO(static_cast<int>(d) << " " << isa_name(isa) << " " << threads << " threads");
+        auto fused = optimizer({isa, threads}, d, d);
+        auto apart = optimizer({isa, threads}, d, d);
+        const auto grads = grad_bits(*fused);
+        const double total = clip_grad_norm_and_step(*fused, 1.0);
+        CHECK(same(total, clip_grad_norm_(*apart, 1.0)));
+        apart->step();
+        CHECK((state_bits(*fused) == state_bits(*apart)));
+        CHECK((grad_bits(*fused) == grads));  // the fused step leaves the gradients alone
+        // A coefficient of 1 (no clipping) reads them unchanged in both.
+        auto unclipped = optimizer({isa, threads}, d, d);
+        CHECK(same(clip_grad_norm_and_step(*fused, 1e9), clip_grad_norm_(*unclipped, 1e9)));
+        CHECK((grad_bits(*unclipped) == grads));
+      }
+}
+
+TEST_CASE("skip_if_nonfinite reads 16-bit gradients", "[clip][precision][nonfinite]") {
+  for (DType d : {DType::bf16, DType::f16})
+    for (int threads : thread_counts::up_to_cap({1, 2})) {
+      INFO(static_cast<int>(d) << " " << threads << " threads");
+      auto opt = optimizer({best_isa(), threads}, d, d);
+      opt->set_skip_if_nonfinite(true);
+      opt->step();
+      CHECK(!opt->last_step_skipped());
+      const auto before = state_bits(*opt);
+      ParamGroup& g = opt->param_groups()[1];
+      const std::uint16_t kept = g.grad(3).data16[70000];
+      for (float bad :
+           {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity()}) {
+        g.grad(3).data16[70000] = to_bits16(d, bad);  // the last element of the last tensor
+        opt->step();
+        CHECK(opt->last_step_skipped());
+        CHECK((state_bits(*opt) == before));
+      }
+      g.grad(3).data16[70000] = kept;
+      opt->step();
+      CHECK(!opt->last_step_skipped());
+    }
+}
