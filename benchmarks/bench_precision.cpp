@@ -7,9 +7,9 @@
 // Bytes per parameter of an AdamW step (read + written):
 //   fp32                                         p 4+4, g 4, m 4+4, v 4+4         = 28
 //   state bf16                                   p 4+4, g 4, m 2+2, v 2+2         = 20
-//   param, grad bf16, state fp32                 p 2+2, g 2, m 4+4, v 4+4         = 22
-//   all bf16 (nearest-even or stochastic; also converted through tiles, as before they were
-//   converted in registers)                      p 2+2, g 2, m 2+2, v 2+2         = 14
+//   param, grad bf16, state fp32 (in registers; also through tiles, `_tiles`)
+//                                                p 2+2, g 2, m 4+4, v 4+4         = 22
+//   all bf16 (nearest-even or stochastic)        p 2+2, g 2, m 2+2, v 2+2         = 14
 //   offload: fp32 master and state, bf16 grads in, bf16 params out
 //                                                p 4+4, g 2, m 4+4, v 4+4, copy 2 = 28
 //   state q8 (codes + a scale per 256)           p 4+4, g 4, m 1+1, v 1+1 (+0.06) = 16.06
@@ -53,7 +53,8 @@ const Variant kVariants[] = {
     {"param_grad_bf16", Storage::bf16, Storage::bf16, Storage::f32},
     {"all_bf16", Storage::bf16, Storage::bf16, Storage::bf16},
     {"all_bf16_sr", Storage::bf16, Storage::bf16, Storage::bf16, false, true},
-    {"all_bf16_tiles", Storage::bf16, Storage::bf16, Storage::bf16, false, false, false, true},
+    {"param_grad_bf16_tiles", Storage::bf16, Storage::bf16, Storage::f32, false, false, false,
+     true},
     {"offload_bf16", Storage::f32, Storage::bf16, Storage::f32, true},
     {"all_f16", Storage::f16, Storage::f16, Storage::bf16},
     {"state_q8", Storage::f32, Storage::f32, Storage::f32, false, false, true},

@@ -135,11 +135,9 @@ struct Layout {
 
 // The layouts with a loop of their own (no averaging): the common combinations. Calls in any other
 // convert through tiles (run_rule_staged): each layout is one more loop per description and flag
-// combination in every kernel build.
+// combination in every kernel build. All-bf16 (nearest-even or stochastic) has none: its loop in
+// registers was 15-20 % slower than the tiles at 2^26 on Zen 4 (docs/benchmarks.md).
 inline constexpr Layout kLayouts[] = {
-    {Storage::bf16, Storage::bf16, Storage::bf16},  // all bf16
-    {Storage::bf16, Storage::bf16, Storage::bf16, Storage::f32,
-     true},                                                      // ... rounded stochastically
     {Storage::bf16, Storage::bf16, Storage::f32},                // fp32 state
     {Storage::f32, Storage::f32, Storage::bf16},                 // bf16 state
     {Storage::f32, Storage::bf16, Storage::f32, Storage::bf16},  // ZeRO-Offload
