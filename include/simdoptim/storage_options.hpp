@@ -1,7 +1,8 @@
 #pragma once
 /// How a param group stores its arrays: parameters, gradients and optimizer state in fp32, bf16
-/// or fp16 (state also 8-bit quantized), optional fp32 master weights, stochastic rounding (docs/precision.md). The update
-/// always runs in fp32; only loads and stores change, in the same single pass.
+/// or fp16 (state also 8-bit quantized), optional fp32 master weights, stochastic rounding
+/// (docs/precision.md). The update always runs in fp32; only loads and stores change, in the same
+/// single pass.
 #include <cstdint>
 
 #include "simdoptim/types.hpp"

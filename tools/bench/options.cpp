@@ -186,7 +186,9 @@ std::optional<BenchOptions> parse_options(int argc, char** argv) {
                  "Parameter storage: f32, bf16, f16 (docs/precision.md)")
       ->group(g_opt);
   app.add_option("--grad-dtype", grad_dtype, "Gradient storage: f32, bf16, f16")->group(g_opt);
-  app.add_option("--state-dtype", state_dtype, "Optimizer state storage: f32, bf16, q8 (8-bit block-quantized)")->group(g_opt);
+  app.add_option("--state-dtype", state_dtype,
+                 "Optimizer state storage: f32, bf16, q8 (8-bit block-quantized)")
+      ->group(g_opt);
   app.add_flag("--master-weights", master_weights,
                "fp32 master weights for 16-bit parameters, the copy written in the same pass")
       ->group(g_opt);
