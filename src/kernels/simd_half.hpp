@@ -79,6 +79,23 @@ IntBatch shift_right(IntBatch x) {
 #endif
 }
 
+// Logical shifts of each lane by its own count in s (0..31).
+[[maybe_unused]] IntBatch shift_right(IntBatch x, IntBatch s) {
+#if defined(__AVX512F__)
+  return _mm512_srlv_epi32(x, s);
+#elif defined(__AVX2__)
+  return _mm256_srlv_epi32(x, s);
+#elif defined(__SSE2__)
+  alignas(16) std::array<std::uint32_t, kWidth> v, n;
+  _mm_store_si128(reinterpret_cast<__m128i*>(v.data()), x);
+  _mm_store_si128(reinterpret_cast<__m128i*>(n.data()), s);
+  for (std::size_t k = 0; k < kWidth; ++k) v[k] >>= n[k];
+  return _mm_load_si128(reinterpret_cast<const __m128i*>(v.data()));
+#elif defined(__aarch64__)
+  return vreinterpretq_s32_u32(vshlq_u32(vreinterpretq_u32_s32(x), vnegq_s32(s)));
+#endif
+}
+
 // bf16_from_f32, in the low 16 bits of each lane.
 [[maybe_unused]] IntBatch bf16_bits(Batch x) {
   const IntBatch u = bits_of(x);

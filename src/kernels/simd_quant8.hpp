@@ -57,19 +57,21 @@ namespace {
   return (x + IntBatch((1 << (s - 1)) - 1) + ((x >> s) & IntBatch(1))) >> s;
 }
 
-// encode_magnitude<M> of each lane; lanes that are not normal finite magnitudes give garbage
-// (the caller selects them away).
+// encode_magnitude<M> of each lane, normal and subnormal codes by one rounding shift: a code is
+// (e - 1) << M plus the 24-bit significand rounded to units of its binade's step, and the
+// subnormal codes (e = 0) have the step of e = 1, shifted further by 1 - ec. Lanes that are not
+// normal finite magnitudes give garbage (the caller selects them away). bias = 14 - es.
 template <int M>
-IntBatch encode_magnitude(IntBatch a, IntBatch es) {
-  const IntBatch ec = shift_right<23>(a) - es + IntBatch(14);
-  const IntBatch t = (ec << 23) | (a & IntBatch(0x7fffff));
-  const IntBatch rounded = rne_shift(t, 23 - M);
-  const IntBatch max(Quant8Codes<M>::kMax);
-  const IntBatch normal = xsimd::select(rounded > max, max, rounded);
+IntBatch encode_magnitude(IntBatch a, IntBatch bias) {
+  const IntBatch ec = shift_right<23>(a) + bias;
+  const IntBatch e = xsimd::max(ec, IntBatch(1));
+  // Counts past 24 - M + M give 0 as the reference does; 31 keeps the shifts defined.
+  const IntBatch s = xsimd::min(IntBatch(23 - M) + e - ec, IntBatch(31));
   const IntBatch sig = (a & IntBatch(0x7fffff)) | IntBatch(0x800000);
-  IntBatch r = IntBatch(0);
-  for (int k = 0; k <= M; ++k) r = xsimd::select(ec == IntBatch(-k), rne_shift(sig, 24 - M + k), r);
-  return xsimd::select(ec >= IntBatch(1), normal, r);
+  const IntBatch half = shift_right(IntBatch(1 << 30), IntBatch(31) - s);  // 2^(s - 1)
+  const IntBatch odd = shift_right(sig, s) & IntBatch(1);
+  const IntBatch r = shift_right(sig + half - IntBatch(1) + odd, s);
+  return xsimd::min((e << M) - IntBatch(1 << M) + r, IntBatch(Quant8Codes<M>::kMax));
 }
 
 // decode_magnitude<M> of each lane.
@@ -90,22 +92,22 @@ Batch decode_magnitude(IntBatch c) {
                                 u & IntBatch(std::int32_t{-0x7fffffff - 1}), u));
 }
 
-[[maybe_unused]] IntBatch encode_signed(Batch x, IntBatch es) {
+[[maybe_unused]] IntBatch encode_signed(Batch x, IntBatch bias) {
   const IntBatch u = bits_of(x);
   const IntBatch sign = shift_right<24>(u) & IntBatch(0x80);
   const IntBatch a = u & IntBatch(0x7fffffff);
-  IntBatch c = xsimd::select(a < IntBatch(0x00800000), IntBatch(0), encode_magnitude<3>(a, es));
+  IntBatch c = xsimd::select(a < IntBatch(0x00800000), IntBatch(0), encode_magnitude<3>(a, bias));
   c = xsimd::select(a == IntBatch(0x7f800000), IntBatch(SignedCodes::kInf), c);
   c = xsimd::select(a > IntBatch(0x7f800000), IntBatch(SignedCodes::kNaN), c);
   return c | sign;
 }
 
-[[maybe_unused]] IntBatch encode_unsigned(Batch x, IntBatch es) {
+[[maybe_unused]] IntBatch encode_unsigned(Batch x, IntBatch bias) {
   const IntBatch u = bits_of(x);
   const IntBatch a = u & IntBatch(0x7fffffff);
   // Negative values give 0 (u < 0 as signed lanes), as do subnormals.
   IntBatch c = xsimd::select(u < IntBatch(0x00800000), IntBatch(0),
-                             encode_magnitude<4>(bits_of(sqrt(x)), es));
+                             encode_magnitude<4>(bits_of(sqrt(x)), bias));
   c = xsimd::select(u == IntBatch(0x7f800000), IntBatch(UnsignedCodes::kInf), c);
   return xsimd::select(a > IntBatch(0x7f800000), IntBatch(UnsignedCodes::kNaN), c);
 }
@@ -128,40 +130,116 @@ Batch decode_magnitude(IntBatch c) {
   return float_of(r);
 }
 
+// The codes of a block whose scale has biased exponent es (the root's for non-negative states),
+// with a shortcut for the common batch: every lane either has a normal code (exponent field at
+// least 1), which is the float's bits re-biased and rounded to M mantissa bits, or certainly
+// code 0 (at most half the smallest subnormal code, zero, or a subnormal input). Other batches
+// (subnormal codes, NaN, Inf) take the general encoding.
+template <int M>
+class BlockEncoder {
+ public:
+  explicit BlockEncoder(std::int32_t es)
+      : bias_(14 - es),
+        rebias_((es - 14) * (1 << 23)),
+        normal_(std::max(es - 13, 1) * (1 << 23)),
+        zero_(es - 14 - M >= 1 ? (es - 14 - M) * (1 << 23) : 0x7fffff) {}
+
+  // a: the magnitude bits (of the root for non-negative states); zero: lanes known to be code 0;
+  // slow(bias): the general encoding.
+  template <class Slow>
+  IntBatch operator()(IntBatch a, xsimd::batch_bool<std::int32_t, Arch> zero, Slow slow) const {
+    zero = zero | (a <= zero_);
+    if (!xsimd::all(zero | ((a >= normal_) & (a < IntBatch(0x7f800000))))) return slow(bias_);
+    const IntBatch c = xsimd::min(rne_shift(a - rebias_, 23 - M), IntBatch(Quant8Codes<M>::kMax));
+    return xsimd::select(zero, IntBatch(0), c);
+  }
+
+ private:
+  IntBatch bias_, rebias_, normal_, zero_;
+};
+
 // quant8_encode_block, n a multiple of kWidth.
 [[maybe_unused]] float encode_block(const float* x, std::uint8_t* codes, std::size_t n,
                                     bool non_negative) {
-  IntBatch amax(0);
+  // Four maxima, so that no chain of dependent maxima spans the block.
+  std::array<IntBatch, 4> amax{IntBatch(0), IntBatch(0), IntBatch(0), IntBatch(0)};
   const IntBatch magnitude_mask(non_negative ? -1 : 0x7fffffff);
   for (std::size_t j = 0; j + kWidth <= n; j += kWidth) {
-    // Signed lanes: non-negative states' negative values compare below amax's start, 0.
+    // Signed lanes: non-negative states' negative values are below amax's start, 0.
     const IntBatch a = bits_of(load(x + j)) & magnitude_mask;
-    amax = xsimd::select((a < IntBatch(0x7f800000)) & (a > amax), a, amax);
+    IntBatch& m = amax[(j / kWidth) % 4];
+    m = xsimd::max(m, xsimd::select(a < IntBatch(0x7f800000), a, IntBatch(0)));
   }
   alignas(64) std::array<std::int32_t, kWidth> lanes{};
-  amax.store_aligned(lanes.data());
+  xsimd::max(xsimd::max(amax[0], amax[1]), xsimd::max(amax[2], amax[3]))
+      .store_aligned(lanes.data());
   const auto largest = static_cast<std::uint32_t>(*std::max_element(lanes.begin(), lanes.end()));
   const std::int32_t e = quant8_scale_exponent(largest, non_negative);
-  const IntBatch es(e);
-  if (non_negative)
-    for (std::size_t j = 0; j + kWidth <= n; j += kWidth)
-      narrow_u8(codes + j, encode_unsigned(load(x + j), es));
-  else
-    for (std::size_t j = 0; j + kWidth <= n; j += kWidth)
-      narrow_u8(codes + j, encode_signed(load(x + j), es));
+  if (non_negative) {
+    const BlockEncoder<4> encoder(e);
+    for (std::size_t j = 0; j + kWidth <= n; j += kWidth) {
+      const Batch v = load(x + j);
+      const IntBatch u = bits_of(v);
+      // Negative values (but -NaN) and subnormals are code 0, whatever their roots; NaN and
+      // Inf have roots the shortcut refuses.
+      const IntBatch root = bits_of(sqrt(v)) & IntBatch(0x7fffffff);
+      const auto zero =
+          (u < IntBatch(0x00800000)) & ((u & IntBatch(0x7fffffff)) <= IntBatch(0x7f800000));
+      narrow_u8(codes + j,
+                encoder(root, zero, [&](IntBatch bias) { return encode_unsigned(v, bias); }));
+    }
+  } else {
+    const BlockEncoder<3> encoder(e);
+    for (std::size_t j = 0; j + kWidth <= n; j += kWidth) {
+      const Batch v = load(x + j);
+      const IntBatch u = bits_of(v);
+      const IntBatch sign = shift_right<24>(u) & IntBatch(0x80);
+      const IntBatch a = u & IntBatch(0x7fffffff);
+      narrow_u8(codes + j, encoder(a, a < IntBatch(0), [&](IntBatch bias) {
+                             return encode_signed(v, bias) & IntBatch(0x7f);
+                           }) | sign);
+    }
+  }
   return quant8_scale(e, non_negative);
 }
 
-// quant8_decode_block, n a multiple of kWidth.
+// quant8_decode_block, n a multiple of kWidth. A batch with only zero codes and normal codes
+// whose value times the scale is normal builds the floats' bits directly; others (subnormal
+// codes or results, NaN, Inf) take the general decoding.
 [[maybe_unused]] void decode_block(const std::uint8_t* codes, float scale, float* x, std::size_t n,
                                    bool non_negative) {
   const Batch s(scale);
-  if (non_negative)
-    for (std::size_t j = 0; j + kWidth <= n; j += kWidth)
-      decode_unsigned(widen_u8(codes + j), s).store_aligned(x + j);
-  else
-    for (std::size_t j = 0; j + kWidth <= n; j += kWidth)
-      decode_signed(widen_u8(codes + j), s).store_aligned(x + j);
+  if (non_negative) {
+    for (std::size_t j = 0; j + kWidth <= n; j += kWidth) {
+      const IntBatch code = widen_u8(codes + j);
+      const auto zero = code == IntBatch(0);
+      if (xsimd::all(zero |
+                     ((code >= IntBatch(1 << 4)) & (code <= IntBatch(UnsignedCodes::kMax))))) {
+        const Batch m = float_of((code << 19) + IntBatch((127 - 14) << 23));
+        const Batch v = quant8_flush(m * m * s);
+        float_of(xsimd::select(zero, IntBatch(0), bits_of(v))).store_aligned(x + j);
+      } else {
+        decode_unsigned(code, s).store_aligned(x + j);
+      }
+    }
+    return;
+  }
+  // Normal codes whose value is a normal float: exponent field at least 15 - es.
+  const std::int32_t es = static_cast<std::int32_t>(std::bit_cast<std::uint32_t>(scale) >> 23);
+  const IntBatch lowest(std::max(15 - es, 1) << 3);
+  const IntBatch rebias((es - 14) * (1 << 23));
+  for (std::size_t j = 0; j + kWidth <= n; j += kWidth) {
+    const IntBatch code = widen_u8(codes + j);
+    const IntBatch c = code & IntBatch(0x7f);
+    const auto zero = c == IntBatch(0);
+    if (xsimd::all(zero | ((c >= lowest) & (c <= IntBatch(SignedCodes::kMax))))) {
+      const IntBatch sign = (code << 24) & IntBatch(std::int32_t{-0x7fffffff - 1});
+      const IntBatch r = xsimd::select(zero, IntBatch(0), (c << 20) + rebias);
+      float_of(r | sign).store_aligned(x + j);
+    } else {
+      decode_signed(code, s).store_aligned(x + j);
+    }
+  }
 }
 
 }  // namespace
