@@ -7,7 +7,7 @@
 // Bytes per parameter of an AdamW step (read + written):
 //   fp32                                         p 4+4, g 4, m 4+4, v 4+4         = 28
 //   state bf16                                   p 4+4, g 4, m 2+2, v 2+2         = 20
-//   param, grad bf16, state fp32 (in registers; also through tiles, `_tiles`)
+//   param, grad bf16, state fp32
 //                                                p 2+2, g 2, m 4+4, v 4+4         = 22
 //   all bf16 (nearest-even or stochastic)        p 2+2, g 2, m 2+2, v 2+2         = 14
 //   offload: fp32 master and state, bf16 grads in, bf16 params out
@@ -44,7 +44,6 @@ struct Variant {
   bool copy = false;        // master weights write a bf16 copy
   bool stochastic = false;  // bf16 params by stochastic rounding
   bool q8 = false;          // 8-bit block-quantized state (`state` unused)
-  bool tiles = false;       // converted through tiles (run_rule_staged), not in registers
 };
 
 const Variant kVariants[] = {
@@ -53,8 +52,6 @@ const Variant kVariants[] = {
     {"param_grad_bf16", Storage::bf16, Storage::bf16, Storage::f32},
     {"all_bf16", Storage::bf16, Storage::bf16, Storage::bf16},
     {"all_bf16_sr", Storage::bf16, Storage::bf16, Storage::bf16, false, true},
-    {"param_grad_bf16_tiles", Storage::bf16, Storage::bf16, Storage::f32, false, false, false,
-     true},
     {"offload_bf16", Storage::f32, Storage::bf16, Storage::f32, true},
     {"all_f16", Storage::f16, Storage::f16, Storage::bf16},
     {"state_q8", Storage::f32, Storage::f32, Storage::f32, false, false, true},
@@ -142,7 +139,6 @@ void bench_step(benchmark::State& st, const Optimizer& o, const Variant& v, std:
   if (v.copy)
     args.param_copy = {reinterpret_cast<std::uint16_t*>(arrays.copy.data()), Storage::bf16};
   args.stochastic_rounding = v.stochastic;
-  args.convert_in_tiles = v.tiles;
   for (std::size_t k = 0; k < o.states; ++k) {
     if (v.q8) {
       // Codes, then one scale per block (the arena's layout); the last state is a second moment.

@@ -1,8 +1,7 @@
-// The elementwise kernels with 16-bit arrays (optim/rule_kernel.hpp: converted in registers, or
-// through run_rule_staged's tiles): SGD with
-// momentum, Adam, AdamW and Lion, with parameters fp32, bf16, fp16, bf16 by stochastic rounding,
-// or fp32 master weights writing a bf16 or fp16 copy; gradients fp32, bf16 or fp16 (an engine's
-// unpadded buffer); state fp32 or bf16: every combination.
+// The elementwise kernels with 16-bit arrays (optim/rule_kernel.hpp: converted through
+// run_rule_staged's tiles): SGD with momentum, Adam, AdamW and Lion, with parameters fp32, bf16,
+// fp16, bf16 by stochastic rounding, or fp32 master weights writing a bf16 or fp16 copy; gradients
+// fp32, bf16 or fp16 (an engine's unpadded buffer); state fp32 or bf16: every combination.
 //   - Every build, and every split of the range into kernel calls (what threads and chunks do),
 //     equals the scalar reference bit for bit over 25 steps.
 //   - The scalar reference follows an fp64 transcription of each algorithm that rounds to the
@@ -154,10 +153,8 @@ float gradient(int step, std::size_t i) {
 
 constexpr std::uint64_t kSeed = 0x5eed;
 
-// Every value a run leaves: parameters (the copy too), states, as bits. `tiles`: convert through
-// run_rule_staged's tiles instead of in registers.
-std::vector<std::uint32_t> run(const Case& opt, const Layout& layout, Isa isa, std::size_t piece,
-                               bool tiles = false) {
+// Every value a run leaves: parameters (the copy too), states, as bits.
+std::vector<std::uint32_t> run(const Case& opt, const Layout& layout, Isa isa, std::size_t piece) {
   const detail::ElementwiseRule& rule = *detail::find_registration(opt.name)->rule;
   const GroupOptions options = options_of(opt);
   const bool half_param = layout.param == ParamMode::half || layout.param == ParamMode::stochastic;
@@ -200,7 +197,6 @@ std::vector<std::uint32_t> run(const Case& opt, const Layout& layout, Isa isa, s
         a.state16[k] = states[k]->u16();
     }
     a.state16_format = layout.state;
-    a.convert_in_tiles = tiles;
     for (std::size_t b = 0; b < kPadded; b += piece) kernel(a, b, std::min(b + piece, kPadded));
   }
   std::vector<std::uint32_t> out;
@@ -410,18 +406,6 @@ TEST_CASE("16-bit storage: every build and every split equal the scalar referenc
         CHECK(run(opt, layout, isa, 272) == reference);
       }
     }
-}
-
-// The combinations with a loop of their own (optim/rule_kernel.hpp's kLayouts) convert in
-// registers; every other, and any call that asks, through tiles. Both give the same bits.
-TEST_CASE("16-bit storage: converting in registers and through tiles give the same bits",
-          "[kernels][precision]") {
-  for (const Case& opt : kOptimizers)
-    for (const Layout& layout : every_layout())
-      for (Isa isa : supported_isas()) {
-        INFO(opt.name << ", " << layout.name() << ", " << isa_name(isa));
-        CHECK(run(opt, layout, isa, 272, true) == run(opt, layout, isa, 272, false));
-      }
 }
 
 // Every build on one thread, and the best build on 2 and 4 (the chunking is the driver's, the

@@ -54,8 +54,8 @@ struct AdamRule {
          .amsgrad = o.flag("amsgrad")};
   }
 
-  template <Flags F, class V, Layout L>
-  static void update(const Coefs<V>& c, const Element<V, L>& x) {
+  template <Flags F, class V>
+  static void update(const Coefs<V>& c, const Element<V>& x) {
     V p = x.param();
     V g = x.grad();
     if constexpr (F.maximize) g = ops::neg(g);

@@ -39,8 +39,8 @@ struct AdamaxRule {
     f = {.maximize = o.flag("maximize"), .weight_decay = c.weight_decay != 0.0f};
   }
 
-  template <Flags F, class V, Layout L>
-  static void update(const Coefs<V>& c, const Element<V, L>& x) {
+  template <Flags F, class V>
+  static void update(const Coefs<V>& c, const Element<V>& x) {
     const V p = x.param();
     V g = x.grad();
     if constexpr (F.maximize) g = ops::neg(g);

@@ -53,8 +53,8 @@ struct AsgdRule {
     scalars[mu] = f32(1.0 / std::max(1.0, t - o.get("t0")));
   }
 
-  template <Flags F, class V, Layout L>
-  static void update(const Coefs<V>& c, const Element<V, L>& x) {
+  template <Flags F, class V>
+  static void update(const Coefs<V>& c, const Element<V>& x) {
     V p = x.param();
     V g = x.grad();
     if constexpr (F.maximize) g = ops::neg(g);

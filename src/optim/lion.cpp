@@ -44,8 +44,8 @@ struct LionRule {
     return ops::select(x > zero, V(1.0f), ops::select(x < zero, V(-1.0f), x));
   }
 
-  template <Flags F, class V, Layout L>
-  static void update(const Coefs<V>& c, const Element<V, L>& x) {
+  template <Flags F, class V>
+  static void update(const Coefs<V>& c, const Element<V>& x) {
     V p = x.param();
     V g = x.grad();
     if constexpr (F.maximize) g = ops::neg(g);

@@ -39,8 +39,8 @@ struct NadamRule {
     c.exp_avg_coef = f32(-lr * mu_next / (1.0 - static_cast<double>(product_next)));
   }
 
-  template <Flags F, class V, Layout L>
-  static void update(const Coefs<V>& c, const Element<V, L>& x) {
+  template <Flags F, class V>
+  static void update(const Coefs<V>& c, const Element<V>& x) {
     V p = x.param(), g = x.grad(), m, v;
     adam_moments<F>(c, x, p, g, m, v, exp_avg, exp_avg_sq);
     const V denom = ops::sqrt(ops::div(v, c.bias_correction2)) + c.eps;

@@ -40,8 +40,8 @@ struct RadamRule {
     }
   }
 
-  template <Flags F, class V, Layout L>
-  static void update(const Coefs<V>& c, const Element<V, L>& x) {
+  template <Flags F, class V>
+  static void update(const Coefs<V>& c, const Element<V>& x) {
     V p = x.param(), g = x.grad(), m, v;
     adam_moments<F>(c, x, p, g, m, v, exp_avg, exp_avg_sq);
     if constexpr (F.rectified)

@@ -44,8 +44,8 @@ struct RmspropRule {
          .momentum = o.get("momentum") != 0.0};
   }
 
-  template <Flags F, class V, Layout L>
-  static void update(const Coefs<V>& c, const Element<V, L>& x) {
+  template <Flags F, class V>
+  static void update(const Coefs<V>& c, const Element<V>& x) {
     V p = x.param();
     V g = x.grad();
     if constexpr (F.maximize) g = ops::neg(g);

@@ -62,7 +62,7 @@ struct ElementwiseArgs {
   float average_w0 = 0.0f;
   float average_w1 = 0.0f;
   // Arrays stored in 16 bits instead of fp32. Where one is set its fp32 pointer above is null;
-  // the kernel converts in registers (kLayouts) or through tiles of floats (run_rule_staged).
+  // the kernel converts them through tiles of floats (run_rule_staged).
   Array16<std::uint16_t> param16;
   Array16<const std::uint16_t> grad16;  // indexed as grad is (grad_base, grad_count)
   std::array<std::uint16_t*, kMaxStates> state16{};
@@ -82,9 +82,6 @@ struct ElementwiseArgs {
   // param16 (bf16 only) is rounded stochastically, element i with rounding_bits(rounding_key, i).
   bool stochastic_rounding = false;
   std::uint32_t rounding_key = 0;
-  // Convert the 16-bit arrays through tiles of floats on the stack (run_rule_staged) instead of
-  // in registers: the same bits, slower; benchmarks and tests compare the two.
-  bool convert_in_tiles = false;
 };
 
 // Internal linkage: each instruction set's build keeps its own copies (no weak symbols).
@@ -122,98 +119,32 @@ void pack_coefs(const typename Rule::template Coefs<float>& c, ElementwiseArgs& 
   std::memcpy(a.coef.data(), &c, sizeof c);
 }
 
-// The formats a loop loads and stores its arrays in: template arguments, so that the loop has no
-// branch on them and converts in registers.
-struct Layout {
-  Storage param = Storage::f32;  // fp32 also with master weights
-  Storage grad = Storage::f32;
-  Storage state = Storage::f32;
-  Storage copy = Storage::f32;  // the master weights' 16-bit copy; fp32: none
-  bool stochastic = false;      // bf16 parameters by stochastic rounding
-  constexpr bool operator==(const Layout&) const = default;
-};
-
-// The layouts with a loop of their own (no averaging): the common combinations. Calls in any other
-// convert through tiles (run_rule_staged): each layout is one more loop per description and flag
-// combination in every kernel build. All-bf16 (nearest-even or stochastic) has none: its loop in
-// registers was 15-20 % slower than the tiles at 2^26 on Zen 4 (docs/benchmarks.md).
-inline constexpr Layout kLayouts[] = {
-    {Storage::bf16, Storage::bf16, Storage::f32},                // fp32 state
-    {Storage::f32, Storage::f32, Storage::bf16},                 // bf16 state
-    {Storage::f32, Storage::bf16, Storage::f32, Storage::bf16},  // ZeRO-Offload
-    {Storage::f16, Storage::f16, Storage::bf16},                 // fp16 model
-};
-
-inline Layout layout_of(const ElementwiseArgs& a) noexcept {
-  Layout l;
-  if (a.param16.data != nullptr) l.param = a.param16.format;
-  if (a.grad16.data != nullptr) l.grad = a.grad16.format;
-  for (const std::uint16_t* s : a.state16)
-    if (s != nullptr) l.state = a.state16_format;
-  if (a.param_copy.data != nullptr) l.copy = a.param_copy.format;
-  l.stochastic = a.param16.data != nullptr && a.stochastic_rounding;
-  return l;
-}
-
-// One position of the arrays, as V: each array widened to float on load and rounded on store by
-// its format in L. Loads and stores of the arenas are aligned: every call's range starts on a
-// tensor boundary (64 bytes) and covers whole padded tensors. The gradient may be an engine's
-// buffer instead (load_until).
-template <class V, Layout L = Layout{}>
+// One position of the fp32 arrays, as V. Loads and stores of the arenas are aligned: every
+// call's range starts on a tensor boundary (64 bytes) and covers whole padded tensors. The
+// gradient may be an engine's buffer instead (load_until).
+template <class V>
 class Element {
  public:
   Element(const ElementwiseArgs& a, std::size_t i, V state_floor, V grad_scale) noexcept
       : a_(a), i_(i), state_floor_(state_floor), grad_scale_(grad_scale) {}
-  V param() const noexcept {
-    if constexpr (L.param == Storage::f32)
-      return vload<V>(a_.param + i_);
-    else
-      return load_as<V, L.param>(a_.param16.data, i_);
-  }
+  V param() const noexcept { return vload<V>(a_.param + i_); }
   V grad() const noexcept {
-    const std::size_t j = i_ - a_.grad_base;
-    if constexpr (L.grad == Storage::f32)
-      return load_until<V>(a_.grad, j, a_.grad_count) * grad_scale_;
-    else
-      return scaled16<L.grad>(load16_until<V, L.grad>(a_.grad16.data, j, a_.grad_count));
+    return load_until<V>(a_.grad, i_ - a_.grad_base, a_.grad_count) * grad_scale_;
   }
-  V state(std::size_t k) const noexcept {
-    if constexpr (L.state == Storage::f32)
-      return vload<V>(a_.state[k] + i_);
-    else
-      return load_as<V, L.state>(a_.state16[k], i_);
-  }
-  void set_param(V v) const noexcept {
-    if constexpr (L.param == Storage::f32)
-      vstore(a_.param + i_, v);
-    else if constexpr (L.stochastic)
-      store_bf16_stochastic(a_.param16.data, i_, v, a_.rounding_key);
-    else
-      store_as<L.param>(a_.param16.data, i_, v);
-  }
+  V state(std::size_t k) const noexcept { return vload<V>(a_.state[k] + i_); }
+  void set_param(V v) const noexcept { vstore(a_.param + i_, v); }
   void set_state(std::size_t k, V v) const noexcept {
-    const V flushed = ops::flush_below(v, state_floor_);
-    if constexpr (L.state == Storage::f32)
-      vstore(a_.state[k] + i_, flushed);
-    else
-      store_as<L.state>(a_.state16[k], i_, flushed);
+    vstore(a_.state[k] + i_, ops::flush_below(v, state_floor_));
   }
 
  private:
-  // A scaled 16-bit gradient is read as clip_grad_norm_ stores it in place: the product rounded
-  // to the gradient's format (the host has rounded the scale to it).
-  template <Storage S>
-  V scaled16(V g) const noexcept {
-    return a_.grad_scale == 1.0f ? g : round_as<S>(g * grad_scale_);
-  }
-
   const ElementwiseArgs& a_;
   std::size_t i_;
   V state_floor_;
   V grad_scale_;
 };
 
-template <class Rule, auto F, AverageKind A, class V, Layout L = Layout{}>
+template <class Rule, auto F, AverageKind A, class V>
 void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
   using C = typename Rule::template Coefs<V>;
   // Broadcast once per call, not per element.
@@ -227,12 +158,9 @@ void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end)
   const V grad_scale(a.grad_scale);
   [[maybe_unused]] const V w0(a.average_w0), w1(a.average_w1);
   for (std::size_t i = begin; i + w <= end; i += w) {
-    Rule::template update<F>(c, Element<V, L>(a, i, state_floor, grad_scale));
+    Rule::template update<F>(c, Element<V>(a, i, state_floor, grad_scale));
     // The parameter just stored is still in L1: averaging it here saves a pass over memory.
     if constexpr (A != AverageKind::none) average_element<A>(a.param + i, a.averaged + i, w0, w1);
-    if constexpr (L.copy != Storage::f32)
-      store16_until<L.copy>(a.param_copy.data, i - a.param_copy_base, a.param_copy_count,
-                            vload<V>(a.param + i));
   }
 }
 
@@ -248,25 +176,6 @@ void run_rule_averaged(const ElementwiseArgs& a, std::size_t begin, std::size_t 
     default:
       return run_rule_loop<Rule, F, AverageKind::none, V>(a, begin, end);
   }
-}
-
-inline bool averages(const ElementwiseArgs& a) noexcept {
-  const auto kind = static_cast<AverageKind>(a.averaging);
-  return kind == AverageKind::ema || kind == AverageKind::swa || kind == AverageKind::lookahead;
-}
-
-// Runs the loop of layout L instantiated for a.flags, without averaging.
-template <class Rule, class V, Layout L>
-void run_rule_layout(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
-  using Flags = typename Rule::Flags;
-  [&]<std::uint32_t... Bits>(std::integer_sequence<std::uint32_t, Bits...>) {
-    ((a.flags == Bits
-          ? run_rule_loop<Rule, flags_from_bits<Flags, Bits>(), AverageKind::none, V, L>(a, begin,
-                                                                                         end)
-          : void()),
-     ...);
-  }
-  (std::make_integer_sequence<std::uint32_t, 1U << kFlagCount<Flags>>{});
 }
 
 // Runs the loop instantiated for a.flags and a.averaging, on fp32 arrays.
@@ -365,9 +274,9 @@ void narrow_state8_tile(const ElementwiseArgs& a, std::size_t k, const float* sr
 
 // The loop over arrays some of which are 16-bit or 8-bit, through tiles: per tile, the 16-bit
 // and 8-bit arrays are widened into floats, the fp32 loop runs on the tile (fp32 arrays in
-// place), and the results are narrowed back (an 8-bit tile is a quantization block). The layouts
-// of kLayouts convert 16-bit arrays in registers instead, with fewer loads and stores; the tiles
-// serve 8-bit state, every other combination, averaging, and ElementwiseArgs::convert_in_tiles.
+// place), and the results are narrowed back (an 8-bit tile is a quantization block). Converting
+// in registers inside the loop instead was 8-20 % slower at memory sizes on Zen 4 and Zen 5
+// (docs/benchmarks.md), and one more loop per layout in every kernel build.
 template <class Rule, class V>
 void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
   alignas(64) float param[kTile];
@@ -377,8 +286,8 @@ void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t en
   for (std::size_t t = begin; t < end; t += kTile) {
     const std::size_t n = std::min(kTile, end - t);
     ElementwiseArgs tile = a;
-    // The average is fp32 and averages fp32 parameters (the arena's, or the master weights):
-    // 16-bit parameters with averaging are refused on the host.
+    // Only an fp32 average of fp32 parameters (the arena's, or the master weights) is fused
+    // into the step; the host gives every other average its own pass (kernels/average.cpp).
     if (a.averaged != nullptr) tile.averaged = a.averaged + t;
     if (a.param16.data != nullptr) {
       widen_tile<V>(a.param16, t, param, n);
@@ -426,37 +335,18 @@ void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t en
   }
 }
 
-inline bool has_8bit_state(const ElementwiseArgs& a) noexcept {
-  bool any = false;
-  for (const std::uint8_t* s : a.state8) any = any || s != nullptr;
-  return any;
-}
-
-inline bool has_16bit_arrays(const ElementwiseArgs& a) noexcept {
+inline bool converts(const ElementwiseArgs& a) noexcept {
   bool any = a.param16.data != nullptr || a.grad16.data != nullptr || a.param_copy.data != nullptr;
-  for (const std::uint16_t* s : a.state16) any = any || s != nullptr;
+  for (std::size_t k = 0; k < kMaxStates; ++k)
+    any = any || a.state16[k] != nullptr || a.state8[k] != nullptr;
   return any;
 }
 
-// Calls with 16-bit arrays run the loop of their layout where it has one, else the tiles; 8-bit
-// state always takes the tiles, which are its quantization blocks.
+// Calls with 16-bit or 8-bit arrays take the tiles.
 template <class Rule, class V>
 void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
-  const bool state8 = has_8bit_state(a);
-  if (!state8 && !has_16bit_arrays(a)) return run_rule_f32<Rule, V>(a, begin, end);
-  if (!state8 && !a.convert_in_tiles && !averages(a)) {
-    const Layout layout = layout_of(a);
-    bool done = false;
-    [&]<std::size_t... K>(std::index_sequence<K...>) {
-      ((!done && layout == kLayouts[K]
-            ? (run_rule_layout<Rule, V, kLayouts[K]>(a, begin, end), done = true)
-            : false),
-       ...);
-    }
-    (std::make_index_sequence<std::size(kLayouts)>{});
-    if (done) return;
-  }
-  run_rule_staged<Rule, V>(a, begin, end);
+  if (converts(a)) return run_rule_staged<Rule, V>(a, begin, end);
+  run_rule_f32<Rule, V>(a, begin, end);
 }
 
 }  // namespace

@@ -51,8 +51,8 @@ struct SgdRule {
          .nesterov = o.flag("nesterov")};
   }
 
-  template <Flags F, class V, Layout L>
-  static void update(const Coefs<V>& c, const Element<V, L>& x) {
+  template <Flags F, class V>
+  static void update(const Coefs<V>& c, const Element<V>& x) {
     const V p = x.param();
     V d = x.grad();
     if constexpr (F.maximize) d = ops::neg(d);
