@@ -279,9 +279,14 @@ void narrow_state8_tile(const ElementwiseArgs& a, std::size_t k, const float* sr
 // (docs/benchmarks.md), and one more loop per layout in every kernel build.
 template <class Rule, class V>
 void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
-  alignas(64) float param[kTile];
-  alignas(64) float grad[kTile];
-  alignas(64) float state[kMaxStates][kTile];
+  // One stride of 64 bytes more than a tile: with tiles back to back (1 KiB apart), all-bf16
+  // AdamW took 1.3x as long on Zen 5 (0.69-0.78 against 0.55 ns per element at 64K).
+  constexpr std::size_t kStride = kTile + 16;
+  alignas(64) float tiles[(2 + kMaxStates) * kStride];
+  float* const param = tiles;
+  float* const grad = tiles + kStride;
+  float* state[kMaxStates];
+  for (std::size_t k = 0; k < kMaxStates; ++k) state[k] = tiles + (2 + k) * kStride;
   constexpr std::size_t w = lanes<V>();
   for (std::size_t t = begin; t < end; t += kTile) {
     const std::size_t n = std::min(kTile, end - t);
