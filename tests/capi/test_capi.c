@@ -923,6 +923,9 @@ static void test_storage(void) {
     CHECK(master[i] != values[i]);
     CHECK(fabsf(from_bf16(half[i]) - master[i]) <= master[i] / 256.0f);
   }
+  /* Clamping the bf16 gradients 0.5, -0.5, ..., -4.5 to +-0.25 (bf16 0x3e80, 0xbe80). */
+  OK(simdoptim_clip_grad_value(opt, 0.25));
+  for (i = 0; i < 6; ++i) CHECK(half_grad[i] == (i == 0 ? 0x3e80 : 0xbe80));
   OK(simdoptim_optimizer_destroy(opt));
 }
 
