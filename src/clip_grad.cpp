@@ -225,7 +225,7 @@ ClipGradNorm compute_clip_grad_norm(Optimizer& optimizer, double max_norm, doubl
   const std::span<const GradGroup> present = present_groups(optimizer, nullptr, external);
   const ClipCoef c = clip_coef(optimizer, present, max_norm, norm_type, error_if_nonfinite);
   if (!present.empty() && std::isfinite(c.total) && std::isfinite(c.coef))
-    optimizer.note_grads_finite();
+    optimizer.note_grads_finite(external);
   return {static_cast<double>(c.total), c.coef};
 }
 

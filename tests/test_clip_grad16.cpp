@@ -360,3 +360,77 @@ TEST_CASE("skip_if_nonfinite reads 16-bit gradients", "[clip][precision][nonfini
       CHECK(!opt->last_step_skipped());
     }
 }
+
+// An engine's gradient buffers (StepGrads::external and external16): the check reads them, not
+// the arena's gradients, times the scale as the step reads them.
+TEST_CASE("skip_if_nonfinite reads an engine's gradient buffers", "[clip][precision][nonfinite]") {
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+  for (DType d : {DType::bf16, DType::f16})
+    for (Isa isa : supported_isas()) {
+      INFO(static_cast<int>(d) << " " << isa_name(isa));
+      auto opt = optimizer({isa, thread_counts::capped(2)}, d, d);
+      // The engine's copies of the gradients, 16-bit and widened (tensor 1 of each group absent).
+      std::vector<std::vector<std::uint16_t>> engine16;
+      std::vector<std::vector<float>> engine32;
+      for (auto& g : opt->param_groups())
+        for (std::size_t i = 0; i < g.size(); ++i) {
+          const TensorView v = g.grad(i);
+          engine16.emplace_back(v.data16.begin(), v.data16.end());
+          engine32.emplace_back();
+          for (std::uint16_t h : engine16.back()) engine32.back().push_back(from_bits16(d, h));
+          v.data16[0] = to_bits16(d, kNaN);  // the arena's: never read by these steps
+        }
+      std::vector<const std::uint16_t*> ptrs16;
+      std::vector<const float*> ptrs32;
+      for (std::size_t k = 0; k < engine16.size(); ++k) {
+        ptrs16.push_back(k % 4 == 1 ? nullptr : engine16[k].data());
+        ptrs32.push_back(k % 4 == 1 ? nullptr : engine32[k].data());
+      }
+      const StepGrads grads16{.external16 = ptrs16, .external16_dtype = d};
+      const StepGrads grads32{.external = ptrs32};
+      opt->set_skip_if_nonfinite(true);
+      opt->step(grads16);
+      CHECK(!opt->last_step_skipped());
+      opt->step(grads32);
+      CHECK(!opt->last_step_skipped());
+      const auto before = state_bits(*opt);
+      const std::int64_t steps = opt->param_groups()[1].step_count(3);
+      CHECK(steps == 2);
+      auto skipped = [&](const StepGrads& grads) {
+        opt->step(grads);
+        return opt->last_step_skipped() && state_bits(*opt) == before &&
+               opt->param_groups()[1].step_count(3) == steps;
+      };
+      std::uint16_t& last16 = engine16.back().back();  // the last element of the last tensor
+      float& last32 = engine32.back().back();
+      const std::uint16_t kept16 = last16;
+      const float kept32 = last32;
+      for (float bad : {kNaN, -std::numeric_limits<float>::infinity()}) {
+        last16 = to_bits16(d, bad);
+        CHECK(skipped(grads16));
+        last32 = bad;
+        CHECK(skipped(grads32));
+        last16 = kept16;
+        last32 = kept32;
+      }
+      // Read scaled: the largest fp16 value times 2 overflows to Inf.
+      if (d == DType::f16) {
+        last16 = 0x7bff;
+        CHECK(skipped({.scale = 2.0f, .external16 = ptrs16, .external16_dtype = d}));
+        last16 = kept16;
+      }
+      // A finite norm noted over other gradients does not vouch for these.
+      last16 = to_bits16(d, kNaN);
+      CHECK(std::isfinite(compute_clip_grad_norm(*opt, 1.0, 2.0, false, ptrs32).total_norm));
+      CHECK(skipped(grads16));
+      last16 = kept16;
+      last32 = kNaN;
+      std::vector<const float*> others = ptrs32;
+      others.back() = engine32[3].data();  // group 0's last tensor: the same numel, finite
+      CHECK(std::isfinite(compute_clip_grad_norm(*opt, 1.0, 2.0, false, others).total_norm));
+      CHECK(skipped(grads32));
+      last32 = kept32;
+      opt->step(grads16);
+      CHECK(!opt->last_step_skipped());
+    }
+}
