@@ -41,7 +41,10 @@ struct ShardedTraffic {
 /// Wraps `optimizer`, an elementwise optimizer (SGD, Adam, AdamW, Lion, ...) whose param groups
 /// every rank of `comm` built identically, so that each rank keeps optimizer state only for its
 /// shard: every group's arena is cut into comm-size contiguous shards, 64-byte aligned and
-/// balanced to within 16 elements, rank r owning shard r.
+/// balanced to within 16 elements (256 in a group with q8 state, so that no quantization block
+/// straddles two shards), rank r owning shard r. The shard keeps each group's state dtype (fp32,
+/// bf16 or q8, StorageOptions::state); groups with 16-bit parameters or gradients are refused
+/// with std::invalid_argument so far.
 ///
 /// `optimizer` stays the engine's view of the model: its parameters, gradients and group
 /// options (schedulers set lr on it, as before). Its own state is never allocated. One step:

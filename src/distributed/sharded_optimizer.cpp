@@ -126,6 +126,11 @@ void ShardedState::build() {
         "' needs whole-tensor quantities (trust ratios, factored statistics or a line search) "
         "that a shard does not hold; sharding takes the elementwise optimizers");
 
+  for (const ParamGroup& g : full.param_groups())
+    if (g.storage().param != DType::f32 || g.storage().grad != DType::f32)
+      throw std::invalid_argument(
+          "ShardedOptimizer: a group has 16-bit parameters or gradients, which sharding does not "
+          "move yet (16-bit and q8 state are supported)");
   layout = make_shard_layout(full.param_groups(), size, options.bucket_elements);
   shard = make_optimizer(full.name(), RuntimeOptions{full.isa(), full.num_threads()});
   const auto me = static_cast<std::size_t>(rank);
@@ -142,7 +147,8 @@ void ShardedState::build() {
       GroupOptions overrides;
       for (const auto& [key, value] : group.options().items()) overrides.set(key, value);
       shard_group.push_back(static_cast<std::ptrdiff_t>(shard->param_groups().size()));
-      shard->add_param_group(std::move(specs), overrides);
+      // The same storage: each piece's state is stored as the full group's would be.
+      shard->add_param_group(std::move(specs), overrides, group.storage());
     }
     pieces.push_back(std::move(mine));
     BucketCounts c;
@@ -216,8 +222,15 @@ ShardRange ShardedOptimizer::shard(std::size_t group) const {
 
 std::size_t ShardedOptimizer::state_bytes() const {
   std::size_t bytes = 0;
-  for (const ParamGroup& g : s_->shard->param_groups())
-    bytes += g.state_names().size() * g.padded_numel() * sizeof(float);
+  for (const ParamGroup& g : s_->shard->param_groups()) {
+    const std::size_t n = g.padded_numel();
+    const DType d = g.storage().state;
+    // q8: a byte per element and an fp32 scale per block.
+    const std::size_t array = d == DType::q8    ? n + n / ParamGroup::kQ8Align * sizeof(float)
+                              : d == DType::f32 ? n * sizeof(float)
+                                                : n * sizeof(std::uint16_t);
+    bytes += g.state_names().size() * array;
+  }
   return bytes;
 }
 

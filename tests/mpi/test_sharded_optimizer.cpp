@@ -64,9 +64,10 @@ so::GroupOptions options_of(const std::string& name, int group) {
   return o;
 }
 
-std::unique_ptr<so::Optimizer> build(const std::string& name, so::Isa isa) {
+std::unique_ptr<so::Optimizer> build(const std::string& name, so::Isa isa,
+                                     so::StorageOptions storage = {}) {
   auto o = so::make_optimizer(name, so::RuntimeOptions{isa, 1});
-  for (int g = 0; g < 2; ++g) o->add_param_group(group_specs(g), options_of(name, g));
+  for (int g = 0; g < 2; ++g) o->add_param_group(group_specs(g), options_of(name, g), storage);
   return o;
 }
 
@@ -152,6 +153,33 @@ TEST_CASE("sharded steps equal one process stepping the rank-order average", "[s
         run(sharded, *reference, 0, 3, k);
         REQUIRE(same_params(*full, *reference));
       }
+}
+
+// The shard keeps each group's state dtype; with q8 state the shards and buckets cut at whole
+// quantization blocks (256 elements), so each block holds the same values as in one process.
+TEST_CASE("sharded steps with bf16 and q8 state equal one process", "[sharded][precision]") {
+  const int k = size_of(MPI_COMM_WORLD);
+  for (so::DType state : {so::DType::bf16, so::DType::q8})
+    for (const char* name : {"sgd", "adam", "adamw", "lion"})
+      for (so::Isa isa : so::supported_isas())
+        for (std::size_t bucket : {std::size_t{16}, std::size_t{300}, std::size_t{1} << 20}) {
+          CAPTURE(static_cast<int>(state), name, so::isa_name(isa), bucket, k);
+          auto full = build(name, isa, {.state = state});
+          auto reference = build(name, isa, {.state = state});
+          so::ShardedOptimizer sharded(*full, MPI_COMM_WORLD, {bucket});
+          const std::size_t unit = state == so::DType::q8 ? 256 : 16;
+          for (std::size_t g = 0; g < 2; ++g) {
+            CHECK(sharded.shard(g).begin % unit == 0);
+            CHECK(sharded.shard(g).end % unit == 0);
+          }
+          run(sharded, *reference, 0, 3, k);
+          REQUIRE(same_params(*full, *reference));
+          for (const so::ParamGroup& g : sharded.shard_optimizer().param_groups()) {
+            CHECK(g.storage().state == state);
+            for (std::size_t i = 0; i < g.size(); ++i)  // pieces start on a block
+              CHECK(g.info(i).offset % unit == 0);
+          }
+        }
 }
 
 TEST_CASE("sharded shards are balanced and hold 1/K of the state", "[sharded]") {
@@ -255,6 +283,14 @@ TEST_CASE("sharded refusals reach every rank", "[sharded]") {
     lamb->add_param_group(group_specs(0));
     CHECK_THAT(invalid_argument_message([&] { so::ShardedOptimizer s(*lamb, MPI_COMM_WORLD); }),
                Contains("'lamb' needs whole-tensor quantities"));
+  }
+  SECTION("16-bit parameters or gradients") {
+    for (so::StorageOptions storage : {so::StorageOptions{.param = so::DType::bf16},
+                                       so::StorageOptions{.grad = so::DType::f16}}) {
+      auto full = build("adamw", so::default_isa(), storage);
+      CHECK_THAT(invalid_argument_message([&] { so::ShardedOptimizer s(*full, MPI_COMM_WORLD); }),
+                 Contains("16-bit parameters or gradients"));
+    }
   }
   SECTION("a rank with another parameter list") {
     auto full = build("adam", so::default_isa());
