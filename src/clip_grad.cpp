@@ -38,12 +38,6 @@ bool any_grad(ParamGroup& group) {
 
 using detail::GradGroup;
 
-// clip_grad_value_ clamps fp32 arena gradients only so far.
-void require_fp32_grads(const ParamGroup& group) {
-  if (group.grad_dtype() != DType::f32)
-    throw std::invalid_argument("clip_grad_value_: 16-bit gradients are not supported yet");
-}
-
 // The format of a group's arena gradients.
 detail::Storage grad_format(const ParamGroup& group) {
   return detail::storage_of(group.grad_dtype());
@@ -197,11 +191,18 @@ double clip_norm(Optimizer& optimizer, ParamGroup* only, double max_norm, double
 
 void clip_value(Optimizer& optimizer, ParamGroup& group, double clip_value) {
   if (std::isnan(clip_value)) throw std::invalid_argument("clip_grad_value_: clip_value is NaN");
-  require_fp32_grads(group);
   if (!any_grad(group)) return;
   const auto v = static_cast<float>(clip_value);
-  for_present_grads(optimizer, group, detail::ClipClampArgs{nullptr, -v, v},
-                    detail::clip_clamp_kernel(optimizer.isa()),
+  detail::ClipClampArgs args{nullptr, -v, v};
+  if (group.grad_dtype() != DType::f32) {
+    // torch's clamp_ on a bf16 tensor converts its bounds to bf16 (double -> float -> bf16,
+    // measured on 1.13); fp16 follows the same rule (torch 1.13 has no fp16 clamp on the CPU).
+    args.x16 = group.grad16_arena().data();
+    args.format16 = grad_format(group);
+    args.lo = detail::round_to(args.format16, args.lo);
+    args.hi = detail::round_to(args.format16, args.hi);
+  }
+  for_present_grads(optimizer, group, args, detail::clip_clamp_kernel(optimizer.isa()),
                     optimizer.tools_scratch().clamp_plan);
 }
 
@@ -224,7 +225,7 @@ ClipGradNorm compute_clip_grad_norm(Optimizer& optimizer, double max_norm, doubl
   const std::span<const GradGroup> present = present_groups(optimizer, nullptr, external);
   const ClipCoef c = clip_coef(optimizer, present, max_norm, norm_type, error_if_nonfinite);
   if (!present.empty() && std::isfinite(c.total) && std::isfinite(c.coef))
-    optimizer.note_grads_finite();
+    optimizer.note_grads_finite(external);
   return {static_cast<double>(c.total), c.coef};
 }
 

@@ -10,20 +10,28 @@
 namespace simdoptim::detail {
 
 bool grads_finite(Executor& executor, Isa isa, std::deque<ParamGroup>& groups,
-                  std::span<const float* const> external, float scale, ToolScratch& scratch) {
+                  const CheckedGrads& checked, float scale, ToolScratch& scratch) {
   std::vector<double>& maxima = scratch.per_tensor;
   for (std::size_t g = 0; g < groups.size(); ++g) {
     ParamGroup& group = groups[g];
     const auto states = group.tensor_states();
-    const std::span<const float* const> grads = group_grads(groups, external, g);
+    const std::span<const float* const> grads = group_grads(groups, checked.external, g);
+    const std::span<const std::uint16_t* const> grads16 =
+        group_grads(groups, checked.external16, g);
     auto present = [&](std::size_t i) {
+      if (!grads16.empty()) return grads16[i] != nullptr;
       return grads.empty() ? states[i].has_grad : grads[i] != nullptr;
     };
     maxima.resize(group.size());
     // 16-bit gradients are read scaled as the step reads them: by the scale rounded to their
     // format, the product rounded to it (which may overflow to Inf).
-    const Storage format = grads.empty() ? storage_of(group.grad_dtype()) : Storage::f32;
-    if (format != Storage::f32)
+    const Storage format = !grads16.empty() ? storage_of(checked.external16_dtype)
+                           : grads.empty()  ? storage_of(group.grad_dtype())
+                                            : Storage::f32;
+    if (!grads16.empty())
+      scratch.reducer.run(executor, isa, group, grads16, format, Reduction::abs_max, present,
+                          maxima);
+    else if (format != Storage::f32)
       scratch.reducer.run(executor, isa, group, group.grad16_arena().data(), format,
                           Reduction::abs_max, present, maxima);
     else if (grads.empty())

@@ -99,15 +99,25 @@ void Optimizer::zero_grad(bool set_to_none) noexcept {
   }
 }
 
+void Optimizer::note_grads_finite() noexcept {
+  tools_scratch_->finite_external.clear();
+  grads_known_finite_ = true;
+}
+
+void Optimizer::note_grads_finite(std::span<const float* const> external) {
+  tools_scratch_->finite_external.assign(external.begin(), external.end());
+  grads_known_finite_ = true;
+}
+
 void Optimizer::step() {
+  if (!tools_scratch_->finite_external.empty()) grads_known_finite_ = false;  // not the arenas'
   run_step();
 }
 
 namespace {
 
 // Throws unless `grads`' 16-bit gradients and parameter outputs fit `optimizer`'s groups.
-void check_step_grads16(const Optimizer& optimizer, const StepGrads& grads, std::size_t tensors,
-                        bool skip_if_nonfinite) {
+void check_step_grads16(const Optimizer& optimizer, const StepGrads& grads, std::size_t tensors) {
   auto fail = [](const std::string& what) { throw std::invalid_argument("step: " + what); };
   if (!grads.external16.empty()) {
     if (!grads.external.empty()) fail("give external or external16 gradients, not both");
@@ -119,7 +129,6 @@ void check_step_grads16(const Optimizer& optimizer, const StepGrads& grads, std:
     if (!optimizer.supports_storage())
       fail("16-bit gradients need an elementwise optimizer, not '" + std::string(optimizer.name()) +
            "'");
-    if (skip_if_nonfinite) fail("skip_if_nonfinite over 16-bit gradients is not supported yet");
   }
   if (grads.param_out.empty()) return;
   if (grads.param_out.size() != tensors)
@@ -142,7 +151,11 @@ void Optimizer::step(const StepGrads& grads) {
     throw std::invalid_argument("step: " + std::to_string(grads.external.size()) +
                                 " gradient pointers for " + std::to_string(tensors) +
                                 " tensors (one per tensor, nullptr for none)");
-  check_step_grads16(*this, grads, tensors, skip_if_nonfinite_);
+  check_step_grads16(*this, grads, tensors);
+  // A finite norm noted over other gradients than these tells nothing about them.
+  if (!grads.external16.empty() ||
+      !std::ranges::equal(grads.external, tools_scratch_->finite_external))
+    grads_known_finite_ = false;
   // The presence of each gradient is the pointer's for this step only: the flags are set from
   // the pointers (the optimizers read them) and put back afterwards.
   std::vector<char>& saved = tools_scratch_->has_grad;
@@ -228,7 +241,8 @@ void Optimizer::run_step() {
   last_step_skipped_ = false;
   const bool known_finite = std::exchange(grads_known_finite_, false);
   if (skip_if_nonfinite_ && !known_finite &&
-      !detail::grads_finite(*executor_, isa_, groups_, external_grads_, grad_scale_,
+      !detail::grads_finite(*executor_, isa_, groups_,
+                            {external_grads_, external16_, external16_dtype_}, grad_scale_,
                             *tools_scratch_)) {
     last_step_skipped_ = true;
     return;

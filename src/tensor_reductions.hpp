@@ -41,6 +41,11 @@ class TensorReducer {
   template <class Selected>
   void run(Executor& executor, Isa isa, const ParamGroup& group, const std::uint16_t* arena16,
            Storage format, Reduction reduction, Selected selected, std::span<double> out);
+  // The same over 16-bit gradients in an engine's buffers, as over its fp32 ones.
+  template <class Selected>
+  void run(Executor& executor, Isa isa, const ParamGroup& group,
+           std::span<const std::uint16_t* const> tensors16, Storage format, Reduction reduction,
+           Selected selected, std::span<double> out);
 
  private:
   void add_tensor(std::size_t tensor, const float* x, std::size_t begin, std::size_t end,
@@ -100,6 +105,21 @@ void TensorReducer::run(Executor& executor, Isa isa, const ParamGroup& group,
     if (!selected(i)) continue;
     const TensorInfo& t = group.info(i);
     add_tensor(i, nullptr, t.offset, t.offset + padded(t.numel), SIZE_MAX, arena16);
+  }
+  execute(executor, isa, reduction, out);
+}
+
+template <class Selected>
+void TensorReducer::run(Executor& executor, Isa isa, const ParamGroup& group,
+                        std::span<const std::uint16_t* const> tensors16, Storage format,
+                        Reduction reduction, Selected selected, std::span<double> out) {
+  jobs_.clear();
+  format16_ = format;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    out[i] = 0.0;
+    if (!selected(i)) continue;
+    const std::size_t numel = group.info(i).numel;
+    add_tensor(i, nullptr, 0, padded(numel), numel, tensors16[i]);
   }
   execute(executor, isa, reduction, out);
 }

@@ -31,6 +31,8 @@ struct ToolScratch {
   TensorReducer reducer;
   std::vector<double> per_tensor;  // one reduction per tensor of a group
   std::vector<char> has_grad;      // the flags step(const StepGrads&) restores, every tensor
+  // The engine's gradients Optimizer::note_grads_finite covers (empty: the arenas').
+  std::vector<const float*> finite_external;
   StepPlan<ClipScaleArgs> scale_plan;
   StepPlan<ClipClampArgs> clamp_plan;
   StepPlan<AverageArgs> average_plan;  // the averaging pass (src/averaging.cpp)

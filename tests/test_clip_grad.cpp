@@ -248,6 +248,28 @@ TEST_CASE("clipping follows torch's edge cases", "[clip]") {
   }
 }
 
+// torch 1.13: torch.tensor([0., -0., 1., -1.] * 16).clamp_(min=-c, max=c), for c = 0 and -0
+// (std::min(std::max(x, lo), hi): a tie between signed zeros keeps x).
+TEST_CASE("clip_grad_value_ treats signed zeros as torch", "[clip]") {
+  const float in[4] = {0.0f, -0.0f, 1.0f, -1.0f};
+  struct Case {
+    double clip;
+    float out[4];
+  };
+  const Case cases[] = {{0.0, {0.0f, -0.0f, 0.0f, -0.0f}}, {-0.0, {0.0f, -0.0f, -0.0f, 0.0f}}};
+  for (const Case& c : cases)
+    for (Isa isa : supported_isas()) {
+      INFO("clip " << c.clip << " " << isa_name(isa));
+      auto opt = make_optimizer("sgd", {isa, 1});
+      opt->add_param_group({{"w", {64}, {}}});
+      const TensorView v = opt->param_groups()[0].grad(0);
+      for (std::size_t k = 0; k < 64; ++k) v.data[k] = in[k % 4];
+      clip_grad_value_(*opt, c.clip);
+      for (std::size_t k = 0; k < 64; ++k)
+        REQUIRE(std::memcmp(&v.data[k], &c.out[k % 4], sizeof(float)) == 0);
+    }
+}
+
 TEST_CASE("skip_if_nonfinite leaves parameters and state untouched on a bad gradient",
           "[clip][nonfinite]") {
   for (Isa isa : supported_isas())

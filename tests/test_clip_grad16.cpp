@@ -1,8 +1,10 @@
 // Gradient clipping over bf16 and fp16 arena gradients: the norm is the fp32 gradients' norm of
 // the widened values (the same reduction, so the same bits), the in-place scaling is torch's
 // g.mul_(clip_coef) on a 16-bit tensor (the coefficient rounded to the tensor's format, the
-// product rounded to nearest-even: golden bits from torch 1.13), every build and thread count
-// agree, the fused clip+step equals clip then step, and skip_if_nonfinite reads them.
+// product rounded to nearest-even: golden bits from torch 1.13), clamping is torch's clamp_ on
+// a 16-bit tensor (bounds rounded to the format), every build and thread count agree, the fused
+// clip+step equals clip then step, and skip_if_nonfinite reads them.
+#include <bit>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstddef>
@@ -162,19 +164,154 @@ TEST_CASE("scaling 16-bit gradients in place gives torch's bits", "[clip][precis
 
 TEST_CASE("clipping 16-bit gradients gives the same bits on every build and thread count",
           "[clip][precision][threads]") {
+  struct Op {
+    const char* name;
+    double (*run)(Optimizer&);
+  };
+  const Op ops[] = {
+      {"norm2", [](Optimizer& o) { return clip_grad_norm_(o, 1.0); }},
+      {"norm_inf", [](Optimizer& o) { return clip_grad_norm_(o, 1.0, kInf); }},
+      {"value", [](Optimizer& o) { return clip_grad_value_(o, 1.006), 0.0; }},
+  };
   for (DType d : {DType::bf16, DType::f16})
-    for (double norm_type : {2.0, kInf}) {
+    for (const Op& op : ops) {
       auto ref = optimizer({Isa::scalar, 1}, d, d);
-      const double ref_total = clip_grad_norm_(*ref, 1.0, norm_type);
+      const double ref_total = op.run(*ref);
       const auto ref_grads = grad_bits(*ref);
       for (Isa isa : supported_isas())
         for (int threads : thread_counts::up_to_cap({1, 2, 3})) {
           INFO(static_cast<int>(d)
-               << " " << norm_type << " " << isa_name(isa) << " " << threads << " threads");
+               << " " << op.name << " " << isa_name(isa) << " " << threads << " threads");
           auto opt = optimizer({isa, threads}, d, d);
-          CHECK(same(clip_grad_norm_(*opt, 1.0, norm_type), ref_total));
+          CHECK(same(op.run(*opt), ref_total));
           CHECK((grad_bits(*opt) == ref_grads));
         }
+    }
+}
+
+// Rounding is monotone, so clamping then rounding equals clamping at the rounded bounds: the
+// 16-bit result is the fp32 twin's at the rounded bounds.
+TEST_CASE("clip_grad_value_ over 16-bit gradients equals fp32 clamping at the rounded bounds",
+          "[clip][precision]") {
+  for (DType d : {DType::bf16, DType::f16}) {
+    INFO(static_cast<int>(d));
+    // 1.006 is a bf16 tie away from 1.0078125 and fp16 0x3c06 (1.00586): the bound moves.
+    const double clip = 1.006;
+    const float bound = from_bits16(d, to_bits16(d, static_cast<float>(clip)));
+    REQUIRE(bound != static_cast<float>(clip));
+    auto half = optimizer({Isa::scalar, 1}, d, d);
+    auto twin = optimizer({Isa::scalar, 1}, DType::f32, d);
+    clip_grad_value_(*half, clip);
+    clip_grad_value_(*twin, bound);
+    ParamGroup& g = half->param_groups()[0];
+    CHECK(!g.has_grad(1));  // before grad_bits, whose mutable views mark every gradient present
+    const std::vector<std::uint32_t> got = grad_bits(*half);
+    CHECK((got == grad_bits(*twin)));
+    std::size_t at_bound = 0;  // the data reach past the bound, or the check would be vacuous
+    for (std::uint32_t u : got) at_bound += u == std::bit_cast<std::uint32_t>(bound);
+    CHECK(at_bound > 1000);
+    clip_grad_value_(*half, -1.0);  // lo > hi: every value, and so the padding, becomes -1
+    CHECK(g.grad(0).data16[0] == to_bits16(d, -1.0f));
+    const TensorInfo& t = g.info(0);
+    for (std::size_t k = t.offset + t.numel; k < g.info(1).offset; ++k)
+      REQUIRE(g.grad16_arena()[k] == 0);
+  }
+}
+
+// bf16: torch 1.13, g = torch.tensor(bits, dtype=torch.int16).view(torch.bfloat16);
+// g.clamp_(min=-c, max=c) (what clip_grad_value_ does), at 16 and 256 elements (its scalar and
+// vector paths agree). fp16, which torch 1.13 cannot clamp on the CPU: g.float().clamp_(-c32,
+// c32).half() with c32 = float32(c), the same bits since rounding is monotone.
+TEST_CASE("clip_grad_value_ over 16-bit gradients gives torch's bits", "[clip][precision]") {
+  struct Golden {
+    DType dtype;
+    std::uint16_t in[16];
+    struct {
+      double clip;
+      std::uint16_t out[16];
+    } cases[6];
+  };
+  const Golden golden[] = {
+      {DType::bf16,
+       {0x0000, 0x8000, 0x3f80, 0xbf80, 0x3f81, 0xbf81, 0x3f7f, 0x7f80, 0xff80, 0x0001, 0x8001,
+        0x3586, 0x3587, 0x4789, 0x478a, 0xc78a},
+       {{1.006,
+         {0x0000, 0x8000, 0x3f80, 0xbf80, 0x3f81, 0xbf81, 0x3f7f, 0x3f81, 0xbf81, 0x0001, 0x8001,
+          0x3586, 0x3587, 0x3f81, 0x3f81, 0xbf81}},
+        {0.0,
+         {0x0000, 0x8000, 0x0000, 0x8000, 0x0000, 0x8000, 0x0000, 0x0000, 0x8000, 0x0000, 0x8000,
+          0x0000, 0x0000, 0x0000, 0x0000, 0x8000}},
+        {-1.0,
+         {0xbf80, 0xbf80, 0xbf80, 0xbf80, 0xbf80, 0xbf80, 0xbf80, 0xbf80, 0xbf80, 0xbf80, 0xbf80,
+          0xbf80, 0xbf80, 0xbf80, 0xbf80, 0xbf80}},
+        {1e-6,
+         {0x0000, 0x8000, 0x3586, 0xb586, 0x3586, 0xb586, 0x3586, 0x3586, 0xb586, 0x0001, 0x8001,
+          0x3586, 0x3586, 0x3586, 0x3586, 0xb586}},
+        {70000.0,
+         {0x0000, 0x8000, 0x3f80, 0xbf80, 0x3f81, 0xbf81, 0x3f7f, 0x4789, 0xc789, 0x0001, 0x8001,
+          0x3586, 0x3587, 0x4789, 0x4789, 0xc789}},
+        // Rounded to float32 first (a bf16 tie), then to bf16 (down to 1.0), as torch.
+        {1.0 + 0x1p-8 + 0x1p-40,
+         {0x0000, 0x8000, 0x3f80, 0xbf80, 0x3f80, 0xbf80, 0x3f7f, 0x3f80, 0xbf80, 0x0001, 0x8001,
+          0x3586, 0x3587, 0x3f80, 0x3f80, 0xbf80}}}},
+      {DType::f16,
+       {0x0000, 0x8000, 0x3c00, 0xbc00, 0x3c01, 0xbc01, 0x3bff, 0x7c00, 0xfc00, 0x0001, 0x8001,
+        0x0011, 0x0010, 0x7bff, 0xfbff, 0x3c02},
+       {{1.006,
+         {0x0000, 0x8000, 0x3c00, 0xbc00, 0x3c01, 0xbc01, 0x3bff, 0x3c06, 0xbc06, 0x0001, 0x8001,
+          0x0011, 0x0010, 0x3c06, 0xbc06, 0x3c02}},
+        {0.0,
+         {0x0000, 0x8000, 0x0000, 0x8000, 0x0000, 0x8000, 0x0000, 0x0000, 0x8000, 0x0000, 0x8000,
+          0x0000, 0x0000, 0x0000, 0x8000, 0x0000}},
+        {-1.0,
+         {0xbc00, 0xbc00, 0xbc00, 0xbc00, 0xbc00, 0xbc00, 0xbc00, 0xbc00, 0xbc00, 0xbc00, 0xbc00,
+          0xbc00, 0xbc00, 0xbc00, 0xbc00, 0xbc00}},
+        {1e-6,
+         {0x0000, 0x8000, 0x0011, 0x8011, 0x0011, 0x8011, 0x0011, 0x0011, 0x8011, 0x0001, 0x8001,
+          0x0011, 0x0010, 0x0011, 0x8011, 0x0011}},
+        // The bound overflows fp16 to Inf: nothing changes.
+        {70000.0,
+         {0x0000, 0x8000, 0x3c00, 0xbc00, 0x3c01, 0xbc01, 0x3bff, 0x7c00, 0xfc00, 0x0001, 0x8001,
+          0x0011, 0x0010, 0x7bff, 0xfbff, 0x3c02}},
+        {1.0 + 0x1p-8 + 0x1p-40,
+         {0x0000, 0x8000, 0x3c00, 0xbc00, 0x3c01, 0xbc01, 0x3bff, 0x3c04, 0xbc04, 0x0001, 0x8001,
+          0x0011, 0x0010, 0x3c04, 0xbc04, 0x3c02}}}},
+  };
+  for (const Golden& g : golden)
+    for (const auto& c : g.cases)
+      for (Isa isa : supported_isas()) {
+        INFO(static_cast<int>(g.dtype) << " clip " << c.clip << " " << isa_name(isa));
+        // 16 copies: whole batches of every build.
+        auto opt = make_optimizer("sgd", {isa, 1});
+        opt->add_param_group({{"w", {256}, {}}}, {}, {.grad = g.dtype});
+        const TensorView v = opt->param_groups()[0].grad(0);
+        for (std::size_t k = 0; k < 256; ++k) v.data16[k] = g.in[k % 16];
+        clip_grad_value_(*opt, c.clip);
+        for (std::size_t k = 0; k < 256; ++k) REQUIRE(v.data16[k] == c.out[k % 16]);
+      }
+}
+
+// torch turns a NaN into 0x7fc0 on its scalar path and 0xffff on its vector path; here a NaN
+// keeps its sign and payload (a signalling one is quieted, as every conversion does).
+TEST_CASE("clip_grad_value_ keeps 16-bit NaN gradients NaN", "[clip][precision]") {
+  struct Nan {
+    DType dtype;
+    std::uint16_t in[4], out[4];
+  };
+  const Nan nans[] = {
+      {DType::bf16, {0x7fc0, 0xffc0, 0x7f81, 0xffff}, {0x7fc0, 0xffc0, 0x7fc1, 0xffff}},
+      {DType::f16, {0x7e00, 0xfe00, 0x7c01, 0xffff}, {0x7e00, 0xfe00, 0x7e01, 0xffff}},
+  };
+  for (const Nan& n : nans)
+    for (Isa isa : supported_isas()) {
+      INFO(static_cast<int>(n.dtype) << " " << isa_name(isa));
+      auto opt = make_optimizer("sgd", {isa, 1});
+      opt->add_param_group({{"w", {64}, {}}}, {}, {.grad = n.dtype});
+      const TensorView v = opt->param_groups()[0].grad(0);
+      for (std::size_t k = 0; k < 64; ++k) v.data16[k] = k % 8 < 4 ? n.in[k % 4] : 0x4000;
+      clip_grad_value_(*opt, 1.0);
+      const std::uint16_t one = to_bits16(n.dtype, 1.0f);
+      for (std::size_t k = 0; k < 64; ++k) REQUIRE(v.data16[k] == (k % 8 < 4 ? n.out[k % 4] : one));
     }
 }
 
@@ -220,6 +357,80 @@ TEST_CASE("skip_if_nonfinite reads 16-bit gradients", "[clip][precision][nonfini
       }
       g.grad(3).data16[70000] = kept;
       opt->step();
+      CHECK(!opt->last_step_skipped());
+    }
+}
+
+// An engine's gradient buffers (StepGrads::external and external16): the check reads them, not
+// the arena's gradients, times the scale as the step reads them.
+TEST_CASE("skip_if_nonfinite reads an engine's gradient buffers", "[clip][precision][nonfinite]") {
+  constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+  for (DType d : {DType::bf16, DType::f16})
+    for (Isa isa : supported_isas()) {
+      INFO(static_cast<int>(d) << " " << isa_name(isa));
+      auto opt = optimizer({isa, thread_counts::capped(2)}, d, d);
+      // The engine's copies of the gradients, 16-bit and widened (tensor 1 of each group absent).
+      std::vector<std::vector<std::uint16_t>> engine16;
+      std::vector<std::vector<float>> engine32;
+      for (auto& g : opt->param_groups())
+        for (std::size_t i = 0; i < g.size(); ++i) {
+          const TensorView v = g.grad(i);
+          engine16.emplace_back(v.data16.begin(), v.data16.end());
+          engine32.emplace_back();
+          for (std::uint16_t h : engine16.back()) engine32.back().push_back(from_bits16(d, h));
+          v.data16[0] = to_bits16(d, kNaN);  // the arena's: never read by these steps
+        }
+      std::vector<const std::uint16_t*> ptrs16;
+      std::vector<const float*> ptrs32;
+      for (std::size_t k = 0; k < engine16.size(); ++k) {
+        ptrs16.push_back(k % 4 == 1 ? nullptr : engine16[k].data());
+        ptrs32.push_back(k % 4 == 1 ? nullptr : engine32[k].data());
+      }
+      const StepGrads grads16{.external16 = ptrs16, .external16_dtype = d};
+      const StepGrads grads32{.external = ptrs32};
+      opt->set_skip_if_nonfinite(true);
+      opt->step(grads16);
+      CHECK(!opt->last_step_skipped());
+      opt->step(grads32);
+      CHECK(!opt->last_step_skipped());
+      const auto before = state_bits(*opt);
+      const std::int64_t steps = opt->param_groups()[1].step_count(3);
+      CHECK(steps == 2);
+      auto skipped = [&](const StepGrads& grads) {
+        opt->step(grads);
+        return opt->last_step_skipped() && state_bits(*opt) == before &&
+               opt->param_groups()[1].step_count(3) == steps;
+      };
+      std::uint16_t& last16 = engine16.back().back();  // the last element of the last tensor
+      float& last32 = engine32.back().back();
+      const std::uint16_t kept16 = last16;
+      const float kept32 = last32;
+      for (float bad : {kNaN, -std::numeric_limits<float>::infinity()}) {
+        last16 = to_bits16(d, bad);
+        CHECK(skipped(grads16));
+        last32 = bad;
+        CHECK(skipped(grads32));
+        last16 = kept16;
+        last32 = kept32;
+      }
+      // Read scaled: the largest fp16 value times 2 overflows to Inf.
+      if (d == DType::f16) {
+        last16 = 0x7bff;
+        CHECK(skipped({.scale = 2.0f, .external16 = ptrs16, .external16_dtype = d}));
+        last16 = kept16;
+      }
+      // A finite norm noted over other gradients does not vouch for these.
+      last16 = to_bits16(d, kNaN);
+      CHECK(std::isfinite(compute_clip_grad_norm(*opt, 1.0, 2.0, false, ptrs32).total_norm));
+      CHECK(skipped(grads16));
+      last16 = kept16;
+      last32 = kNaN;
+      std::vector<const float*> others = ptrs32;
+      others.back() = engine32[3].data();  // group 0's last tensor: the same numel, finite
+      CHECK(std::isfinite(compute_clip_grad_norm(*opt, 1.0, 2.0, false, others).total_norm));
+      CHECK(skipped(grads32));
+      last32 = kept32;
+      opt->step(grads16);
       CHECK(!opt->last_step_skipped());
     }
 }

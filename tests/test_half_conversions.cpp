@@ -19,12 +19,13 @@
 #include "kernels/half_convert_check_kernel.hpp"
 #include "simdoptim/dtype_convert.hpp"
 #include "simdoptim/isa.hpp"
-#if defined(__x86_64__)
-#include <xmmintrin.h>
-#endif
+#include "storage_checks.hpp"
 
 using namespace simdoptim;
 using detail::HalfConversion;
+using storage_checks::bits;
+using storage_checks::FlushDenormals;
+using storage_checks::from_bits;
 
 namespace {
 
@@ -50,17 +51,6 @@ const Format kF16{"fp16",
                   HalfConversion::from_f16,
                   detail::f16_from_f32,
                   detail::f32_from_f16};
-
-std::uint32_t bits(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-float from_bits(std::uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
 
 // The value of a finite non-negative pattern (sign bit clear) from its fields; the pattern just
 // past the largest finite one (Inf) counts as the next power of two, as rounding sees it.
@@ -252,41 +242,6 @@ TEST_CASE("every build's conversions equal the scalar reference's bit for bit", 
     }
   }
 }
-
-namespace {
-
-// Sets the calling thread's flush-to-zero and denormals-are-zero modes (x86 MXCSR's FTZ and DAZ,
-// aarch64 FPCR's FZ) for its lifetime.
-class FlushDenormals {
- public:
-  FlushDenormals() {
-#if defined(__x86_64__)
-    saved_ = _mm_getcsr();
-    _mm_setcsr(saved_ | 0x8040U);
-#elif defined(__aarch64__)
-    asm volatile("mrs %0, fpcr" : "=r"(saved_));
-    asm volatile("msr fpcr, %0" : : "r"(saved_ | (std::uint64_t{1} << 24)));
-#endif
-  }
-  ~FlushDenormals() {
-#if defined(__x86_64__)
-    _mm_setcsr(saved_);
-#elif defined(__aarch64__)
-    asm volatile("msr fpcr, %0" : : "r"(saved_));
-#endif
-  }
-  FlushDenormals(const FlushDenormals&) = delete;
-  FlushDenormals& operator=(const FlushDenormals&) = delete;
-
- private:
-#if defined(__x86_64__)
-  unsigned saved_ = 0;
-#else
-  std::uint64_t saved_ = 0;
-#endif
-};
-
-}  // namespace
 
 // AVX-512's fp16 conversions are hardware instructions; the reference's bits must not depend on
 // the calling thread's denormal modes either.

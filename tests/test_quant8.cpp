@@ -16,25 +16,14 @@
 #include "kernels/quant8.hpp"
 #include "kernels/quant8_check_kernel.hpp"
 #include "simdoptim/isa.hpp"
-#if defined(__SSE2__)
-#include <immintrin.h>
-#endif
+#include "storage_checks.hpp"
 
 using namespace simdoptim;
 using detail::kQuantBlock;
+using storage_checks::bits;
+using storage_checks::from_bits;
 
 namespace {
-
-std::uint32_t bits(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-float from_bits(std::uint32_t u) {
-  float f;
-  std::memcpy(&f, &u, sizeof f);
-  return f;
-}
 
 // A magnitude code's value relative to the scale, from its fields: 4-bit exponent e (bias 14,
 // e = 0 subnormal), mantissa of `mant` bits.
@@ -365,11 +354,13 @@ TEST_CASE("every build quantizes and dequantizes as the scalar reference", "[qua
       REQUIRE(run_decode(isa, all, non_negative) == want_all);
 #if defined(__SSE2__)
       // Flush-to-zero and denormals-are-zero change nothing.
-      const unsigned csr = _mm_getcsr();
-      _mm_setcsr(csr | 0x8040);
-      const Encoded ftz = run_encode(isa, x, non_negative);
-      const std::vector<std::uint32_t> ftz_values = run_decode(isa, want, non_negative);
-      _mm_setcsr(csr);
+      Encoded ftz;
+      std::vector<std::uint32_t> ftz_values;
+      {
+        const storage_checks::FlushDenormals flush;
+        ftz = run_encode(isa, x, non_negative);
+        ftz_values = run_decode(isa, want, non_negative);
+      }
       REQUIRE(ftz.codes == want.codes);
       REQUIRE(ftz.scales == want.scales);
       REQUIRE(ftz_values == want_values);

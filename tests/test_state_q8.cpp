@@ -23,10 +23,13 @@
 #include "kernels/quant8.hpp"
 #include "optim/elementwise_rule.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "storage_checks.hpp"
 #include "storage_resume.hpp"
 #include "thread_counts.hpp"
 
 using namespace simdoptim;
+using storage_checks::bits;
+using storage_checks::snapshot;
 
 namespace {
 
@@ -88,17 +91,8 @@ std::vector<Layout> every_layout() {
   return out;
 }
 
-std::uint32_t bits(float f) {
-  std::uint32_t u;
-  std::memcpy(&u, &f, sizeof u);
-  return u;
-}
-
 float widen(DType d, std::uint16_t h) {
   return d == DType::bf16 ? detail::f32_from_bf16(h) : detail::f32_from_f16(h);
-}
-std::uint16_t narrow(DType d, float x) {
-  return d == DType::bf16 ? detail::bf16_from_f32(x) : detail::f16_from_f32(x);
 }
 
 // One element, a batch less one, a prime that leaves a partial block, one over several chunks.
@@ -106,13 +100,7 @@ const std::size_t kTensorSizes[] = {1, 15, 1009, 33001};
 constexpr std::size_t kElements = 1 + 15 + 1009 + 33001;
 
 float initial_param(std::size_t i) {
-  static const std::vector<float> values = [] {
-    std::mt19937 rng(1);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    std::vector<float> v(kElements);
-    for (float& x : v) x = normal(rng);
-    return v;
-  }();
+  static const std::vector<float> values = storage_checks::normal_values(kElements, 1);
   return values.at(i);
 }
 
@@ -120,58 +108,18 @@ constexpr int kSteps = 25;
 
 // Gradients whose magnitude varies within every block (1e-3 to 10).
 float gradient(int step, std::size_t i) {
-  static const std::vector<std::vector<float>> values = [] {
-    std::vector<std::vector<float>> v(kSteps + 1, std::vector<float>(kElements));
-    std::mt19937 rng(2);
-    std::normal_distribution<float> normal(0.0f, 1.0f);
-    const float scale[] = {1e-3f, 0.1f, 1.0f, 10.0f};
-    for (auto& row : v)
-      for (std::size_t k = 0; k < row.size(); ++k) row[k] = normal(rng) * scale[(k / 7) % 4];
-    return v;
-  }();
-  return values.at(static_cast<std::size_t>(step)).at(i);
+  static const std::vector<float> values =
+      storage_checks::normal_values((kSteps + 1) * kElements, 2);
+  const float scale[] = {1e-3f, 0.1f, 1.0f, 10.0f};
+  return values.at(static_cast<std::size_t>(step) * kElements + i) * scale[(i / 7) % 4];
 }
 
 std::vector<ParamSpec> test_params() {
-  std::vector<ParamSpec> params;
-  std::size_t first = 0;
-  for (std::size_t n : kTensorSizes) {
-    ParamSpec p{"w" + std::to_string(n), {static_cast<std::int64_t>(n)}, {}};
-    for (std::size_t k = 0; k < n; ++k) p.init.push_back(initial_param(first + k));
-    first += n;
-    params.push_back(std::move(p));
-  }
-  return params;
+  return storage_checks::params_of_sizes(kTensorSizes, initial_param);
 }
 
 void write_grads(ParamGroup& g, int step) {
-  std::size_t at = 0;
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    const TensorView v = g.grad(i);
-    for (std::size_t k = 0; k < g.info(i).numel; ++k, ++at) {
-      if (v.dtype == DType::f32)
-        v.data[k] = gradient(step, at);
-      else
-        v.data16[k] = narrow(v.dtype, gradient(step, at));
-    }
-  }
-}
-
-// Parameters (master weights too) and every state array's codes and scales, as bits.
-std::vector<std::uint32_t> snapshot(ParamGroup& g) {
-  std::vector<std::uint32_t> out;
-  auto add = [&](const TensorView& v) {
-    for (float x : v.data) out.push_back(bits(x));
-    for (std::uint16_t h : v.data16) out.push_back(h);
-    for (std::uint8_t c : v.data8) out.push_back(c);
-    for (float s : v.scales) out.push_back(bits(s));
-  };
-  for (std::size_t i = 0; i < g.size(); ++i) {
-    add(g.param(i));
-    if (g.storage().master_weights) add(g.master_param(i));
-    for (const std::string& name : g.state_names()) add(g.state(i, name));
-  }
-  return out;
+  storage_checks::write_grads(g, [step](std::size_t at) { return gradient(step, at); });
 }
 
 std::vector<std::uint32_t> run_optimizer(const Case& c, const Layout& layout, Isa isa, int threads,

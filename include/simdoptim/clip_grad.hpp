@@ -27,7 +27,7 @@ inline namespace v1 {
 /// (the same bits as float32 gradients holding those values; torch would round each tensor's
 /// norm and the total to the gradients' dtype), and each is scaled as torch's g.mul_(clip_coef)
 /// on a 16-bit tensor: clip_coef rounded to the gradients' format, the product rounded to
-/// nearest-even. clip_grad_value_ refuses them (std::invalid_argument) so far.
+/// nearest-even.
 ///
 /// With `error_if_nonfinite`, a NaN or infinite total norm throws std::runtime_error before any
 /// gradient changes. Throws std::invalid_argument on norm_type <= 0 or NaN. A finite total norm
@@ -66,9 +66,13 @@ double clip_grad_norm_and_step(Optimizer& optimizer, double max_norm, double nor
                                bool error_if_nonfinite = false,
                                std::span<const float* const> external = {});
 
-/// torch.nn.utils.clip_grad_value_: every present gradient element is clamped to
-/// [-clip_value, clip_value] (float32 bounds; NaN stays NaN). Throws std::invalid_argument on a
-/// NaN clip_value.
+/// torch.nn.utils.clip_grad_value_: every present gradient element x becomes
+/// min(max(x, -clip_value), clip_value) as torch's clamp_ (float32 bounds; NaN stays NaN; a
+/// signed zero equal to a bound stays as it is; with clip_value < 0 every element becomes
+/// clip_value). bf16 and fp16 gradients are clamped at the bounds rounded to their format
+/// (double -> float32 -> 16 bits, as torch 1.13's bf16 clamp_), so every result is exact; a
+/// NaN keeps its sign and payload (torch's own bits vary with its code path). Throws
+/// std::invalid_argument on a NaN clip_value.
 void clip_grad_value_(Optimizer& optimizer, double clip_value);
 /// clip_grad_value_ over the present gradients of `group` (of `optimizer`) only.
 void clip_grad_value_(Optimizer& optimizer, ParamGroup& group, double clip_value);

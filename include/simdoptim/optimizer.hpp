@@ -152,7 +152,12 @@ class Optimizer {
   /// Records that every present gradient is finite until the next step(), zero_grad() or
   /// step(closure); clip_grad_norm_ calls it when its total norm is finite, so that step() in
   /// skip_if_nonfinite mode need not look again. Gradients written after this call are not seen.
-  void note_grads_finite() noexcept { grads_known_finite_ = true; }
+  /// This covers the arenas' gradients: a step(const StepGrads&) that reads an engine's buffers
+  /// checks them.
+  void note_grads_finite() noexcept;
+  /// The same for the engine's gradients `external` (StepGrads::external): a step that reads
+  /// other gradients (other pointers, 16-bit ones, the arenas') checks them.
+  void note_grads_finite(std::span<const float* const> external);
 
   /// Per-tensor scalar state kept outside the arenas (torch's 0-d tensor state, e.g. NAdam's
   /// mu_product, ASGD's eta and mu), for checkpoints: appends (name, value) pairs for tensor

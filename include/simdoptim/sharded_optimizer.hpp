@@ -41,7 +41,11 @@ struct ShardedTraffic {
 /// Wraps `optimizer`, an elementwise optimizer (SGD, Adam, AdamW, Lion, ...) whose param groups
 /// every rank of `comm` built identically, so that each rank keeps optimizer state only for its
 /// shard: every group's arena is cut into comm-size contiguous shards, 64-byte aligned and
-/// balanced to within 16 elements, rank r owning shard r.
+/// balanced to within 16 elements (256 in a group with q8 state, so that no quantization block
+/// straddles two shards), rank r owning shard r. The shard keeps each group's StorageOptions
+/// (16-bit parameters and gradients move in 16 bits, the average of 16-bit gradients is rounded
+/// to their format; with master weights, `optimizer`'s master weights are current in this rank's
+/// shard only); stochastic rounding is refused with std::invalid_argument (docs/distributed.md).
 ///
 /// `optimizer` stays the engine's view of the model: its parameters, gradients and group
 /// options (schedulers set lr on it, as before). Its own state is never allocated. One step:

@@ -187,6 +187,15 @@ SIMDOPTIM_API simdoptim_status
 simdoptim_optimizer_set_flush_subnormal_state(simdoptim_optimizer* optimizer, int on);
 SIMDOPTIM_API simdoptim_status
 simdoptim_optimizer_flush_subnormal_state(const simdoptim_optimizer* optimizer, int* on);
+/* skip_if_nonfinite mode (AMP's found_inf): with on != 0 a step first checks the gradients it
+ * reads (the optimizer's, or the engine's buffers given to simdoptim_optimizer_step_grads and
+ * _step_grads16, times their scale) and, if one is NaN or infinite, changes nothing: parameters,
+ * state and step counts stay as they were. Off by default, as torch. */
+SIMDOPTIM_API simdoptim_status
+simdoptim_optimizer_set_skip_if_nonfinite(simdoptim_optimizer* optimizer, int on);
+/* *skipped = 1 when the last step was skipped for a non-finite gradient, else 0. */
+SIMDOPTIM_API simdoptim_status
+simdoptim_optimizer_last_step_skipped(const simdoptim_optimizer* optimizer, int* skipped);
 
 /* ---- optimizer: param groups and their options ---- */
 

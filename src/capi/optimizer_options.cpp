@@ -49,6 +49,20 @@ simdoptim_status simdoptim_optimizer_flush_subnormal_state(const simdoptim_optim
   });
 }
 
+simdoptim_status simdoptim_optimizer_set_skip_if_nonfinite(simdoptim_optimizer* optimizer, int on) {
+  return capi::guard(__func__,
+                     [&] { capi::optimizer_of(optimizer).set_skip_if_nonfinite(on != 0); });
+}
+
+simdoptim_status simdoptim_optimizer_last_step_skipped(const simdoptim_optimizer* optimizer,
+                                                       int* skipped) {
+  return capi::guard(__func__, [&] {
+    const simdoptim::Optimizer& opt = capi::optimizer_of(optimizer);
+    capi::require(skipped, "skipped");
+    *skipped = opt.last_step_skipped() ? 1 : 0;
+  });
+}
+
 simdoptim_status simdoptim_optimizer_num_groups(const simdoptim_optimizer* optimizer,
                                                 size_t* count) {
   return capi::guard(__func__, [&] {

@@ -39,13 +39,16 @@ ShardLayout make_shard_layout(const std::deque<ParamGroup>& groups, int ranks,
   ShardLayout layout;
   layout.ranks = ranks;
   const auto k = static_cast<std::size_t>(ranks);
-  const std::size_t bucket_units =
-      std::max<std::size_t>(1, round_up(bucket_elements, kUnit) / kUnit);
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const ParamGroup& group = groups[g];
-    const std::size_t units = group.padded_numel() / kUnit;
+    // Cuts at the group's tensor alignment: with q8 state a quantization block (256 elements)
+    // never straddles two shards or buckets, so each shard's blocks are the full arena's.
+    const std::size_t unit = group.tensor_align();
+    const std::size_t bucket_units =
+        std::max<std::size_t>(1, round_up(bucket_elements, unit) / unit);
+    const std::size_t units = group.padded_numel() / unit;
     for (std::size_t r = 0; r < k; ++r)
-      layout.shards.push_back({split(units, k, r) * kUnit, split(units, k, r + 1) * kUnit});
+      layout.shards.push_back({split(units, k, r) * unit, split(units, k, r + 1) * unit});
     if (units == 0) continue;
     const std::size_t largest = (units + k - 1) / k;
     const std::size_t count = (largest + bucket_units - 1) / bucket_units;
@@ -53,9 +56,9 @@ ShardLayout make_shard_layout(const std::deque<ParamGroup>& groups, int ranks,
       Bucket bucket{g, std::vector<std::size_t>(k), std::vector<std::size_t>(k)};
       for (std::size_t r = 0; r < k; ++r) {
         const ShardRange s = layout.shards[g * k + r];
-        const std::size_t shard_units = (s.end - s.begin) / kUnit;
-        const std::size_t begin = s.begin + split(shard_units, count, b) * kUnit;
-        const std::size_t end = s.begin + split(shard_units, count, b + 1) * kUnit;
+        const std::size_t shard_units = (s.end - s.begin) / unit;
+        const std::size_t begin = s.begin + split(shard_units, count, b) * unit;
+        const std::size_t end = s.begin + split(shard_units, count, b + 1) * unit;
         const std::vector<Piece> pieces = pieces_in(group, begin, end);
         bucket.begin[r] = begin;
         if (!pieces.empty()) {

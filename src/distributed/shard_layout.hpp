@@ -33,9 +33,10 @@ struct ShardLayout {
   std::vector<Bucket> buckets;     // group by group, then sub-range by sub-range
 };
 
-// Cuts every group's arena into `ranks` shards of whole 16-element units (sizes differing by at
-// most one unit) and each shard into the same number of sub-ranges per group, the largest
-// shard's sub-ranges holding at most `bucket_elements` elements.
+// Cuts every group's arena into `ranks` shards of whole units of its tensor alignment (16
+// elements, 256 with q8 state; sizes differing by at most one unit) and each shard into the same
+// number of sub-ranges per group, the largest shard's sub-ranges holding at most
+// `bucket_elements` elements (rounded up to a unit).
 ShardLayout make_shard_layout(const std::deque<ParamGroup>& groups, int ranks,
                               std::size_t bucket_elements);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "distributed/sharded_state.hpp"
+#include "simdoptim/dtype_convert.hpp"
 #include "simdoptim/elementwise_optimizer.hpp"
 #include "simdoptim/optimizer_registry.hpp"
 
@@ -95,6 +96,33 @@ void average(const float* copies, const float* own, int me, std::size_t n, int r
   for (std::size_t j = 0; j < n; ++j) out[j] = out[j] / k;
 }
 
+// `average` over 16-bit values of `dtype`: each widened, the same float32 sum and division,
+// the average rounded to nearest-even into `dtype`.
+void average16(const std::uint16_t* copies, const std::uint16_t* own, int me, std::size_t n,
+               int ranks, DType dtype, std::uint16_t* out) {
+  auto copy_of = [&](int r) { return r == me ? own : copies + static_cast<std::size_t>(r) * n; };
+  const auto k = static_cast<float>(ranks);
+  for (std::size_t j = 0; j < n; ++j) {
+    float sum = from_bits16(dtype, copy_of(0)[j]);
+    for (int r = 1; r < ranks; ++r) sum = sum + from_bits16(dtype, copy_of(r)[j]);
+    out[j] = to_bits16(dtype, sum / k);
+  }
+}
+
+// The array the collectives move of a group's gradients or parameters, in its storage.
+void* grads_of(ParamGroup& g) {
+  if (g.storage().grad == DType::f32) return g.grad_arena().data();
+  return g.grad16_arena().data();
+}
+void* params_of(ParamGroup& g) {
+  if (g.storage().param == DType::f32) return g.param_arena().data();
+  return g.param16_arena().data();
+}
+
+std::size_t bytes_of(DType dtype) {
+  return dtype == DType::f32 ? sizeof(float) : sizeof(std::uint16_t);
+}
+
 }  // namespace
 
 void Fingerprint::add(const void* data, std::size_t bytes) noexcept {
@@ -110,6 +138,8 @@ ShardedState::ShardedState(Optimizer& full_optimizer, MPI_Comm parent, ShardedOp
   MPI_Comm_size(comm, &size);
   MPI_Type_contiguous(static_cast<int>(kUnit), MPI_FLOAT, &unit);
   MPI_Type_commit(&unit);
+  MPI_Type_contiguous(static_cast<int>(kUnit), MPI_UINT16_T, &unit16);
+  MPI_Type_commit(&unit16);
   try {
     build();
   } catch (...) {
@@ -126,6 +156,12 @@ void ShardedState::build() {
         "' needs whole-tensor quantities (trust ratios, factored statistics or a line search) "
         "that a shard does not hold; sharding takes the elementwise optimizers");
 
+  for (const ParamGroup& g : full.param_groups())
+    if (g.storage().stochastic_rounding)
+      throw std::invalid_argument(
+          "ShardedOptimizer: a group rounds its bf16 parameters stochastically, from each "
+          "element's index in the group's arena, which a shard does not have; sharding takes "
+          "nearest-even rounding (or master weights)");
   layout = make_shard_layout(full.param_groups(), size, options.bucket_elements);
   shard = make_optimizer(full.name(), RuntimeOptions{full.isa(), full.num_threads()});
   const auto me = static_cast<std::size_t>(rank);
@@ -142,7 +178,8 @@ void ShardedState::build() {
       GroupOptions overrides;
       for (const auto& [key, value] : group.options().items()) overrides.set(key, value);
       shard_group.push_back(static_cast<std::ptrdiff_t>(shard->param_groups().size()));
-      shard->add_param_group(std::move(specs), overrides);
+      // The same storage: each piece's state is stored as the full group's would be.
+      shard->add_param_group(std::move(specs), overrides, group.storage());
     }
     pieces.push_back(std::move(mine));
     BucketCounts c;
@@ -166,11 +203,12 @@ void ShardedState::post_param_gather(std::size_t b, MPI_Request* request) {
   // Without a part of its own, a rank sends nothing: MPI_IN_PLACE names its empty slot.
   const void* send = MPI_IN_PLACE;
   if (shard_group[b] >= 0)
-    send = shard->param_groups()[static_cast<std::size_t>(shard_group[b])].param_arena().data();
+    send = params_of(shard->param_groups()[static_cast<std::size_t>(shard_group[b])]);
   const BucketCounts& c = counts[b];
-  MPI_Iallgatherv(send, c.own, unit,
-                  full.param_groups()[layout.buckets[b].group].param_arena().data(),
-                  c.counts.data(), c.displs.data(), unit, comm, request);
+  ParamGroup& group = full.param_groups()[layout.buckets[b].group];
+  const MPI_Datatype type = unit_of(group.storage().param);
+  MPI_Iallgatherv(send, c.own, type, params_of(group), c.counts.data(), c.displs.data(), type, comm,
+                  request);
 }
 
 ShardedState::~ShardedState() {
@@ -182,6 +220,7 @@ void ShardedState::release() noexcept {
   MPI_Finalized(&finalized);
   if (finalized) return;  // too late to free; the engine broke the documented order
   if (unit != MPI_DATATYPE_NULL) MPI_Type_free(&unit);
+  if (unit16 != MPI_DATATYPE_NULL) MPI_Type_free(&unit16);
   if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
 }
 
@@ -216,17 +255,28 @@ ShardRange ShardedOptimizer::shard(std::size_t group) const {
 
 std::size_t ShardedOptimizer::state_bytes() const {
   std::size_t bytes = 0;
-  for (const ParamGroup& g : s_->shard->param_groups())
-    bytes += g.state_names().size() * g.padded_numel() * sizeof(float);
+  for (const ParamGroup& g : s_->shard->param_groups()) {
+    const std::size_t n = g.padded_numel();
+    const DType d = g.storage().state;
+    // q8: a byte per element and an fp32 scale per block.
+    const std::size_t array = d == DType::q8    ? n + n / ParamGroup::kQ8Align * sizeof(float)
+                              : d == DType::f32 ? n * sizeof(float)
+                                                : n * sizeof(std::uint16_t);
+    bytes += g.state_names().size() * array;
+  }
   return bytes;
 }
 
 ShardedTraffic ShardedOptimizer::traffic() const noexcept {
   ShardedTraffic t;
-  for (const detail::Bucket& b : s_->layout.buckets)
+  for (const detail::Bucket& b : s_->layout.buckets) {
+    const StorageOptions& storage = s_->full.param_groups()[b.group].storage();
     for (int r = 0; r < s_->size; ++r)
-      if (r != s_->rank) t.reduce_bytes_sent += b.content[r] * sizeof(float);
-  t.gather_bytes_received = t.reduce_bytes_sent;
+      if (r != s_->rank) {
+        t.reduce_bytes_sent += b.content[r] * detail::bytes_of(storage.grad);
+        t.gather_bytes_received += b.content[r] * detail::bytes_of(storage.param);
+      }
+  }
   return t;
 }
 
@@ -269,9 +319,10 @@ void ShardedOptimizer::step() {
   auto post_reduce = [&](std::size_t b) {
     const detail::BucketCounts& c = s.counts[b];
     ParamGroup& group = full.param_groups()[s.layout.buckets[b].group];
-    MPI_Ialltoallv(group.grad_arena().data(), c.send_counts.data(), c.displs.data(), s.unit,
-                   s.slots[b % 2].data(), c.recv_counts.data(), c.recv_displs.data(), s.unit,
-                   s.comm, &s.reduce_requests[b]);
+    const MPI_Datatype type = s.unit_of(group.storage().grad);
+    MPI_Ialltoallv(detail::grads_of(group), c.send_counts.data(), c.displs.data(), type,
+                   s.slots[b % 2].data(), c.recv_counts.data(), c.recv_displs.data(), type, s.comm,
+                   &s.reduce_requests[b]);
   };
   for (std::size_t b = 0; b < std::min<std::size_t>(2, buckets); ++b) post_reduce(b);
   for (std::size_t b = 0; b < buckets; ++b) {
@@ -281,17 +332,33 @@ void ShardedOptimizer::step() {
     const std::size_t n = bucket.content[me];
     if (s.shard_group[b] >= 0) {
       ParamGroup& inner = shard.param_groups()[static_cast<std::size_t>(s.shard_group[b])];
-      detail::average(s.slots[b % 2].data(), group.grad_arena().data() + bucket.begin[me], s.rank,
-                      n, s.size, inner.grad_arena().data());
-      // The engine may have written the parameters since the last step.
-      std::memcpy(inner.param_arena().data(), group.param_arena().data() + bucket.begin[me],
-                  n * sizeof(float));
+      const StorageOptions& storage = group.storage();
+      const std::size_t at = bucket.begin[me];
+      if (storage.grad == DType::f32)
+        detail::average(s.slots[b % 2].data(), group.grad_arena().data() + at, s.rank, n, s.size,
+                        inner.grad_arena().data());
+      else
+        detail::average16(reinterpret_cast<const std::uint16_t*>(s.slots[b % 2].data()),
+                          group.grad16_arena().data() + at, s.rank, n, s.size, storage.grad,
+                          inner.grad16_arena().data());
+      // The engine may have written the parameters (or master weights) since the last step;
+      // with master weights the step writes the 16-bit copy from them.
+      const bool fp32 = storage.param == DType::f32 || storage.master_weights;
+      if (fp32)
+        std::memcpy(inner.param_arena().data(), group.param_arena().data() + at, n * sizeof(float));
+      else
+        std::memcpy(inner.param16_arena().data(), group.param16_arena().data() + at,
+                    n * sizeof(std::uint16_t));
       const std::vector<detail::Piece>& pieces = s.pieces[b];
       for (std::size_t i = 0; i < pieces.size(); ++i)
         inner.set_has_grad(i, group.has_grad(pieces[i].tensor));
       if (b + 2 < buckets) post_reduce(b + 2);
       shard.step();
       for (std::size_t i = 0; i < pieces.size(); ++i) inner.set_has_grad(i, false);
+      // The full group's master weights stay current in this rank's shard (the 16-bit
+      // parameters are gathered everywhere).
+      if (storage.master_weights)
+        std::memcpy(group.param_arena().data() + at, inner.param_arena().data(), n * sizeof(float));
     } else if (b + 2 < buckets) {
       post_reduce(b + 2);
     }

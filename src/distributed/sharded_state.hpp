@@ -31,16 +31,21 @@ struct ShardedState {
 
   // The layout, the shard optimizer and the collectives' arrays (the constructor's body).
   void build();
-  // Frees the communicator and the datatype.
+  // Frees the communicator and the datatypes.
   void release() noexcept;
 
-  // Starts bringing every rank's parameters of bucket `b` from its shard into the full arenas.
+  // The datatype of one 16-element unit of an array of `dtype` (f32, bf16 or f16).
+  MPI_Datatype unit_of(DType dtype) const noexcept { return dtype == DType::f32 ? unit : unit16; }
+
+  // Starts bringing every rank's parameters of bucket `b` from its shard into the full arenas
+  // (the 16-bit parameters of a group with 16-bit parameters, master weights or not).
   void post_param_gather(std::size_t b, MPI_Request* request);
 
   Optimizer& full;
   ShardedOptions options;
   MPI_Comm comm = MPI_COMM_NULL;
-  MPI_Datatype unit = MPI_DATATYPE_NULL;  // 16 contiguous floats (64 bytes)
+  MPI_Datatype unit = MPI_DATATYPE_NULL;    // 16 contiguous floats (64 bytes)
+  MPI_Datatype unit16 = MPI_DATATYPE_NULL;  // 16 contiguous 16-bit values (bf16, fp16)
   int rank = 0;
   int size = 1;
   ShardLayout layout;

@@ -26,17 +26,33 @@ void clip_scale_loop(const ClipScaleArgs& a, std::size_t begin, std::size_t end)
   for (std::size_t i = begin; i + w <= end; i += w) vstore(a.x + i, vload<V>(a.x + i) * factor);
 }
 
+// torch's std::min(std::max(x, lo), hi), by comparisons (the hardware min/max have other NaN
+// and signed-zero rules): NaN fails both tests and stays x, and so does a signed zero equal to a
+// bound.
+template <class V>
+V torch_clamp(V x, V lo, V hi) noexcept {
+  const V raised = ops::select(x < lo, lo, x);
+  return ops::select(hi < raised, hi, raised);
+}
+
+template <class V, Storage S>
+void clip_clamp16_loop(const ClipClampArgs& a, std::size_t begin, std::size_t end) noexcept {
+  constexpr std::size_t w = lanes<V>();
+  const V lo(a.lo), hi(a.hi);
+  for (std::size_t i = begin; i + w <= end; i += w)
+    store_as<S>(a.x16, i, torch_clamp(load_as<V, S>(a.x16, i), lo, hi));
+}
+
 template <class V>
 void clip_clamp_loop(const ClipClampArgs& a, std::size_t begin, std::size_t end) noexcept {
   constexpr std::size_t w = lanes<V>();
-  const V lo(a.lo), hi(a.hi);
-  for (std::size_t i = begin; i + w <= end; i += w) {
-    const V x = vload<V>(a.x + i);
-    // Comparisons, not the hardware min/max, whose NaN rules differ from the reference.
-    const V raised = ops::select(x > lo, x, lo);
-    const V clamped = ops::select(raised < hi, raised, hi);
-    vstore(a.x + i, ops::select(ops::isnan(x), x, clamped));
+  if (a.x16 != nullptr) {
+    if (a.format16 == Storage::bf16) return clip_clamp16_loop<V, Storage::bf16>(a, begin, end);
+    return clip_clamp16_loop<V, Storage::f16>(a, begin, end);
   }
+  const V lo(a.lo), hi(a.hi);
+  for (std::size_t i = begin; i + w <= end; i += w)
+    vstore(a.x + i, torch_clamp(vload<V>(a.x + i), lo, hi));
 }
 
 }  // namespace

@@ -21,12 +21,16 @@ struct ClipClampArgs {
   float* x = nullptr;
   float lo = 0;
   float hi = 0;
+  // Set instead of x: 16-bit elements of format16 (lo and hi already rounded to format16 by the
+  // caller, as torch's clamp_ does, so every result is exact in the format).
+  std::uint16_t* x16 = nullptr;
+  Storage format16 = Storage::bf16;
 };
 
 // x[i] = x[i] * factor (torch: g.mul_(clip_coef)).
 SIMDOPTIM_DECLARE_KERNEL(clip_scale, ClipScaleArgs)
-// x[i] = NaN stays NaN, else min(max(x[i], lo), hi) (torch: g.clamp_(min=lo, max=hi); with
-// lo > hi the result is hi, as torch).
+// x[i] = min(max(x[i], lo), hi) as torch's g.clamp_(min=lo, max=hi): std::max then std::min,
+// so NaN stays NaN, a tie between signed zeros keeps x, and with lo > hi the result is hi.
 SIMDOPTIM_DECLARE_KERNEL(clip_clamp, ClipClampArgs)
 
 }  // namespace simdoptim::detail

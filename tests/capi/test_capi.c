@@ -923,6 +923,9 @@ static void test_storage(void) {
     CHECK(master[i] != values[i]);
     CHECK(fabsf(from_bf16(half[i]) - master[i]) <= master[i] / 256.0f);
   }
+  /* Clamping the bf16 gradients 0.5, -0.5, ..., -4.5 to +-0.25 (bf16 0x3e80, 0xbe80). */
+  OK(simdoptim_clip_grad_value(opt, 0.25));
+  for (i = 0; i < 6; ++i) CHECK(half_grad[i] == (i == 0 ? 0x3e80 : 0xbe80));
   OK(simdoptim_optimizer_destroy(opt));
 }
 
@@ -1035,9 +1038,70 @@ static void test_step_grads16_dtype(simdoptim_dtype dtype) {
   simdoptim_optimizer_destroy(plain);
 }
 
+/* skip_if_nonfinite reads the engine's buffers the step reads (fp32 or 16-bit), not the
+ * optimizer's own gradients: a NaN or Inf there skips the step, which then changes nothing. */
+static void test_skip_nonfinite_dtype(simdoptim_dtype dtype) {
+  simdoptim_optimizer* opt = make_half_adamw(dtype, 1);
+  const uint16_t one = dtype == SIMDOPTIM_BF16 ? 0x3f80 : 0x3c00;
+  const uint16_t bad[2] = {dtype == SIMDOPTIM_BF16 ? 0x7fc0 : 0x7e00,  /* NaN */
+                           dtype == SIMDOPTIM_BF16 ? 0xff80 : 0xfc00}; /* -Inf */
+  uint16_t w_grad[6], b_grad[3], w_out[6], w_out_before[6];
+  const uint16_t* grads[3] = {NULL, w_grad, b_grad};
+  uint16_t* outs[3] = {NULL, w_out, NULL};
+  float f_grad[2] = {0.5f, -0.5f}, nan_grads[6], master_before[6], f_before[2];
+  const float* grads32[3] = {f_grad, NULL, NULL};
+  float *master = NULL, *f = NULL;
+  size_t numel = 0, i, k;
+  int skipped = -1;
+  if (opt == NULL) return;
+  OK(simdoptim_optimizer_master_param_data(opt, 1, &master, &numel));
+  OK(simdoptim_optimizer_param_data(opt, 0, &f, &numel));
+  if (master == NULL || f == NULL) return;
+  OK(simdoptim_optimizer_set_skip_if_nonfinite(opt, 1));
+  /* The optimizer's own gradients are NaN: the steps below do not read them. */
+  for (i = 0; i < 6; ++i) nan_grads[i] = (float)NAN;
+  OK(simdoptim_optimizer_set_grad(opt, 0, nan_grads, 2));
+  OK(simdoptim_optimizer_set_grad(opt, 1, nan_grads, 6));
+  for (i = 0; i < 6; ++i) w_grad[i] = one;
+  for (i = 0; i < 3; ++i) b_grad[i] = one;
+  OK(simdoptim_optimizer_step_grads16(opt, grads, 3, dtype, 1.0f, outs, 3));
+  OK(simdoptim_optimizer_last_step_skipped(opt, &skipped));
+  CHECK(skipped == 0);
+  OK(simdoptim_optimizer_step_grads(opt, grads32, 3, 1.0f));
+  OK(simdoptim_optimizer_last_step_skipped(opt, &skipped));
+  CHECK(skipped == 0);
+  memcpy(master_before, master, sizeof master_before);
+  memcpy(f_before, f, sizeof f_before);
+  memcpy(w_out_before, w_out, sizeof w_out_before);
+  for (k = 0; k < 2; ++k) {
+    b_grad[2] = bad[k]; /* the last element of the last tensor */
+    OK(simdoptim_optimizer_step_grads16(opt, grads, 3, dtype, 1.0f, outs, 3));
+    OK(simdoptim_optimizer_last_step_skipped(opt, &skipped));
+    CHECK(skipped == 1);
+    CHECK(memcmp(master, master_before, sizeof master_before) == 0);
+    CHECK(memcmp(w_out, w_out_before, sizeof w_out_before) == 0);
+  }
+  b_grad[2] = one;
+  f_grad[1] = (float)INFINITY;
+  OK(simdoptim_optimizer_step_grads(opt, grads32, 3, 1.0f));
+  OK(simdoptim_optimizer_last_step_skipped(opt, &skipped));
+  CHECK(skipped == 1);
+  CHECK(memcmp(f, f_before, sizeof f_before) == 0);
+  /* Finite again: the step runs. */
+  OK(simdoptim_optimizer_step_grads16(opt, grads, 3, dtype, 1.0f, outs, 3));
+  OK(simdoptim_optimizer_last_step_skipped(opt, &skipped));
+  CHECK(skipped == 0);
+  CHECK(memcmp(master, master_before, sizeof master_before) != 0);
+  EXPECT_STATUS(SIMDOPTIM_ERROR_NULL_POINTER, simdoptim_optimizer_last_step_skipped(opt, NULL));
+  EXPECT_STATUS(SIMDOPTIM_ERROR_NULL_POINTER, simdoptim_optimizer_set_skip_if_nonfinite(NULL, 1));
+  simdoptim_optimizer_destroy(opt);
+}
+
 static void test_step_grads16(void) {
   test_step_grads16_dtype(SIMDOPTIM_BF16);
   test_step_grads16_dtype(SIMDOPTIM_F16);
+  test_skip_nonfinite_dtype(SIMDOPTIM_BF16);
+  test_skip_nonfinite_dtype(SIMDOPTIM_F16);
 }
 
 int main(int argc, char** argv) {

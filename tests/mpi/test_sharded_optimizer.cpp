@@ -15,6 +15,7 @@
 
 #include "invalid_argument_message.hpp"
 #include "simdoptim/checkpoint.hpp"
+#include "simdoptim/dtype_convert.hpp"
 #include "simdoptim/optimizer_registry.hpp"
 #include "simdoptim/sharded_optimizer.hpp"
 
@@ -64,9 +65,10 @@ so::GroupOptions options_of(const std::string& name, int group) {
   return o;
 }
 
-std::unique_ptr<so::Optimizer> build(const std::string& name, so::Isa isa) {
+std::unique_ptr<so::Optimizer> build(const std::string& name, so::Isa isa,
+                                     so::StorageOptions storage = {}) {
   auto o = so::make_optimizer(name, so::RuntimeOptions{isa, 1});
-  for (int g = 0; g < 2; ++g) o->add_param_group(group_specs(g), options_of(name, g));
+  for (int g = 0; g < 2; ++g) o->add_param_group(group_specs(g), options_of(name, g), storage);
   return o;
 }
 
@@ -81,22 +83,31 @@ float grad_value(int rank, int step, std::size_t t, std::size_t j) {
 }
 
 // The gradients of step `step` (tensor `skip` left without one): rank `rank`'s when
-// `ranks` is 0, else the documented average of ranks 0..ranks-1, summed in rank order.
+// `ranks` is 0, else the documented average of ranks 0..ranks-1, summed in rank order. 16-bit
+// gradients: each rank's rounded to nearest-even, the average of the widened values rounded.
 void write_grads(so::Optimizer& o, int step, std::size_t skip, int rank, int ranks) {
   o.zero_grad();
   std::size_t t = 0;
   for (so::ParamGroup& g : o.param_groups())
     for (std::size_t i = 0; i < g.size(); ++i, ++t) {
       if (t == skip) continue;
-      const std::span<float> d = g.grad(i).data;
-      for (std::size_t j = 0; j < d.size(); ++j) {
-        if (ranks == 0) {
-          d[j] = grad_value(rank, step, t, j);
-          continue;
+      const so::TensorView v = g.grad(i);
+      const bool half = v.dtype != so::DType::f32;
+      auto value = [&](int r, std::size_t j) {
+        const float x = grad_value(r, step, t, j);
+        return half ? so::from_bits16(v.dtype, so::to_bits16(v.dtype, x)) : x;
+      };
+      for (std::size_t j = 0; j < g.info(i).numel; ++j) {
+        float x = value(rank, j);
+        if (ranks != 0) {
+          x = value(0, j);
+          for (int r = 1; r < ranks; ++r) x = x + value(r, j);
+          x = x / static_cast<float>(ranks);
         }
-        float sum = grad_value(0, step, t, j);
-        for (int r = 1; r < ranks; ++r) sum = sum + grad_value(r, step, t, j);
-        d[j] = sum / static_cast<float>(ranks);
+        if (half)
+          v.data16[j] = so::to_bits16(v.dtype, x);
+        else
+          v.data[j] = x;
       }
     }
 }
@@ -120,6 +131,27 @@ bool same_params(so::Optimizer& a, so::Optimizer& b) {
     const auto x = a.param_groups()[g].param_arena();
     const auto y = b.param_groups()[g].param_arena();
     if (x.size() != y.size() || std::memcmp(x.data(), y.data(), x.size_bytes()) != 0) return false;
+  }
+  return true;
+}
+
+// same_params for any storage: the 16-bit parameters everywhere; fp32 parameters everywhere,
+// master weights in this rank's shard (the wrapped optimizer's are current there only).
+bool same_params_any(so::ShardedOptimizer& sharded, so::Optimizer& reference) {
+  for (std::size_t g = 0; g < reference.param_groups().size(); ++g) {
+    so::ParamGroup& a = sharded.optimizer().param_groups()[g];
+    so::ParamGroup& b = reference.param_groups()[g];
+    const auto x16 = a.param16_arena(), y16 = b.param16_arena();
+    if (x16.size() != y16.size() || std::memcmp(x16.data(), y16.data(), x16.size_bytes()) != 0)
+      return false;
+    auto x = a.param_arena(), y = b.param_arena();
+    if (x.size() != y.size()) return false;
+    if (a.storage().master_weights) {
+      const so::ShardRange s = sharded.shard(g);
+      x = x.subspan(s.begin, s.end - s.begin);
+      y = y.subspan(s.begin, s.end - s.begin);
+    }
+    if (std::memcmp(x.data(), y.data(), x.size_bytes()) != 0) return false;
   }
   return true;
 }
@@ -152,6 +184,60 @@ TEST_CASE("sharded steps equal one process stepping the rank-order average", "[s
         run(sharded, *reference, 0, 3, k);
         REQUIRE(same_params(*full, *reference));
       }
+}
+
+// The shard keeps each group's state dtype; with q8 state the shards and buckets cut at whole
+// quantization blocks (256 elements), so each block holds the same values as in one process.
+TEST_CASE("sharded steps with bf16 and q8 state equal one process", "[sharded][precision]") {
+  const int k = size_of(MPI_COMM_WORLD);
+  for (so::DType state : {so::DType::bf16, so::DType::q8})
+    for (const char* name : {"sgd", "adam", "adamw", "lion"})
+      for (so::Isa isa : so::supported_isas())
+        for (std::size_t bucket : {std::size_t{16}, std::size_t{300}, std::size_t{1} << 20}) {
+          CAPTURE(static_cast<int>(state), name, so::isa_name(isa), bucket, k);
+          auto full = build(name, isa, {.state = state});
+          auto reference = build(name, isa, {.state = state});
+          so::ShardedOptimizer sharded(*full, MPI_COMM_WORLD, {bucket});
+          const std::size_t unit = state == so::DType::q8 ? 256 : 16;
+          for (std::size_t g = 0; g < 2; ++g) {
+            CHECK(sharded.shard(g).begin % unit == 0);
+            CHECK(sharded.shard(g).end % unit == 0);
+          }
+          run(sharded, *reference, 0, 3, k);
+          REQUIRE(same_params(*full, *reference));
+          for (const so::ParamGroup& g : sharded.shard_optimizer().param_groups()) {
+            CHECK(g.storage().state == state);
+            for (std::size_t i = 0; i < g.size(); ++i)  // pieces start on a block
+              CHECK(g.info(i).offset % unit == 0);
+          }
+        }
+}
+
+// 16-bit gradients are averaged widened and rounded to their format; the shard steps the same
+// storage (16-bit parameters, master weights, bf16 or q8 state) as one process.
+TEST_CASE("sharded steps with 16-bit parameters and gradients equal one process",
+          "[sharded][precision]") {
+  using so::DType;
+  const int k = size_of(MPI_COMM_WORLD);
+  const so::StorageOptions storages[] = {
+      {.param = DType::bf16, .grad = DType::bf16},
+      {.param = DType::f16, .grad = DType::f16, .master_weights = true},
+      {.param = DType::bf16, .grad = DType::bf16, .state = DType::q8, .master_weights = true},
+      {.param = DType::bf16, .grad = DType::f16, .state = DType::bf16},
+      {.grad = DType::bf16}};
+  for (const so::StorageOptions& storage : storages)
+    for (const char* name : {"sgd", "adam", "adamw", "lion"})
+      for (so::Isa isa : so::supported_isas())
+        for (std::size_t bucket : {std::size_t{16}, std::size_t{300}, std::size_t{1} << 20}) {
+          CAPTURE(static_cast<int>(storage.param), static_cast<int>(storage.grad),
+                  static_cast<int>(storage.state), storage.master_weights, name, so::isa_name(isa),
+                  bucket, k);
+          auto full = build(name, isa, storage);
+          auto reference = build(name, isa, storage);
+          so::ShardedOptimizer sharded(*full, MPI_COMM_WORLD, {bucket});
+          run(sharded, *reference, 0, 3, k);
+          REQUIRE(same_params_any(sharded, *reference));
+        }
 }
 
 TEST_CASE("sharded shards are balanced and hold 1/K of the state", "[sharded]") {
@@ -255,6 +341,12 @@ TEST_CASE("sharded refusals reach every rank", "[sharded]") {
     lamb->add_param_group(group_specs(0));
     CHECK_THAT(invalid_argument_message([&] { so::ShardedOptimizer s(*lamb, MPI_COMM_WORLD); }),
                Contains("'lamb' needs whole-tensor quantities"));
+  }
+  SECTION("stochastic rounding") {
+    auto full =
+        build("adamw", so::default_isa(), {.param = so::DType::bf16, .stochastic_rounding = true});
+    CHECK_THAT(invalid_argument_message([&] { so::ShardedOptimizer s(*full, MPI_COMM_WORLD); }),
+               Contains("stochastically"));
   }
   SECTION("a rank with another parameter list") {
     auto full = build("adam", so::default_isa());

@@ -56,6 +56,8 @@ class NativeModule(unittest.TestCase):
         widened = (v.astype(np.uint32) << 16).view(np.float32)
         np.testing.assert_allclose(widened, master, rtol=2 ** -8)
         self.assertEqual(opt.state(1, 0, "exp_avg").dtype, np.uint16)
+        opt.clip_grad_value_(0.5)  # clamps the bf16 gradients in place
+        np.testing.assert_array_equal(g, bf16([0.5, 0.5, -0.5, 0.0]))
         with self.assertRaises(ValueError):
             opt.add_param_group([("u", (1,))], {}, {"state_dtype": "f16"})
         with self.assertRaises(ValueError):
