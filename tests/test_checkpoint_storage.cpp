@@ -421,3 +421,28 @@ TEST_CASE("files of versions 1 and 2 still load", "[checkpoint][precision]") {
     CHECK(std::to_integer<int>(bytes[8]) == 2);  // still written as version 2
   }
 }
+
+// Seeds of the checkpoint fuzzer (tests/fuzz/fuzz_checkpoint.cpp) in format version 3: its
+// target's tensors, stepped, with each kind of stored array.
+TEST_CASE("generate the fuzzer's version 3 seeds", "[.generate]") {
+  const std::string dir = std::string(SIMDOPTIM_TEST_DATA_DIR) + "/../fuzz/checkpoint/";
+  const std::pair<const char*, StorageOptions> seeds[] = {
+      {"seed_v3_bf16_params_q8_state", {.param = DType::bf16, .state = DType::q8}},
+      {"seed_v3_master_weights_bf16_state",
+       {.param = DType::bf16, .grad = DType::bf16, .state = DType::bf16, .master_weights = true}},
+      {"seed_v3_bf16_params_stochastic",
+       {.param = DType::bf16, .stochastic_rounding = true, .seed = 5}},
+  };
+  for (const auto& [name, storage] : seeds) {
+    auto opt = make_optimizer("adam");
+    std::vector<ParamSpec> first{{"a", {3, 5}, {}}, {"b", {16}, {}}};
+    std::vector<ParamSpec> second{{"c", {1}, {}}};
+    opt->add_param_group(std::move(first), {}, storage);
+    opt->add_param_group(std::move(second), {}, storage);
+    for (int s = 1; s <= 2; ++s) {
+      for (ParamGroup& g : opt->param_groups()) write_grads(g, s);
+      opt->step();
+    }
+    write_file(dir + name, encode_checkpoint(state_dict(*opt, {.as_stored = true})));
+  }
+}
