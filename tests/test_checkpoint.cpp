@@ -217,9 +217,9 @@ TEST_CASE("a corrupted or mismatched checkpoint is refused and changes nothing",
   }
   SECTION("a newer format version") {
     auto b = good;
-    b[8] = std::byte{3};
+    b[8] = std::byte{4};
     fix_crcs(b);
-    refused(b, "format version 3 is newer than this library reads (2)");
+    refused(b, "format version 4 is newer than this library reads (3)");
   }
   SECTION("another byte order") {
     auto b = good;

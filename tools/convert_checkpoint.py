@@ -19,14 +19,24 @@ the type). Options: torch's tuples become simdoptim's scalar pairs (betas -> bet
 booleans 0/1; torch's foreach/capturable/differentiable/fused are dropped, other keys kept (an
 unknown one makes simdoptim's load fail with its name). State: 'step' -> step, tensors of the
 parameter's shape -> state arrays, 0-d tensors -> per-tensor scalars (NAdam's mu_product, ...).
+
+Storage (format version 3): to-torch gives torch's fp32 state whatever the group stored: q8 state
+dequantized (the same bits as the library's decoder), bf16/fp16 state and parameters widened
+(exactly); the group's storage record and averaged parameters are dropped. from-torch writes
+version 1 (every array fp32), which an optimizer of any storage loads by converting: into q8
+state it is quantized, into 16-bit arrays rounded to nearest-even.
 """
 
 import argparse
+import math
 import struct
 import sys
 
 MAGIC = b"SMDOPTCK"
-VERSION = 1
+VERSION = 1  # written: fp32 arrays, which every version's reader loads
+READ_VERSION = 3
+F32, BF16, F16, Q8 = 0, 1, 2, 3
+QUANT_BLOCK = 256
 TORCH_CLASS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "adagrad": "Adagrad",
                "rmsprop": "RMSprop", "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "NAdam",
                "radam": "RAdam", "rprop": "Rprop", "asgd": "ASGD"}
@@ -71,6 +81,69 @@ class Reader:
         n = self.unpack("Q")
         return list(struct.unpack(f"<{n}f", self.take(4 * n)))
 
+    def u16s(self):
+        n = self.unpack("Q")
+        return list(struct.unpack(f"<{n}H", self.take(2 * n)))
+
+    def bytes8(self):
+        return self.take(self.unpack("Q"))
+
+
+def _quant8_magnitudes(mantissa_bits):
+    """Each magnitude code's value relative to its block's scale (kernels/quant8.hpp)."""
+    out = []
+    for c in range(1 << (4 + mantissa_bits)):
+        e, m = c >> mantissa_bits, c & ((1 << mantissa_bits) - 1)
+        if e == 0:
+            out.append(m * 2.0 ** (-13 - mantissa_bits))
+        else:
+            out.append((1 + m / 2 ** mantissa_bits) * 2.0 ** (e - 14))
+    return out
+
+
+_SIGNED, _UNSIGNED = _quant8_magnitudes(3), _quant8_magnitudes(4)
+
+
+def _f32(v):
+    """The fp32 value of an exact product v, as the library's decoder gives it: subnormal
+    results flushed to a zero of their sign, overflow to infinity."""
+    if abs(v) < 2.0 ** -126:
+        return math.copysign(0.0, v)
+    return math.copysign(math.inf, v) if abs(v) >= 2.0 ** 128 else v
+
+
+def dequantize(codes, scales, non_negative):
+    """The fp32 values of a q8 state array: codes and one power-of-two scale per 256."""
+    if len(scales) != (len(codes) + QUANT_BLOCK - 1) // QUANT_BLOCK:
+        raise ValueError(f"{len(scales)} scales for {len(codes)} codes")
+    out = []
+    for k, c in enumerate(codes):
+        scale = scales[k // QUANT_BLOCK]
+        if non_negative:
+            if c == 0xFF:
+                out.append(math.nan)
+            elif c == 0xFE:
+                out.append(math.inf)
+            else:
+                out.append(_f32(_UNSIGNED[c] * _UNSIGNED[c] * scale))
+        else:
+            sign = -1.0 if c & 0x80 else 1.0
+            if c & 0x7F == 0x7F:
+                out.append(math.copysign(math.nan, sign))
+            elif c & 0x7F == 0x7E:
+                out.append(sign * math.inf)
+            else:
+                out.append(_f32(sign * _SIGNED[c & 0x7F] * scale))
+    return out
+
+
+def widen16(dtype, bits):
+    """The fp32 values of bf16 or fp16 bits (exact)."""
+    if dtype == BF16:
+        return list(struct.unpack(f"<{len(bits)}f", struct.pack(f"<{len(bits)}I",
+                                                                 *(b << 16 for b in bits))))
+    return list(struct.unpack(f"<{len(bits)}e", struct.pack(f"<{len(bits)}H", *bits)))
+
 
 class Writer:
     def __init__(self):
@@ -98,7 +171,7 @@ def read_ours(path):
     if r.unpack("I") != crc32c(head):
         raise ValueError(f"{path}: header CRC mismatch")
     version, order, kind = struct.unpack("<IBB", head[8:14])
-    if version > VERSION or order != 1 or kind != 1:
+    if version > READ_VERSION or order != 1 or kind != 1:
         raise ValueError(f"{path}: unsupported version {version}, byte order {order} or kind {kind}")
 
     def section(tag):
@@ -114,7 +187,10 @@ def read_ours(path):
     meta = section(b"META")
     meta.str()
     ckpt = {"optimizer": meta.str(), "groups": []}
-    for _ in range(meta.unpack("I")):
+    groups = meta.unpack("I")
+    if version >= 2 and meta.unpack("B"):  # weight averaging's counts: torch has no place
+        meta.unpack("q"), meta.unpack("q")
+    for _ in range(groups):
         g = section(b"GRUP")
         options = [(g.str(), g.unpack("d")) for _ in range(g.unpack("I"))]
         tensors = []
@@ -123,17 +199,40 @@ def read_ours(path):
             t["shape"] = [g.unpack("q") for _ in range(g.unpack("I"))]
             t["step"], t["initialized"] = g.unpack("q"), g.unpack("B") == 1
             t["scalars"] = [(g.str(), g.unpack("d")) for _ in range(g.unpack("I"))]
-            t["arrays"] = [[g.str(), g.unpack("B"), None] for _ in range(g.unpack("I"))]
-            t["param"] = [] if g.unpack("B") else None
+            t["arrays"] = []
+            for _ in range(g.unpack("I")):
+                name, dtype = g.str(), g.unpack("B")
+                non_negative = version >= 3 and dtype == Q8 and g.unpack("B") == 1
+                t["arrays"].append([name, dtype, non_negative])
+            t["param"] = None
+            if g.unpack("B"):
+                t["param"] = [g.unpack("B") if version >= 3 else F32]
+            t["averaged"] = version >= 2 and g.unpack("B") == 1
             tensors.append(t)
+        if version >= 3 and g.unpack("B"):  # the group's storage, which torch does not keep
+            g.take(5), g.unpack("Q")
         for t in tensors:
-            if t["arrays"] or t["param"] is not None:
+            if t["arrays"] or t["param"] is not None or t["averaged"]:
                 d = section(b"DATA")
                 d.unpack("I"), d.unpack("I")
+                # Every array as fp32 (q8 dequantized, 16-bit widened), as torch keeps them.
                 for a in t["arrays"]:
-                    a[2] = d.floats()
+                    name, dtype, non_negative = a
+                    if dtype == F32:
+                        a[2] = d.floats()
+                    elif dtype == Q8:
+                        codes = d.bytes8()
+                        a[2] = dequantize(codes, d.floats(), non_negative)
+                    else:
+                        a[2] = widen16(dtype, d.u16s())
+                    a[1] = F32
                 if t["param"] is not None:
-                    t["param"] = d.floats()
+                    stored = t["param"][0]
+                    t["param"] = d.floats() if stored == F32 else widen16(stored, d.u16s())
+                if t["averaged"]:
+                    d.floats()
+            t["dtype"] = F32
+            del t["averaged"]
         ckpt["groups"].append({"options": options, "tensors": tensors})
     return ckpt
 

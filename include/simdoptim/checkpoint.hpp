@@ -14,6 +14,7 @@
 #include "simdoptim/group_options.hpp"
 #include "simdoptim/lr_scheduler/scheduler.hpp"
 #include "simdoptim/optimizer.hpp"
+#include "simdoptim/storage_options.hpp"
 #include "simdoptim/types.hpp"
 
 namespace simdoptim {
@@ -21,19 +22,36 @@ inline namespace v1 {
 
 class ReduceLROnPlateau;
 
-/// One state array of one tensor (torch: state[p]['exp_avg']).
+/// One state array of one tensor (torch: state[p]['exp_avg']), as its group stores it. Only the
+/// members of `dtype` are set: f32 `data`; bf16 and f16 `bits16`; q8 `codes` (one per element)
+/// and `scales` (one per 256 elements), `non_negative` saying the codes are companded
+/// (docs/precision.md). values() gives any of them as fp32.
 struct StateArray {
   std::string name;
   DType dtype = DType::f32;
   std::vector<float> data;
+  std::vector<std::uint16_t> bits16 = {};
+  std::vector<std::uint8_t> codes = {};
+  std::vector<float> scales = {};
+  bool non_negative = false;
   bool operator==(const StateArray&) const = default;
 };
+
+/// The number of elements of `array` in its dtype.
+std::size_t element_count(const StateArray& array) noexcept;
+/// The values of `array` as fp32: 16-bit ones widened (exactly), q8 ones dequantized.
+std::vector<float> values(const StateArray& array);
+/// `array` stored as `dtype`: fp32 and 16-bit values rounded to nearest-even, quantized block by
+/// block for q8 (companded when `non_negative`), q8 dequantized first. The same dtype (and, for
+/// q8, companding) is a copy. Throws std::invalid_argument for a dtype a state cannot have.
+StateArray convert(const StateArray& array, DType dtype, bool non_negative = false);
 
 /// One tensor's entry (torch: state[p], plus the parameter's name, shape and dtype, which
 /// torch keeps in the model; here they identify the tensor).
 struct TensorStateDict {
   std::string name;
   Shape shape;
+  /// The parameter's dtype (its group's StorageOptions::param).
   DType dtype = DType::f32;
   /// torch's state[p]['step'].
   std::int64_t step = 0;
@@ -43,8 +61,11 @@ struct TensorStateDict {
   std::vector<StateArray> arrays;
   /// Scalar state the optimizer keeps outside its arenas (Optimizer::save_tensor_scalars).
   std::vector<std::pair<std::string, double>> scalars;
-  /// The parameter's values, when the state dict includes parameters.
+  /// The parameter's values, when the state dict includes parameters: fp32 parameters, or the
+  /// fp32 master weights of 16-bit ones.
   std::optional<std::vector<float>> param;
+  /// The bits of 16-bit parameters (of `dtype`) kept without master weights, instead of `param`.
+  std::optional<std::vector<std::uint16_t>> param16;
   /// The averaged parameter (Optimizer::set_averaging), when the optimizer keeps one.
   std::optional<std::vector<float>> averaged;
   bool operator==(const TensorStateDict&) const = default;
@@ -54,6 +75,11 @@ struct TensorStateDict {
 struct GroupStateDict {
   GroupOptions options;
   std::vector<TensorStateDict> tensors;
+  /// How the group stores its arrays; absent when everything is fp32 (StorageOptions{}) and in
+  /// files of format versions 1 and 2, which do not record it. Informational on load: the
+  /// optimizer's own storage decides, arrays of another dtype are converted
+  /// (docs/checkpoint_format.md).
+  std::optional<StorageOptions> storage;
   bool operator==(const GroupStateDict&) const = default;
 };
 
@@ -82,6 +108,11 @@ struct StateDictOptions {
   /// here the optimizer's arenas are the parameters' storage, and resuming exactly needs them,
   /// so they are included by default.
   bool include_params = true;
+  /// Copy each array as its group stores it (TensorStateDict::dtype the parameters' dtype,
+  /// 16-bit parameters as `param16`, state in the group's state dtype: q8 codes and scales,
+  /// 16-bit bits) instead of as fp32 values (16-bit widened, q8 dequantized; dtypes f32).
+  /// save() always does.
+  bool as_stored = false;
 };
 
 /// How load_state_dict() matches a state dict to the optimizer.
@@ -132,7 +163,8 @@ std::vector<std::byte> encode_scheduler_checkpoint(const SchedulerState& state);
 /// Parses scheduler checkpoint bytes; throws CheckpointError.
 SchedulerState decode_scheduler_checkpoint(std::span<const std::byte> bytes);
 
-/// Writes state_dict(optimizer, options) to `path` atomically: a temporary file in the same
+/// Writes state_dict(optimizer, options), arrays as stored (StateDictOptions::as_stored), to
+/// `path` atomically: a temporary file in the same
 /// folder, fsync, rename over `path`, fsync of the folder. A crash leaves the old file or the
 /// new one, never a torn one. Throws std::runtime_error on an I/O error.
 void save(Optimizer& optimizer, const std::string& path, const StateDictOptions& options = {});

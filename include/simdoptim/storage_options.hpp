@@ -36,6 +36,7 @@ struct StorageOptions {
     return param == DType::f32 && grad == DType::f32 && state == DType::f32 && !master_weights &&
            !stochastic_rounding;
   }
+  bool operator==(const StorageOptions&) const = default;
 };
 
 }  // namespace v1

@@ -24,8 +24,9 @@ py::list to_python(const OptimizerStateDict& state) {
     for (const TensorStateDict& t : g.tensors) {
       py::dict arrays;
       for (const StateArray& a : t.arrays) {
-        py::array_t<float> copy(static_cast<py::ssize_t>(a.data.size()));
-        std::copy(a.data.begin(), a.data.end(), copy.mutable_data());
+        const std::vector<float> v = values(a);  // q8 dequantized, 16-bit widened
+        py::array_t<float> copy(static_cast<py::ssize_t>(v.size()));
+        std::copy(v.begin(), v.end(), copy.mutable_data());
         arrays[py::str(a.name)] = copy;
       }
       py::dict scalars;

@@ -16,9 +16,10 @@
 namespace simdoptim::detail {
 
 inline constexpr char kMagic[8] = {'S', 'M', 'D', 'O', 'P', 'T', 'C', 'K'};
-// The newest version written: 2 adds weight averaging (docs/checkpoint_format.md). A file is
-// written at the lowest version that holds its content.
-inline constexpr std::uint32_t kFormatVersion = 2;
+// The newest version written: 2 adds weight averaging, 3 each group's storage and arrays as
+// stored (docs/checkpoint_format.md). A file is written at the lowest version that holds its
+// content.
+inline constexpr std::uint32_t kFormatVersion = 3;
 inline constexpr std::uint8_t kLittleEndian = 1;
 inline constexpr std::size_t kHeaderSize = 20;  // magic, version, order, kind, reserved, CRC
 
@@ -55,7 +56,16 @@ class ByteWriter {
       for (float x : v) u32(std::bit_cast<std::uint32_t>(x));
     }
   }
+  void u16s(std::span<const std::uint16_t> v) {
+    u64(v.size());
+    for (std::uint16_t x : v) u16(x);
+  }
+  void bytes8(std::span<const std::uint8_t> v) {
+    u64(v.size());
+    raw(v.data(), v.size());
+  }
   void raw(const void* p, std::size_t n) {
+    if (n == 0) return;
     const auto* b = static_cast<const std::byte*>(p);
     out_.insert(out_.end(), b, b + n);
   }
@@ -98,6 +108,21 @@ class ByteReader {
     } else {
       for (float& x : v) x = std::bit_cast<float>(u32());
     }
+    return v;
+  }
+  std::vector<std::uint16_t> u16s() {
+    const std::uint64_t n = u64();
+    if (n > remaining() / 2) fail("array of " + std::to_string(n) + " 16-bit values is truncated");
+    std::vector<std::uint16_t> v(static_cast<std::size_t>(n));
+    for (std::uint16_t& x : v) x = u16();
+    return v;
+  }
+  std::vector<std::uint8_t> bytes8() {
+    const std::uint64_t n = u64();
+    if (n > remaining()) fail("array of " + std::to_string(n) + " bytes is truncated");
+    const auto src = take(static_cast<std::size_t>(n));
+    std::vector<std::uint8_t> v(src.size());
+    if (!v.empty()) std::memcpy(v.data(), src.data(), v.size());
     return v;
   }
   // A count of items that each take at least `min_bytes`: a corrupt count fails here instead

@@ -132,7 +132,9 @@ auto with_path(const std::string& path, F f) {
 }  // namespace
 
 void save(Optimizer& optimizer, const std::string& path, const StateDictOptions& options) {
-  write_atomically(path, encode_checkpoint(state_dict(optimizer, options)));
+  StateDictOptions stored = options;
+  stored.as_stored = true;
+  write_atomically(path, encode_checkpoint(state_dict(optimizer, stored)));
 }
 
 void save(const OptimizerStateDict& state, const std::string& path) {

@@ -1,10 +1,11 @@
-// The checkpoint file format, versions 1 and 2 (docs/checkpoint_format.md): encoding and decoding
+// The checkpoint file format, versions 1 to 3 (docs/checkpoint_format.md): encoding and decoding
 // of optimizer and scheduler states. Decoding checks every CRC and every length before it
 // allocates, so a corrupt or hostile file fails with CheckpointError, never a crash.
 #include <stdexcept>
 
 #include "checkpoint/byte_io.hpp"
 #include "checkpoint/crc32c.hpp"
+#include "kernels/quant8.hpp"
 #include "simdoptim/version.hpp"
 
 namespace simdoptim {
@@ -29,10 +30,13 @@ std::uint8_t dtype_code(DType d) {
   return static_cast<std::uint8_t>(d);
 }
 
-DType read_dtype(ByteReader& r) {
+// A dtype code; versions before 3 hold only f32, and q8 is a state's dtype only.
+DType read_dtype(ByteReader& r, std::uint32_t version, bool q8_allowed) {
   const std::uint8_t code = r.u8();
-  if (code != dtype_code(DType::f32)) r.fail("unknown dtype code " + std::to_string(code));
-  return DType::f32;
+  const std::uint8_t last =
+      version < 3 ? dtype_code(DType::f32) : dtype_code(q8_allowed ? DType::q8 : DType::f16);
+  if (code > last) r.fail("unknown dtype code " + std::to_string(code));
+  return static_cast<DType>(code);
 }
 
 bool read_bool(ByteReader& r, const char* what) {
@@ -42,16 +46,52 @@ bool read_bool(ByteReader& r, const char* what) {
 }
 
 bool has_data(const TensorStateDict& t) {
-  return !t.arrays.empty() || t.param.has_value() || t.averaged.has_value();
+  return !t.arrays.empty() || t.param.has_value() || t.param16.has_value() ||
+         t.averaged.has_value();
 }
 
-// Version 2 adds the averaged parameters; files without them stay version 1.
+// Version 3 records storage and arrays not fp32, version 2 averaged parameters; files without
+// either stay version 1.
 std::uint32_t version_of(const OptimizerStateDict& state) {
-  if (state.averaging) return 2;
-  for (const GroupStateDict& g : state.param_groups)
-    for (const TensorStateDict& t : g.tensors)
-      if (t.averaged) return 2;
-  return 1;
+  std::uint32_t version = state.averaging ? 2 : 1;
+  for (const GroupStateDict& g : state.param_groups) {
+    if (g.storage && !g.storage->is_default()) return 3;
+    for (const TensorStateDict& t : g.tensors) {
+      if (t.dtype != DType::f32 || t.param16) return 3;
+      for (const StateArray& a : t.arrays)
+        if (a.dtype != DType::f32) return 3;
+      if (t.averaged) version = 2;
+    }
+  }
+  return version;
+}
+
+void write_storage(ByteWriter& w, const std::optional<StorageOptions>& storage) {
+  w.u8(storage ? 1 : 0);
+  if (!storage) return;
+  w.u8(dtype_code(storage->param));
+  w.u8(dtype_code(storage->grad));
+  w.u8(dtype_code(storage->state));
+  w.u8(storage->master_weights ? 1 : 0);
+  w.u8(storage->stochastic_rounding ? 1 : 0);
+  w.u64(storage->seed);
+}
+
+std::optional<StorageOptions> read_storage(ByteReader& r) {
+  if (!read_bool(r, "has_storage")) return std::nullopt;
+  StorageOptions s;
+  s.param = read_dtype(r, 3, false);
+  s.grad = read_dtype(r, 3, false);
+  s.state = read_dtype(r, 3, true);
+  s.master_weights = read_bool(r, "master_weights");
+  s.stochastic_rounding = read_bool(r, "stochastic_rounding");
+  s.seed = r.u64();
+  try {
+    s.validate();
+  } catch (const std::invalid_argument& e) {
+    r.fail(std::string("storage: ") + e.what());
+  }
+  return s;
 }
 
 void write_group(ByteWriter& w, const GroupStateDict& g, std::uint32_t version) {
@@ -77,10 +117,16 @@ void write_group(ByteWriter& w, const GroupStateDict& g, std::uint32_t version) 
     for (const StateArray& a : t.arrays) {
       w.str(a.name);
       w.u8(dtype_code(a.dtype));
+      if (version >= 3 && a.dtype == DType::q8) w.u8(a.non_negative ? 1 : 0);
     }
-    w.u8(t.param ? 1 : 0);
+    if (t.param16 && (t.dtype == DType::f32 || t.dtype == DType::q8))
+      throw std::invalid_argument("tensor '" + t.name + "' has 16-bit param bits but dtype " +
+                                  dtype_name(t.dtype));
+    w.u8(t.param || t.param16 ? 1 : 0);
+    if (version >= 3 && (t.param || t.param16)) w.u8(dtype_code(t.param ? DType::f32 : t.dtype));
     if (version >= 2) w.u8(t.averaged ? 1 : 0);
   }
+  if (version >= 3) write_storage(w, g.storage);
 }
 
 // The GRUP section of one group: options and tensor metadata; the arrays follow in DATA.
@@ -97,7 +143,7 @@ GroupStateDict read_group(ByteReader& r, std::uint32_t version) {
   g.tensors.resize(tensors);
   for (TensorStateDict& t : g.tensors) {
     t.name = r.str();
-    t.dtype = read_dtype(r);
+    t.dtype = read_dtype(r, version, false);
     const std::size_t ndim = r.count(8);
     for (std::size_t d = 0; d < ndim; ++d) t.shape.push_back(r.i64());
     t.step = r.i64();
@@ -111,11 +157,23 @@ GroupStateDict read_group(ByteReader& r, std::uint32_t version) {
     t.arrays.resize(arrays);
     for (StateArray& a : t.arrays) {
       a.name = r.str();
-      a.dtype = read_dtype(r);
+      a.dtype = read_dtype(r, version, true);
+      if (a.dtype == DType::q8) a.non_negative = read_bool(r, "non_negative");
     }
-    if (read_bool(r, "has_param")) t.param.emplace();
+    if (read_bool(r, "has_param")) {
+      const DType stored = version >= 3 ? read_dtype(r, version, false) : DType::f32;
+      // 16-bit parameters are kept as their own dtype; fp32 ones are parameters or master weights.
+      if (stored == DType::f32)
+        t.param.emplace();
+      else if (stored == t.dtype)
+        t.param16.emplace();
+      else
+        r.fail("tensor '" + t.name + "' of dtype " + dtype_name(t.dtype) + " has its param as " +
+               dtype_name(stored));
+    }
     if (version >= 2 && read_bool(r, "has_averaged")) t.averaged.emplace();
   }
+  if (version >= 3) g.storage = read_storage(r);
   if (r.remaining() != 0) r.fail(std::to_string(r.remaining()) + " unexpected trailing bytes");
   return g;
 }
@@ -128,6 +186,51 @@ std::size_t checked_numel(ByteReader& r, const TensorStateDict& t) {
   }
 }
 
+// One state array's elements in its dtype. A q8 array has one scale per 256 codes, each 0 or a
+// power of two (what the quantizer makes; anything else would not dequantize exactly).
+void read_array(ByteReader& r, const TensorStateDict& t, StateArray& a) {
+  switch (a.dtype) {
+    case DType::f32:
+      a.data = r.floats();
+      return;
+    case DType::bf16:
+    case DType::f16:
+      a.bits16 = r.u16s();
+      return;
+    case DType::q8:
+      break;
+  }
+  const std::string where = "tensor '" + t.name + "' state '" + a.name + "': ";
+  a.codes = r.bytes8();
+  a.scales = r.floats();
+  const std::size_t blocks = (a.codes.size() + detail::kQuantBlock - 1) / detail::kQuantBlock;
+  if (a.scales.size() != blocks)
+    r.fail(where + std::to_string(a.codes.size()) + " codes need " + std::to_string(blocks) +
+           " scales, the file has " + std::to_string(a.scales.size()));
+  for (float scale : a.scales) {
+    const std::uint32_t bits = std::bit_cast<std::uint32_t>(scale);
+    const bool power_of_two = (bits & 0x807fffffU) == 0 && bits != 0 && bits < 0x7f800000U;
+    if (bits != 0 && !power_of_two)
+      r.fail(where + "scale " + std::to_string(scale) + " is not 0 or a power of two");
+  }
+}
+
+void write_array(ByteWriter& w, const StateArray& a) {
+  switch (a.dtype) {
+    case DType::f32:
+      w.floats(a.data);
+      return;
+    case DType::bf16:
+    case DType::f16:
+      w.u16s(a.bits16);
+      return;
+    case DType::q8:
+      w.bytes8(a.codes);
+      w.floats(a.scales);
+      return;
+  }
+}
+
 void read_data(ByteReader& r, std::uint32_t group, std::uint32_t tensor, TensorStateDict& t) {
   if (r.u32() != group || r.u32() != tensor)
     r.fail("tensor data out of order (expected group " + std::to_string(group) + " tensor " +
@@ -135,13 +238,13 @@ void read_data(ByteReader& r, std::uint32_t group, std::uint32_t tensor, TensorS
   const std::size_t numel = checked_numel(r, t);
   // A state array's size is checked against the optimizer on load: side arrays (Adafactor's
   // factored statistics) are not the tensor's size.
-  for (StateArray& a : t.arrays) a.data = r.floats();
-  if (t.param) {
-    t.param = r.floats();
-    if (t.param->size() != numel)
-      r.fail("tensor '" + t.name + "' param has " + std::to_string(t.param->size()) +
-             " elements, its shape " + shape_to_string(t.shape) + " has " + std::to_string(numel));
-  }
+  for (StateArray& a : t.arrays) read_array(r, t, a);
+  if (t.param) t.param = r.floats();
+  if (t.param16) t.param16 = r.u16s();
+  const std::size_t params = t.param ? t.param->size() : t.param16 ? t.param16->size() : numel;
+  if (params != numel)
+    r.fail("tensor '" + t.name + "' param has " + std::to_string(params) + " elements, its shape " +
+           shape_to_string(t.shape) + " has " + std::to_string(numel));
   if (t.averaged) {
     t.averaged = r.floats();
     if (t.averaged->size() != numel)
@@ -311,8 +414,11 @@ std::vector<std::byte> encode_checkpoint(const OptimizerStateDict& state) {
       ByteWriter data;
       data.u32(static_cast<std::uint32_t>(g));
       data.u32(static_cast<std::uint32_t>(i));
-      for (const StateArray& a : t.arrays) data.floats(a.data);
-      if (t.param) data.floats(*t.param);
+      for (const StateArray& a : t.arrays) write_array(data, a);
+      if (t.param)
+        data.floats(*t.param);
+      else if (t.param16)
+        data.u16s(*t.param16);
       if (t.averaged) data.floats(*t.averaged);
       detail::write_section(w, detail::kData, data.bytes());
       ++sections;

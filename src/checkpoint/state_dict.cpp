@@ -1,7 +1,7 @@
 // state_dict() and load_state_dict(): copying an optimizer's state out, and checking a state
 // completely before writing any of it back.
 #include <algorithm>
-#include <array>
+#include <deque>
 #include <exception>
 #include <set>
 #include <string_view>
@@ -28,18 +28,19 @@ std::vector<float> copy_tensor(const float* arena, const TensorInfo& t, DType dt
   return out;
 }
 
-// Tensor i's state array `name` as fp32: q8 state dequantized, 16-bit widened.
-std::vector<float> state_values(ParamGroup& group, std::size_t i, const std::string& name) {
-  const TensorInfo& info = group.info(i);
-  if (group.state_dtype() != DType::q8)
-    return copy_tensor(group.state_arena(name), info, group.state_dtype());
+// Tensor i's state array `name` as the group stores it: q8 codes and scales, 16-bit bits.
+StateArray stored_state(ParamGroup& group, std::size_t i, const std::string& name) {
   const TensorView v = group.state(i, name);
-  std::vector<float> out(info.numel);
-  for (std::size_t b = 0; b < info.numel; b += detail::kQuantBlock)
-    detail::quant8_decode_block(v.data8.data() + b, v.scales[b / detail::kQuantBlock],
-                                out.data() + b, std::min(detail::kQuantBlock, info.numel - b),
-                                v.non_negative);
-  return out;
+  StateArray a{name, v.dtype, {}};
+  if (v.dtype == DType::f32)
+    a.data.assign(v.data.begin(), v.data.end());
+  else if (v.dtype == DType::q8) {
+    a.codes.assign(v.data8.begin(), v.data8.end());
+    a.scales.assign(v.scales.begin(), v.scales.end());
+    a.non_negative = v.non_negative;
+  } else
+    a.bits16.assign(v.data16.begin(), v.data16.end());
+  return a;
 }
 
 // Whether the optimizer's state array `name` holds only values >= 0 (q8 stores those companded).
@@ -50,8 +51,7 @@ bool non_negative_state(const Optimizer& optimizer, std::string_view name) {
                      [&](const detail::StateSpec& s) { return s.name == name && s.non_negative; });
 }
 
-// The parameter values a checkpoint keeps: fp32 parameters or master weights as they are,
-// 16-bit parameters widened.
+// The parameter values as fp32: fp32 parameters or master weights, 16-bit parameters widened.
 std::vector<float> param_values(ParamGroup& group, std::size_t i) {
   const TensorInfo& info = group.info(i);
   if (!group.param_arena().empty()) return copy_tensor(group.param_arena().data(), info);
@@ -71,18 +71,14 @@ const StateArray* find_array(const TensorStateDict& t, std::string_view name) {
   return it == t.arrays.end() ? nullptr : &*it;
 }
 
-// Where one array of a loaded tensor goes, and what it holds (nullptr: zeros). A 16-bit array
-// (to16, dtype) gets the values rounded to nearest-even: a checkpoint of 16-bit storage holds
-// them widened, so they come back exactly.
+// Where one array of a loaded tensor goes, and what it holds (nullptr: zeros), already in the
+// destination's dtype: fp32 `to`, 16-bit `to16`, or q8 codes `to8` and their blocks' `scales`.
 struct Copy {
   std::span<float> to;
-  const std::vector<float>* from;
+  const StateArray* from;
   std::span<std::uint16_t> to16 = {};
-  DType dtype = DType::f32;
-  // q8 state: the tensor's codes and its blocks' scales, quantized from the values.
   std::span<std::uint8_t> to8 = {};
   float* scales = nullptr;
-  bool non_negative = false;
 };
 
 // Where a state tensor goes: group and tensor index in the optimizer.
@@ -93,6 +89,14 @@ struct Target {
   std::vector<Optimizer::SideArray> side = {};  // the optimizer's side arrays for the tensor
   std::vector<std::pair<std::string, double>> scalars = {};  // what load_tensor_scalars gets
   std::vector<Copy> copies = {};
+  // Arrays converted to the optimizer's dtypes (a deque: Copy::from points into it).
+  std::deque<StateArray> converted = {};
+  // The parameter in the optimizer's storage: fp32 values (parameters or master weights) or
+  // 16-bit bits; null when not loaded. Point into `source` or `converted_param*`.
+  const std::vector<float>* param = nullptr;
+  const std::vector<std::uint16_t>* param16 = nullptr;
+  std::vector<float> converted_param = {};
+  std::vector<std::uint16_t> converted_param16 = {};
 };
 
 // The state arrays a tensor of `optimizer` may have and those it must have once initialized,
@@ -194,9 +198,9 @@ void check_tensor(Optimizer& optimizer, Target& target, const GroupOptions& grou
   if (t.shape != info.shape)
     mismatch(where + "shape " + shape_to_string(t.shape) + " in the state, " +
              shape_to_string(info.shape) + " in the optimizer");
-  // Every dtype is saved as fp32 (16-bit values widened exactly).
-  if (t.dtype != DType::f32)
-    mismatch(where + "dtype " + dtype_name(t.dtype) + " in the state, expected f32");
+  // Parameters of another dtype are converted (plan_params).
+  if (t.dtype == DType::q8) mismatch(where + "dtype q8 is not a parameter dtype");
+  if (t.param16 && t.dtype == DType::f32) mismatch(where + "has 16-bit param bits but dtype f32");
   if (t.step < 0) mismatch(where + "negative step " + std::to_string(t.step));
   if (t.step > TensorState::kMaxStep)
     mismatch(where + "step " + std::to_string(t.step) + " exceeds " +
@@ -211,15 +215,17 @@ void check_tensor(Optimizer& optimizer, Target& target, const GroupOptions& grou
       mismatch(where + "unknown state array '" + a.name + "' (optimizer '" +
                std::string(optimizer.name()) + "' keeps " + joined(schema.allowed) + ")");
     if (!names.insert(a.name).second) mismatch(where + "state '" + a.name + "' appears twice");
-    // 16-bit state is saved widened to fp32 (exactly) and rounded back when loaded.
-    if (a.dtype != DType::f32)
-      mismatch(where + "state '" + a.name + "' has dtype " + dtype_name(a.dtype) +
-               ", expected f32");
+    // An array of another dtype than the optimizer's is converted (plan_copies).
     const auto* s = find_side(target.side, a.name);
     const std::size_t size = s ? s->data.size() : info.numel;
-    if (a.data.size() != size)
-      mismatch(where + "state '" + a.name + "' has " + std::to_string(a.data.size()) +
+    if (element_count(a) != size)
+      mismatch(where + "state '" + a.name + "' has " + std::to_string(element_count(a)) +
                " elements, expected " + std::to_string(size));
+    const std::size_t blocks = (size + detail::kQuantBlock - 1) / detail::kQuantBlock;
+    if (a.dtype == DType::q8 && a.scales.size() != blocks)
+      mismatch(where + "state '" + a.name + "' has " + std::to_string(a.scales.size()) +
+               " scales for " + std::to_string(size) + " codes, expected " +
+               std::to_string(blocks));
   }
   if (t.initialized)
     for (const std::string& name : schema.required)
@@ -229,87 +235,115 @@ void check_tensor(Optimizer& optimizer, Target& target, const GroupOptions& grou
   if (t.averaged && t.averaged->size() != info.numel)
     mismatch(where + "averaged param has " + std::to_string(t.averaged->size()) +
              " elements, expected " + std::to_string(info.numel));
-  if (t.param && load.load_params && t.param->size() != info.numel)
-    mismatch(where + "param has " + std::to_string(t.param->size()) + " elements, expected " +
+  const std::size_t params = t.param ? t.param->size() : t.param16 ? t.param16->size() : 0;
+  if ((t.param || t.param16) && load.load_params && params != info.numel)
+    mismatch(where + "param has " + std::to_string(params) + " elements, expected " +
              std::to_string(info.numel));
   check_scalars(optimizer, target, where);
 }
 
-// Where each array of the tensor goes once `arenas` (new arrays of its group) are added.
+// The array `a` in `dtype` (companded when `non_negative`): itself when it already is, else a
+// converted copy kept in the target.
+const StateArray* in_dtype(Target& target, const StateArray* a, DType dtype, bool non_negative) {
+  if (a == nullptr) return nullptr;
+  if (a->dtype == dtype && (dtype != DType::q8 || a->non_negative == non_negative)) return a;
+  return &target.converted.emplace_back(convert(*a, dtype, non_negative));
+}
+
+// Where each array of the tensor goes once `arenas` (new arrays of its group) are added, each
+// converted to the group's state dtype. May allocate (conversions); changes nothing.
 void plan_copies(ParamGroup& group, const std::vector<ParamGroup::NewStateArena>& arenas,
                  Target& target) {
   const TensorInfo& info = group.info(target.tensor);
   const DType dtype = group.state_dtype();
   auto add = [&](std::string_view name, float* arena, bool non_negative) {
-    const StateArray* a = find_array(*target.source, name);
+    const StateArray* a = in_dtype(target, find_array(*target.source, name), dtype, non_negative);
+    Copy c{{}, a};
     if (dtype == DType::f32) {
-      target.copies.push_back({{arena + info.offset, info.numel}, a ? &a->data : nullptr});
-      return;
-    }
-    if (dtype == DType::q8) {
-      Copy c{{}, a ? &a->data : nullptr};
+      c.to = {arena + info.offset, info.numel};
+    } else if (dtype == DType::q8) {
       c.to8 = {reinterpret_cast<std::uint8_t*>(arena) + info.offset, info.numel};
       c.scales = group.q8_scales(arena) + info.offset / detail::kQuantBlock;
-      c.non_negative = non_negative;
-      target.copies.push_back(c);
-      return;
+    } else {
+      c.to16 = {reinterpret_cast<std::uint16_t*>(arena) + info.offset, info.numel};
     }
-    target.copies.push_back({{},
-                             a ? &a->data : nullptr,
-                             {reinterpret_cast<std::uint16_t*>(arena) + info.offset, info.numel},
-                             dtype});
+    target.copies.push_back(c);
   };
   for (const std::string& name : group.state_names())
     add(name, group.state_arena(name), group.state_non_negative(name));
   for (const ParamGroup::NewStateArena& a : arenas) add(a.name, a.buffer->data(), a.non_negative);
   for (const Optimizer::SideArray& s : target.side) {
-    const StateArray* a = find_array(*target.source, s.name);
-    target.copies.push_back({s.data, a ? &a->data : nullptr});
+    const StateArray* a = in_dtype(target, find_array(*target.source, s.name), DType::f32, false);
+    target.copies.push_back({s.data, a});
   }
 }
 
-// A q8 copy: the values (zeros when absent) quantized block by block, the blocks' padding zero.
-void quantize_tensor(const Copy& c) noexcept {
-  const std::size_t n = c.to8.size();
-  std::array<float, detail::kQuantBlock> block;
-  for (std::size_t b = 0; b < n; b += detail::kQuantBlock) {
-    const std::size_t m = std::min(detail::kQuantBlock, n - b);
-    block.fill(0.0f);
-    if (c.from) std::copy(c.from->begin() + b, c.from->begin() + b + m, block.begin());
-    std::array<std::uint8_t, detail::kQuantBlock> codes;
-    c.scales[b / detail::kQuantBlock] =
-        detail::quant8_encode_block(block.data(), codes.data(), block.size(), c.non_negative);
-    std::copy(codes.begin(), codes.begin() + m, c.to8.begin() + b);
+// The parameter converted to the group's storage: fp32 values for fp32 parameters and master
+// weights (16-bit ones widened), else bits of the group's dtype (rounded to nearest-even).
+void plan_params(const ParamGroup& group, Target& target, const LoadOptions& load) {
+  const TensorStateDict& t = *target.source;
+  if (!load.load_params || (!t.param && !t.param16)) return;
+  const bool fp32 = group.param_dtype() == DType::f32 || group.storage().master_weights;
+  if (fp32 && t.param) {
+    target.param = &*t.param;
+  } else if (fp32) {
+    target.converted_param.resize(t.param16->size());
+    for (std::size_t k = 0; k < t.param16->size(); ++k)
+      target.converted_param[k] = from_bits16(t.dtype, (*t.param16)[k]);
+    target.param = &target.converted_param;
+  } else if (t.param16 && t.dtype == group.param_dtype()) {
+    target.param16 = &*t.param16;
+  } else {
+    const std::size_t n = t.param ? t.param->size() : t.param16->size();
+    target.converted_param16.resize(n);
+    for (std::size_t k = 0; k < n; ++k)
+      target.converted_param16[k] = to_bits16(
+          group.param_dtype(), t.param ? (*t.param)[k] : from_bits16(t.dtype, (*t.param16)[k]));
+    target.param16 = &target.converted_param16;
   }
 }
 
 // Writes one tensor's state; everything has been checked and allocated, nothing here fails.
-void apply_tensor(Optimizer& optimizer, const Target& target, const LoadOptions& load) noexcept {
+void apply_tensor(Optimizer& optimizer, const Target& target) noexcept {
   ParamGroup& group = optimizer.param_groups()[target.group];
   const TensorStateDict& t = *target.source;
   TensorState& state = group.tensor_states()[target.tensor];
   state.step = t.step;
   state.initialized = t.initialized;
   for (const Copy& c : target.copies) {
-    if (!c.to8.empty())
-      quantize_tensor(c);
-    else if (!c.to16.empty())
-      for (std::size_t k = 0; k < c.to16.size(); ++k)
-        c.to16[k] = c.from ? to_bits16(c.dtype, (*c.from)[k]) : std::uint16_t{0};
-    else if (c.from)
-      std::copy(c.from->begin(), c.from->end(), c.to.begin());
-    else
+    if (!c.to8.empty()) {
+      // Absent: zero codes and scales (what quantizing zeros gives).
+      const std::size_t blocks = (c.to8.size() + detail::kQuantBlock - 1) / detail::kQuantBlock;
+      if (c.from) {
+        std::copy(c.from->codes.begin(), c.from->codes.end(), c.to8.begin());
+        std::copy(c.from->scales.begin(), c.from->scales.end(), c.scales);
+      } else {
+        std::fill(c.to8.begin(), c.to8.end(), std::uint8_t{0});
+        std::fill(c.scales, c.scales + blocks, 0.0f);
+      }
+    } else if (!c.to16.empty()) {
+      if (c.from)
+        std::copy(c.from->bits16.begin(), c.from->bits16.end(), c.to16.begin());
+      else
+        std::fill(c.to16.begin(), c.to16.end(), std::uint16_t{0});
+    } else if (c.from) {
+      std::copy(c.from->data.begin(), c.from->data.end(), c.to.begin());
+    } else {
       std::fill(c.to.begin(), c.to.end(), 0.0f);
+    }
   }
-  if (t.param && load.load_params) {
+  if (target.param16) {
+    const TensorView p = group.param(target.tensor);
+    std::copy(target.param16->begin(), target.param16->end(), p.data16.begin());
+  } else if (target.param) {
+    const std::vector<float>& v = *target.param;
     const TensorView p = group.param(target.tensor);
     if (p.dtype == DType::f32)
-      std::copy(t.param->begin(), t.param->end(), p.data.begin());
-    else
-      for (std::size_t k = 0; k < p.data16.size(); ++k)
-        p.data16[k] = to_bits16(p.dtype, (*t.param)[k]);
+      std::copy(v.begin(), v.end(), p.data.begin());
+    else  // the 16-bit copy of the master weights
+      for (std::size_t k = 0; k < p.data16.size(); ++k) p.data16[k] = to_bits16(p.dtype, v[k]);
     if (group.storage().master_weights)
-      std::copy(t.param->begin(), t.param->end(), group.master_param(target.tensor).data.begin());
+      std::copy(v.begin(), v.end(), group.master_param(target.tensor).data.begin());
   }
   if (t.averaged) {
     const TensorView a = group.averaged_param(target.tensor);
@@ -335,6 +369,7 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
     ParamGroup& group = groups[g];
     GroupStateDict& gs = out.param_groups.emplace_back();
     gs.options = group.options();
+    if (!group.storage().is_default()) gs.storage = group.storage();
     const auto names = group.state_names();
     for (std::size_t i = 0; i < group.size(); ++i) {
       const TensorInfo& info = group.info(i);
@@ -342,13 +377,15 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
       TensorStateDict& t = gs.tensors.emplace_back();
       t.name = info.name;
       t.shape = info.shape;
-      t.dtype = DType::f32;  // 16-bit storage is saved widened (exactly) to fp32
+      t.dtype = options.as_stored ? group.param_dtype() : DType::f32;
       t.step = st.step;
       t.initialized = st.initialized;
       if (st.initialized) {
         const auto side = optimizer.side_arrays(g, i);
-        for (const std::string& name : names)
-          t.arrays.push_back({name, DType::f32, state_values(group, i, name)});
+        for (const std::string& name : names) {
+          StateArray a = stored_state(group, i, name);
+          t.arrays.push_back(options.as_stored ? std::move(a) : convert(a, DType::f32));
+        }
         for (const Optimizer::SideArray& s : side)
           t.arrays.push_back({s.name, DType::f32, {s.data.begin(), s.data.end()}});
         // An array the options call for that no step has made yet (the option was set after
@@ -357,10 +394,18 @@ OptimizerStateDict state_dict(Optimizer& optimizer, const StateDictOptions& opti
         for (const std::string& name :
              array_schema(optimizer, group, group.options(), side).required)
           if (!find_array(t, name))
-            t.arrays.push_back({name, DType::f32, std::vector<float>(info.numel, 0.0f)});
+            t.arrays.push_back(convert(
+                {name, DType::f32, std::vector<float>(info.numel, 0.0f)},
+                find_side(side, name) || !options.as_stored ? DType::f32 : group.state_dtype(),
+                non_negative_state(optimizer, name)));
       }
       optimizer.save_tensor_scalars(g, i, t.scalars);
-      if (options.include_params) t.param = param_values(group, i);
+      // fp32 parameters or master weights, else the 16-bit parameters as they are.
+      if (options.include_params && (!options.as_stored || !group.param_arena().empty()))
+        t.param = param_values(group, i);
+      else if (options.include_params)
+        t.param16.emplace(group.param16_arena().begin() + info.offset,
+                          group.param16_arena().begin() + info.offset + info.numel);
       // A group added since set_averaging starts its average from its parameters.
       if (averaging)
         t.averaged = group.averaged_arena()
@@ -458,14 +503,17 @@ LoadReport load_state_dict(Optimizer& optimizer, const OptimizerStateDict& state
       groups[g].reset_averaged_arena(optimizer.averaging().dtype);
     optimizer.reserve_tensor_scalars(g);
   }
-  for (Target& target : targets) plan_copies(groups[target.group], arenas[target.group], target);
+  for (Target& target : targets) {
+    plan_copies(groups[target.group], arenas[target.group], target);
+    plan_params(groups[target.group], target, options);
+  }
   std::vector<GroupOptions> new_options;
   for (std::size_t g = 0; g < shared_groups; ++g)
     new_options.push_back(state.param_groups[g].options);
 
   for (std::size_t g = 0; g < groups.size(); ++g) groups[g].add_state_arenas(arenas[g]);
   for (std::size_t g = 0; g < shared_groups; ++g) groups[g].options() = std::move(new_options[g]);
-  for (const Target& target : targets) apply_tensor(optimizer, target, options);
+  for (const Target& target : targets) apply_tensor(optimizer, target);
   if (state.averaging)
     optimizer.set_averaging_counts(state.averaging->step, state.averaging->n_averaged);
   return report;

@@ -281,7 +281,17 @@ void ShardedOptimizer::load(const std::string& path) {
   MPI_Bcast(&n, 1, MPI_UINT64_T, 0, s.comm);
   bytes.resize(n);
   MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, s.comm);
-  const OptimizerStateDict state = decode_checkpoint(bytes);
+  OptimizerStateDict state = decode_checkpoint(bytes);
+  // The shards keep fp32 arrays: a file of 16-bit or q8 storage (one process's) loads as its
+  // values, dequantized and widened as load_state_dict converts them.
+  for (GroupStateDict& g : state.param_groups)
+    for (TensorStateDict& t : g.tensors) {
+      for (StateArray& a : t.arrays)
+        if (a.dtype != DType::f32) a = convert(a, DType::f32);
+      if (t.param16) t.param = values({"", t.dtype, {}, *t.param16});
+      t.param16.reset();
+      t.dtype = DType::f32;
+    }
   detail::check_matches(full, state);
 
   OptimizerStateDict pieces;

@@ -1,5 +1,6 @@
 // libFuzzer target: the checkpoint reader. Any input must either decode or throw
-// CheckpointError, and a decoded state must either load into a small Adam or throw
+// CheckpointError, and a decoded state must either load into a small Adam, fp32 or with bf16
+// parameters and q8 state (a load converting arrays of another dtype), or throw
 // CheckpointError (leaving it unchanged), and a scheduler state must either load into a StepLR
 // or throw; never crash, hang or trip a sanitizer. Each input is
 // tried as is and with its CRCs recomputed, so that mutations reach the parser behind them.
@@ -19,10 +20,10 @@ using namespace simdoptim;
 
 namespace {
 
-std::unique_ptr<Adam> target() {
+std::unique_ptr<Adam> target(const StorageOptions& storage = {}) {
   auto opt = std::make_unique<Adam>(AdamOptions{}, RuntimeOptions{Isa::scalar, 1});
-  opt->add_param_group({{"a", {3, 5}, {}}, {"b", {16}, {}}});
-  opt->add_param_group({{"c", {1}, {}}});
+  opt->add_param_group({{"a", {3, 5}, {}}, {"b", {16}, {}}}, {}, storage);
+  opt->add_param_group({{"c", {1}, {}}}, {}, storage);
   return opt;
 }
 
@@ -50,13 +51,17 @@ std::vector<std::byte> with_fixed_crcs(const std::uint8_t* data, std::size_t siz
 void run(std::span<const std::byte> bytes) {
   try {
     const OptimizerStateDict state = decode_checkpoint(bytes);
-    auto opt = target();
-    for (bool strict : {true, false}) {
-      const auto before = encode_checkpoint(state_dict(*opt));
-      try {
-        load_state_dict(*opt, state, {.strict = strict});
-      } catch (const CheckpointError&) {
-        if (encode_checkpoint(state_dict(*opt)) != before) __builtin_trap();  // changed on failure
+    for (const StorageOptions& storage :
+         {StorageOptions{}, StorageOptions{.param = DType::bf16, .state = DType::q8}}) {
+      auto opt = target(storage);
+      for (bool strict : {true, false}) {
+        const auto before = encode_checkpoint(state_dict(*opt, {.as_stored = true}));
+        try {
+          load_state_dict(*opt, state, {.strict = strict});
+        } catch (const CheckpointError&) {
+          // changed on failure
+          if (encode_checkpoint(state_dict(*opt, {.as_stored = true})) != before) __builtin_trap();
+        }
       }
     }
   } catch (const CheckpointError&) {

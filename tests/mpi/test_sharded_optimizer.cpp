@@ -332,6 +332,34 @@ TEST_CASE("sharded checkpoints resume exactly, re-shard and load in one process"
   if (rank_of(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
 }
 
+// ShardedOptimizer steps fp32 arenas only; a checkpoint one process saved with q8 or 16-bit
+// storage (format version 3) loads into it as its values.
+TEST_CASE("a one-process checkpoint of q8 or bf16 storage loads sharded as its values",
+          "[sharded]") {
+  const std::string dir = shared_folder(MPI_COMM_WORLD);
+  const std::string stored = dir + "/stored.ckpt", gathered = dir + "/gathered.ckpt";
+  auto single = so::make_optimizer("adamw", so::RuntimeOptions{so::default_isa(), 1});
+  single->add_param_group(group_specs(0), options_of("adamw", 0), {.state = so::DType::q8});
+  single->add_param_group(group_specs(1), options_of("adamw", 1),
+                          {.param = so::DType::bf16, .state = so::DType::bf16});
+  for (int s = 0; s < 2; ++s) {
+    write_grads(*single, s, 99, 0, 0);
+    single->step();
+  }
+  if (rank_of(MPI_COMM_WORLD) == 0) so::save(*single, stored);
+  MPI_Barrier(MPI_COMM_WORLD);
+  auto full = build("adamw", so::default_isa());
+  so::ShardedOptimizer sharded(*full, MPI_COMM_WORLD, {32});
+  sharded.load(stored);
+  sharded.save(gathered);
+  // q8 state dequantized, bf16 parameters and state widened: the one process's values.
+  so::OptimizerStateDict values = so::state_dict(*single);
+  for (so::GroupStateDict& g : values.param_groups) g.storage.reset();
+  REQUIRE(so::read_checkpoint(gathered) == values);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank_of(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("sharded refusals reach every rank", "[sharded]") {
   const int rank = rank_of(MPI_COMM_WORLD);
   const int k = size_of(MPI_COMM_WORLD);

@@ -11,7 +11,7 @@ import torch
 
 import simdoptim
 import simdoptim.torch as st
-from torch_models import max_param_diff, train, twin_models
+from torch_models import make_data, make_model, max_param_diff, train, twin_models
 
 PARAM_ATOL = 1e-5  # as test_torch_dropin.py
 
@@ -174,12 +174,52 @@ class StateDictInterop(unittest.TestCase):
 
 
 
+TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                    "convert_checkpoint.py")
+
+
 class ConvertCheckpoint(unittest.TestCase):
-    """tools/convert_checkpoint.py on an optimizer torch.optim does not have."""
+    """tools/convert_checkpoint.py on storage it must convert and an optimizer torch.optim does
+    not have."""
+
+    def test_stored_state_converts_to_torch_fp32(self):
+        """A checkpoint of bf16 parameters with q8 or bf16 state (format version 3, state saved
+        as stored) converts to torch's fp32 state: the tool's dequantization and widening give
+        the same bits as the library's (the drop-in's state_dict)."""
+        for state_dtype in ("q8", "bf16"):
+            with self.subTest(state_dtype=state_dtype), tempfile.TemporaryDirectory() as tmp:
+                model = make_model(seed=3).to(torch.bfloat16)
+                opt = st.AdamW(model.parameters(), lr=1e-2, state_dtype=state_dtype)
+                x, y = make_data()
+                for step in range(3):
+                    batch = slice(step * 16, step * 16 + 16)
+                    loss = torch.nn.functional.cross_entropy(
+                        model(x[batch].to(torch.bfloat16)).float(), y[batch])
+                    opt.zero_grad()
+                    loss.backward()
+                    opt.step()
+                ckpt, pt = os.path.join(tmp, "ours.ckpt"), os.path.join(tmp, "ours.pt")
+                opt.native.save(ckpt)
+                with open(ckpt, "rb") as f:
+                    self.assertEqual(f.read()[8], 3)  # the version that records storage
+                run = subprocess.run([sys.executable, "-B", TOOL, "to-torch", ckpt, pt],
+                                     capture_output=True, text=True)
+                self.assertEqual(run.returncode, 0, run.stderr)
+                converted = torch.load(pt)["state"]
+                expected = opt.state_dict()["state"]
+                self.assertEqual(sorted(converted), sorted(expected))
+                nonzero = 0
+                for index, s in expected.items():
+                    for name in ("exp_avg", "exp_avg_sq"):
+                        got = converted[index][name]
+                        self.assertEqual(got.dtype, torch.float32)
+                        self.assertTrue(torch.equal(got.view(torch.int32),
+                                                    s[name].float().view(torch.int32)), name)
+                        nonzero += int(got.count_nonzero())
+                self.assertGreater(nonzero, 100)
 
     def test_lion_has_no_torch_equivalent(self):
-        tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
-                            "convert_checkpoint.py")
+        tool = TOOL
         with tempfile.TemporaryDirectory() as tmp:
             ckpt = os.path.join(tmp, "lion.ckpt")
             opt = simdoptim.Optimizer.create("lion", [("w", (4,))], {"lr": 1e-4})
