@@ -3,11 +3,16 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <exception>
+#include <limits>
+#include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "distributed/sharded_state.hpp"
+#include "kernels/quant8.hpp"
 #include "simdoptim/checkpoint.hpp"
 #include "simdoptim/optimizer_registry.hpp"
 #include "simdoptim/sharded_optimizer.hpp"
@@ -25,64 +30,8 @@ std::string broadcast_error(const std::string& error, MPI_Comm comm) {
   return out;
 }
 
-// The rank whose shard of group `g` holds arena element `offset`.
-std::size_t owner_of(const ShardLayout& layout, std::size_t g, std::size_t offset) {
-  const auto k = static_cast<std::size_t>(layout.ranks);
-  std::size_t r = 0;
-  while (r + 1 < k && layout.shards[g * k + r].end <= offset) ++r;
-  return r;
-}
-
-// [step, initialized, scalars...] of every tensor, from the ranks holding its first element.
-std::vector<double> tensor_rows(ShardedState& s, std::size_t width) {
-  std::vector<std::size_t> first_row;
-  std::size_t tensors = 0;
-  for (const ParamGroup& g : s.full.param_groups()) {
-    first_row.push_back(tensors);
-    tensors += g.size();
-  }
-  std::vector<double> rows(tensors * width, 0.0);
-  std::vector<std::pair<std::string, double>> scalars;
-  for (std::size_t b = 0; b < s.layout.buckets.size(); ++b) {
-    if (s.shard_group[b] < 0) continue;
-    const auto ig = static_cast<std::size_t>(s.shard_group[b]);
-    const ParamGroup& inner = s.shard->param_groups()[ig];
-    for (std::size_t i = 0; i < s.pieces[b].size(); ++i) {
-      const Piece& p = s.pieces[b][i];
-      if (p.begin != 0) continue;
-      double* row = &rows[(first_row[s.layout.buckets[b].group] + p.tensor) * width];
-      row[0] = static_cast<double>(inner.step_count(i));
-      row[1] = inner.has_state(i) ? 1.0 : 0.0;
-      scalars.clear();
-      s.shard->save_tensor_scalars(ig, i, scalars);
-      for (std::size_t k = 0; k < scalars.size(); ++k) row[2 + k] = scalars[k].second;
-    }
-  }
-  std::vector<double> all(s.rank == 0 ? rows.size() * static_cast<std::size_t>(s.size) : 0);
-  MPI_Gather(rows.data(), static_cast<int>(rows.size()), MPI_DOUBLE, all.data(),
-             static_cast<int>(rows.size()), MPI_DOUBLE, 0, s.comm);
-  return all;
-}
-
-// State array `name` of group `g`, whole, on rank 0 (empty elsewhere).
-std::vector<float> gather_array(ShardedState& s, std::size_t g, const std::string& name) {
-  std::vector<float> arena(s.rank == 0 ? s.full.param_groups()[g].padded_numel() : 0);
-  std::vector<float> zeros;
-  const auto me = static_cast<std::size_t>(s.rank);
-  for (std::size_t b = 0; b < s.layout.buckets.size(); ++b) {
-    if (s.layout.buckets[b].group != g) continue;
-    const float* send = nullptr;
-    if (s.shard_group[b] >= 0)
-      send = s.shard->param_groups()[static_cast<std::size_t>(s.shard_group[b])].state_arena(name);
-    if (send == nullptr) {
-      zeros.assign(s.layout.buckets[b].content[me] + ParamGroup::kTensorAlign, 0.0f);
-      send = zeros.data();
-    }
-    const BucketCounts& c = s.counts[b];
-    MPI_Gatherv(send, c.own, s.unit, arena.data(), c.counts.data(), c.displs.data(), s.unit, 0,
-                s.comm);
-  }
-  return arena;
+std::size_t blocks_of(std::size_t n) {
+  return (n + kQuantBlock - 1) / kQuantBlock;
 }
 
 [[noreturn]] void mismatch(const std::string& why) {
@@ -116,8 +65,12 @@ void check_matches(Optimizer& full, const OptimizerStateDict& state) {
         mismatch("tensor " + std::to_string(i) + " of group " + std::to_string(g) + " is '" +
                  t.name + "' " + shape_to_string(t.shape) + " in the checkpoint, '" + info.name +
                  "' " + shape_to_string(info.shape) + " here");
-      bool sizes_ok = !t.param || t.param->size() == info.numel;
-      for (const StateArray& a : t.arrays) sizes_ok = sizes_ok && a.data.size() == info.numel;
+      // Checked here, before slicing, since a shard's load sees only its pieces.
+      bool sizes_ok = (!t.param || t.param->size() == info.numel) &&
+                      (!t.param16 || t.param16->size() == info.numel);
+      for (const StateArray& a : t.arrays)
+        sizes_ok = sizes_ok && element_count(a) == info.numel &&
+                   (a.dtype != DType::q8 || a.scales.size() == blocks_of(info.numel));
       if (!sizes_ok) mismatch("tensor '" + t.name + "' has arrays of the wrong size");
     }
   }
@@ -188,9 +141,111 @@ void broadcast_options(ShardedState& s, std::size_t g) {
   s.full.param_groups()[g].options() = options;
 }
 
-std::vector<float> slice(const std::vector<float>& v, const Piece& p) {
-  return {v.begin() + static_cast<std::ptrdiff_t>(p.begin),
-          v.begin() + static_cast<std::ptrdiff_t>(p.end)};
+template <class T>
+std::vector<T> slice(const std::vector<T>& v, std::size_t begin, std::size_t end) {
+  return {v.begin() + static_cast<std::ptrdiff_t>(begin),
+          v.begin() + static_cast<std::ptrdiff_t>(end)};
+}
+
+template <class T>
+void append(std::vector<T>& to, const std::vector<T>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+// Piece `p` of a tensor's array as stored. A q8 piece starts on a block (the shards of a group
+// with q8 state are cut at multiples of 256), so its codes and their scales move together.
+StateArray slice(const StateArray& a, const Piece& p) {
+  StateArray out{a.name, a.dtype, {}};
+  out.non_negative = a.non_negative;
+  if (a.dtype == DType::f32) out.data = slice(a.data, p.begin, p.end);
+  if (a.dtype == DType::bf16 || a.dtype == DType::f16) out.bits16 = slice(a.bits16, p.begin, p.end);
+  if (a.dtype == DType::q8) {
+    if (p.begin % kQuantBlock != 0) throw std::logic_error("a q8 piece that starts inside a block");
+    out.codes = slice(a.codes, p.begin, p.end);
+    out.scales = slice(a.scales, p.begin / kQuantBlock, blocks_of(p.end));
+  }
+  return out;
+}
+
+// The pieces of every rank's shard, concatenated into whole tensors (arrays as stored).
+// `shards[r]` is rank r's shard optimizer's state dict; `groups` has every tensor's name, shape
+// and dtype set.
+void concatenate(const ShardLayout& layout, const std::deque<ParamGroup>& full,
+                 const std::vector<OptimizerStateDict>& shards,
+                 std::vector<GroupStateDict>& groups) {
+  for (std::size_t r = 0; r < shards.size(); ++r) {
+    std::size_t next = 0;  // rank r's shard groups are its non-empty buckets, in order
+    for (const Bucket& b : layout.buckets) {
+      const std::vector<Piece> pieces =
+          pieces_in(full[b.group], b.begin[r], b.begin[r] + b.content[r]);
+      if (pieces.empty()) continue;
+      if (next >= shards[r].param_groups.size() ||
+          shards[r].param_groups[next].tensors.size() != pieces.size())
+        throw std::logic_error("rank " + std::to_string(r) + "'s shard has other pieces");
+      const GroupStateDict& from = shards[r].param_groups[next++];
+      for (std::size_t i = 0; i < pieces.size(); ++i) {
+        const TensorStateDict& piece = from.tensors[i];
+        TensorStateDict& t = groups[b.group].tensors[pieces[i].tensor];
+        // Ranks in order, buckets in order: a tensor's pieces arrive in element order.
+        if (pieces[i].begin == 0) {
+          t.step = piece.step;
+          t.initialized = piece.initialized;
+          t.scalars = piece.scalars;
+          for (const StateArray& a : piece.arrays) {
+            StateArray& e = t.arrays.emplace_back(StateArray{a.name, a.dtype, {}});
+            e.non_negative = a.non_negative;
+          }
+        }
+        if (piece.arrays.size() != t.arrays.size())
+          throw std::logic_error("the pieces of '" + t.name + "' hold other state arrays");
+        for (std::size_t k = 0; k < t.arrays.size(); ++k) {
+          append(t.arrays[k].data, piece.arrays[k].data);
+          append(t.arrays[k].bits16, piece.arrays[k].bits16);
+          append(t.arrays[k].codes, piece.arrays[k].codes);
+          append(t.arrays[k].scales, piece.arrays[k].scales);
+        }
+        if (piece.param) append(t.param ? *t.param : t.param.emplace(), *piece.param);
+        if (piece.param16) append(t.param16 ? *t.param16 : t.param16.emplace(), *piece.param16);
+      }
+    }
+  }
+}
+
+// After the shards were loaded: every rank's parameters into every rank's full arenas, and
+// this rank's master weights into the full group's (current in its own shard only, as after a
+// step).
+void finish_load(ShardedState& s) {
+  for (std::size_t b = 0; b < s.layout.buckets.size(); ++b)
+    s.post_param_gather(b, &s.gather_requests[b]);
+  MPI_Waitall(static_cast<int>(s.gather_requests.size()), s.gather_requests.data(),
+              MPI_STATUSES_IGNORE);
+  const auto me = static_cast<std::size_t>(s.rank);
+  for (std::size_t b = 0; b < s.layout.buckets.size(); ++b) {
+    if (s.shard_group[b] < 0) continue;
+    ParamGroup& group = s.full.param_groups()[s.layout.buckets[b].group];
+    if (!group.storage().master_weights) continue;
+    ParamGroup& inner = s.shard->param_groups()[static_cast<std::size_t>(s.shard_group[b])];
+    std::memcpy(group.param_arena().data() + s.layout.buckets[b].begin[me],
+                inner.param_arena().data(), s.layout.buckets[b].content[me] * sizeof(float));
+  }
+}
+
+// load_state_dict(shard, state) on every rank, or on none: a rank whose load fails (its
+// pieces found a problem the others' did not) makes the others restore their shard.
+void load_all_or_none(ShardedState& s, const OptimizerStateDict& state, const char* what) {
+  const OptimizerStateDict before =
+      state_dict(*s.shard, {.include_params = true, .as_stored = true});
+  std::string error;
+  try {
+    load_state_dict(*s.shard, state);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  const bool failed_here = !error.empty();
+  error = first_error(error, s);
+  if (error.empty()) return;
+  if (!failed_here) load_state_dict(*s.shard, before);
+  throw CheckpointError(std::string(what) + error);
 }
 
 }  // namespace
@@ -202,61 +257,74 @@ void ShardedOptimizer::save(const std::string& path) {
   detail::ShardedState& s = *s_;
   Optimizer& full = s.full;
   auto& groups = full.param_groups();
-  const std::vector<std::string> names = optimizer_state_names(full.name());
-  // Which arrays exist in each group: those any rank's shard made.
-  std::vector<std::uint64_t> mine(groups.size(), 0), exists(groups.size(), 0);
-  for (std::size_t b = 0; b < s.layout.buckets.size(); ++b) {
-    if (s.shard_group[b] < 0) continue;
-    ParamGroup& inner = s.shard->param_groups()[static_cast<std::size_t>(s.shard_group[b])];
-    for (std::size_t k = 0; k < names.size(); ++k)
-      if (inner.state_arena(names[k]) != nullptr)
-        mine[s.layout.buckets[b].group] |= std::uint64_t{1} << k;
+  // Every rank's pieces as its shard stores them (q8 codes and scales, 16-bit bits), gathered
+  // on rank 0 and concatenated: the arrays the single-process optimizer would store.
+  const std::vector<std::byte> mine =
+      encode_checkpoint(state_dict(*s.shard, {.include_params = true, .as_stored = true}));
+  std::vector<std::uint64_t> sizes(static_cast<std::size_t>(s.size));
+  const std::uint64_t my_size = mine.size();
+  MPI_Allgather(&my_size, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, s.comm);
+  std::vector<int> counts, displs;
+  std::uint64_t total = 0;
+  for (std::uint64_t n : sizes) {
+    displs.push_back(static_cast<int>(total));
+    counts.push_back(static_cast<int>(n));
+    total += n;
   }
-  MPI_Allreduce(mine.data(), exists.data(), static_cast<int>(groups.size()), MPI_UINT64_T, MPI_BOR,
-                s.comm);
-  const std::vector<std::string> scalar_names = optimizer_tensor_scalar_names(full.name());
-  const std::size_t width = 2 + scalar_names.size();
-  const std::vector<double> rows = detail::tensor_rows(s, width);
-  std::size_t tensors = 0;
-  for (const ParamGroup& g : groups) tensors += g.size();
+  if (total > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
+    throw std::runtime_error(
+        "ShardedOptimizer::save: the shards hold more than 2 GiB, more than one gather moves; "
+        "use save_shards");
+  std::vector<std::byte> all(s.rank == 0 ? total : 0);
+  MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(), counts.data(),
+              displs.data(), MPI_BYTE, 0, s.comm);
 
-  OptimizerStateDict state;
-  state.optimizer = std::string(full.name());
-  std::size_t row = 0;
-  for (std::size_t g = 0; g < groups.size(); ++g) {
-    std::vector<std::pair<std::string, std::vector<float>>> arrays;
-    for (std::size_t k = 0; k < names.size(); ++k)
-      if (exists[g] >> k & 1) arrays.emplace_back(names[k], detail::gather_array(s, g, names[k]));
-    if (s.rank != 0) continue;
-    ParamGroup& group = groups[g];
-    GroupStateDict& gs = state.param_groups.emplace_back();
-    gs.options = group.options();
-    for (std::size_t i = 0; i < group.size(); ++i, ++row) {
-      const TensorInfo& info = group.info(i);
-      TensorStateDict& t = gs.tensors.emplace_back();
-      t.name = info.name;
-      t.shape = info.shape;
-      t.dtype = group.param_dtype();
-      auto part = [&](const float* arena) {
-        return std::vector<float>(arena + info.offset, arena + info.offset + info.numel);
-      };
-      t.param = part(group.param_arena().data());
-      if (info.numel == 0) {  // held by no shard: never stepped
-        full.save_tensor_scalars(g, i, t.scalars);
-        continue;
-      }
-      const double* r = &rows[(detail::owner_of(s.layout, g, info.offset) * tensors + row) * width];
-      t.step = static_cast<std::int64_t>(r[0]);
-      t.initialized = r[1] != 0.0;
-      if (t.initialized)
-        for (const auto& [name, arena] : arrays)
-          t.arrays.push_back({name, group.state_dtype(), part(arena.data())});
-      for (std::size_t k = 0; k < scalar_names.size(); ++k)
-        t.scalars.emplace_back(scalar_names[k], r[2 + k]);
-    }
-  }
   std::string error;
   if (s.rank == 0) try {
+      std::vector<OptimizerStateDict> shards;
+      for (std::size_t r = 0; r < sizes.size(); ++r)
+        shards.push_back(decode_checkpoint(std::span<const std::byte>(all).subspan(
+            static_cast<std::size_t>(displs[r]), sizes[r])));
+      all = {};
+      OptimizerStateDict state;
+      state.optimizer = std::string(full.name());
+      for (std::size_t g = 0; g < groups.size(); ++g) {
+        ParamGroup& group = groups[g];
+        GroupStateDict& gs = state.param_groups.emplace_back();
+        gs.options = group.options();
+        if (!group.storage().is_default()) gs.storage = group.storage();
+        for (std::size_t i = 0; i < group.size(); ++i) {
+          TensorStateDict& t = gs.tensors.emplace_back();
+          t.name = group.info(i).name;
+          t.shape = group.info(i).shape;
+          t.dtype = group.param_dtype();
+        }
+      }
+      detail::concatenate(s.layout, groups, shards, state.param_groups);
+      for (std::size_t g = 0; g < groups.size(); ++g) {
+        ParamGroup& group = groups[g];
+        for (std::size_t i = 0; i < group.size(); ++i) {
+          TensorStateDict& t = state.param_groups[g].tensors[i];
+          const TensorInfo& info = group.info(i);
+          if (info.numel == 0)  // held by no shard: never stepped
+            full.save_tensor_scalars(g, i, t.scalars);
+          // The parameters as the engine holds them, current on every rank; master weights
+          // are current in their own shard only, so those came from the shards.
+          if (group.storage().master_weights) {
+            if (!t.param) t.param.emplace();
+            continue;
+          }
+          t.param.reset();
+          t.param16.reset();
+          const auto at = static_cast<std::ptrdiff_t>(info.offset);
+          const auto end = static_cast<std::ptrdiff_t>(info.offset + info.numel);
+          if (group.param_arena().empty())
+            t.param16.emplace(group.param16_arena().begin() + at,
+                              group.param16_arena().begin() + end);
+          else
+            t.param.emplace(group.param_arena().begin() + at, group.param_arena().begin() + end);
+        }
+      }
       simdoptim::save(state, path);
     } catch (const std::exception& e) {
       error = e.what();
@@ -282,17 +350,16 @@ void ShardedOptimizer::load(const std::string& path) {
   bytes.resize(n);
   MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, s.comm);
   OptimizerStateDict state = decode_checkpoint(bytes);
-  // The shards keep fp32 arrays: a file of 16-bit or q8 storage (one process's) loads as its
-  // values, dequantized and widened as load_state_dict converts them.
-  for (GroupStateDict& g : state.param_groups)
-    for (TensorStateDict& t : g.tensors) {
-      for (StateArray& a : t.arrays)
-        if (a.dtype != DType::f32) a = convert(a, DType::f32);
-      if (t.param16) t.param = values({"", t.dtype, {}, *t.param16});
-      t.param16.reset();
-      t.dtype = DType::f32;
-    }
   detail::check_matches(full, state);
+  // Arrays are sliced as stored and the shard's load converts each piece to its storage, as a
+  // single-process load converts the tensor: element by element, or block by block into q8
+  // (pieces start on blocks then). q8 blocks of a file cut into a group without q8 state would
+  // not be whole in a piece, so those are dequantized first.
+  for (std::size_t g = 0; g < state.param_groups.size(); ++g)
+    if (full.param_groups()[g].storage().state != DType::q8)
+      for (TensorStateDict& t : state.param_groups[g].tensors)
+        for (StateArray& a : t.arrays)
+          if (a.dtype == DType::q8) a = convert(a, DType::f32);
 
   OptimizerStateDict pieces;
   pieces.optimizer = state.optimizer;
@@ -302,6 +369,7 @@ void ShardedOptimizer::load(const std::string& path) {
     const ParamGroup& group = full.param_groups()[s.layout.buckets[b].group];
     GroupStateDict& gs = pieces.param_groups.emplace_back();
     gs.options = from.options;
+    gs.storage = from.storage;
     for (const detail::Piece& p : s.pieces[b]) {
       const TensorStateDict& t = from.tensors[p.tensor];
       TensorStateDict& piece = gs.tensors.emplace_back();
@@ -310,20 +378,16 @@ void ShardedOptimizer::load(const std::string& path) {
       piece.dtype = t.dtype;
       piece.step = t.step;
       piece.initialized = t.initialized;
-      for (const StateArray& a : t.arrays)
-        piece.arrays.push_back({a.name, a.dtype, detail::slice(a.data, p)});
+      for (const StateArray& a : t.arrays) piece.arrays.push_back(detail::slice(a, p));
       piece.scalars = t.scalars;
-      if (t.param) piece.param = detail::slice(*t.param, p);
+      if (t.param) piece.param = detail::slice(*t.param, p.begin, p.end);
+      if (t.param16) piece.param16 = detail::slice(*t.param16, p.begin, p.end);
     }
   }
-  load_state_dict(*s.shard, pieces);
-  for (std::size_t g = 0; g < state.param_groups.size(); ++g) {
-    ParamGroup& group = full.param_groups()[g];
-    group.options() = state.param_groups[g].options;
-    for (std::size_t i = 0; i < group.size(); ++i)
-      if (const auto& p = state.param_groups[g].tensors[i].param)
-        std::copy(p->begin(), p->end(), group.param(i).data.begin());
-  }
+  detail::load_all_or_none(s, pieces, "ShardedOptimizer::load: ");
+  for (std::size_t g = 0; g < state.param_groups.size(); ++g)
+    full.param_groups()[g].options() = state.param_groups[g].options;
+  detail::finish_load(s);
 }
 
 void ShardedOptimizer::save_shards(const std::string& prefix) {
@@ -355,11 +419,8 @@ void ShardedOptimizer::load_shards(const std::string& prefix) {
   }
   error = detail::first_error(error, s);
   if (!error.empty()) throw CheckpointError("ShardedOptimizer::load_shards: " + error);
-  load_state_dict(*s.shard, state);
-  for (std::size_t b = 0; b < s.layout.buckets.size(); ++b)
-    s.post_param_gather(b, &s.gather_requests[b]);
-  MPI_Waitall(static_cast<int>(s.gather_requests.size()), s.gather_requests.data(),
-              MPI_STATUSES_IGNORE);
+  detail::load_all_or_none(s, state, "ShardedOptimizer::load_shards: ");
+  detail::finish_load(s);
   for (std::size_t g = 0; g < s.full.param_groups().size(); ++g) detail::broadcast_options(s, g);
 }
 

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -169,6 +171,32 @@ std::string shared_folder(MPI_Comm comm) {
 }
 
 const char* const kOptimizers[] = {"sgd", "adam", "adamw", "lion", "nadam"};
+
+std::vector<char> file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// Whether `path` holds, byte for byte, the file save() of `reference` writes (checked on rank 0;
+// true elsewhere).
+bool same_file(const std::string& path, so::Optimizer& reference, MPI_Comm comm) {
+  bool same = true;
+  if (rank_of(comm) == 0) {
+    const std::string mine = path + ".reference";
+    so::save(reference, mine);
+    same = file_bytes(path) == file_bytes(mine);
+  }
+  MPI_Barrier(comm);
+  return same;
+}
+
+// The storages whose checkpoints must work sharded: a mix of each kind.
+const so::StorageOptions kStorages[] = {
+    {.state = so::DType::bf16},
+    {.state = so::DType::q8},
+    {.param = so::DType::bf16, .grad = so::DType::bf16, .master_weights = true},
+    {.param = so::DType::f16, .grad = so::DType::f16, .state = so::DType::q8},
+    {.param = so::DType::bf16, .grad = so::DType::bf16, .state = so::DType::bf16}};
 
 }  // namespace
 
@@ -332,10 +360,71 @@ TEST_CASE("sharded checkpoints resume exactly, re-shard and load in one process"
   if (rank_of(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
 }
 
-// ShardedOptimizer steps fp32 arenas only; a checkpoint one process saved with q8 or 16-bit
-// storage (format version 3) loads into it as its values.
-TEST_CASE("a one-process checkpoint of q8 or bf16 storage loads sharded as its values",
-          "[sharded]") {
+TEST_CASE("sharded checkpoints of 16-bit and q8 storage are the single-process files",
+          "[sharded][precision]") {
+  const int k = size_of(MPI_COMM_WORLD);
+  const std::string dir = shared_folder(MPI_COMM_WORLD);
+  for (const so::StorageOptions& storage : kStorages)
+    for (const char* name : {"adam", "adamw"}) {
+      CAPTURE(static_cast<int>(storage.param), static_cast<int>(storage.state),
+              storage.master_weights, name, k);
+      const std::string path = dir + "/" + name + ".ckpt";
+      auto build_it = [&] { return build(name, so::default_isa(), storage); };
+      auto full = build_it();
+      auto reference = build_it();
+      so::ShardedOptimizer sharded(*full, MPI_COMM_WORLD, {32});
+      run(sharded, *reference, 0, 2, k);
+      sharded.save(path);
+      REQUIRE(same_file(path, *reference, MPI_COMM_WORLD));
+
+      // Resumed at the same rank count: the same parameters and, saved again, the same file.
+      auto full2 = build_it();
+      so::ShardedOptimizer resumed(*full2, MPI_COMM_WORLD, {32});
+      resumed.load(path);
+      auto reference2 = build_it();
+      so::load(*reference2, path);
+      run(resumed, *reference2, 2, 2, k);
+      REQUIRE(same_params_any(resumed, *reference2));
+      resumed.save(path + ".2");
+      REQUIRE(same_file(path + ".2", *reference2, MPI_COMM_WORLD));
+
+      // Per-rank shard files.
+      const std::string prefix = dir + "/" + name + ".shards";
+      sharded.save_shards(prefix);
+      auto full3 = build_it();
+      so::ShardedOptimizer reader(*full3, MPI_COMM_WORLD, {32});
+      reader.load_shards(prefix);
+      run(reader, *reference, 2, 2, k);
+      REQUIRE(same_params_any(reader, *reference));
+      reader.save(path + ".3");
+      REQUIRE(same_file(path + ".3", *reference, MPI_COMM_WORLD));
+
+      // Re-sharded onto the first half of the ranks, with another bucket size.
+      const int half = (k + 1) / 2;
+      MPI_Comm sub = MPI_COMM_NULL;
+      MPI_Comm_split(MPI_COMM_WORLD, rank_of(MPI_COMM_WORLD) < half ? 0 : MPI_UNDEFINED, 0, &sub);
+      if (sub != MPI_COMM_NULL) {
+        auto full4 = build_it();
+        auto reference4 = build_it();
+        so::ShardedOptimizer resharded(*full4, sub, {48});
+        resharded.load(path);
+        so::load(*reference4, path);
+        run(resharded, *reference4, 2, 2, half);
+        REQUIRE(same_params_any(resharded, *reference4));
+        resharded.save(path + ".4");
+        REQUIRE(same_file(path + ".4", *reference4, sub));
+        MPI_Comm_free(&sub);
+      }
+      MPI_Barrier(MPI_COMM_WORLD);
+    }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank_of(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
+}
+
+// A file of other storage (q8 state in one group, bf16 parameters and state in the other) loads
+// converted to the sharded optimizer's storage, as into one process of that storage; into fp32
+// as its values.
+TEST_CASE("a one-process checkpoint of other storage loads sharded converted", "[sharded]") {
   const std::string dir = shared_folder(MPI_COMM_WORLD);
   const std::string stored = dir + "/stored.ckpt", gathered = dir + "/gathered.ckpt";
   auto single = so::make_optimizer("adamw", so::RuntimeOptions{so::default_isa(), 1});
@@ -348,15 +437,55 @@ TEST_CASE("a one-process checkpoint of q8 or bf16 storage loads sharded as its v
   }
   if (rank_of(MPI_COMM_WORLD) == 0) so::save(*single, stored);
   MPI_Barrier(MPI_COMM_WORLD);
-  auto full = build("adamw", so::default_isa());
-  so::ShardedOptimizer sharded(*full, MPI_COMM_WORLD, {32});
-  sharded.load(stored);
-  sharded.save(gathered);
-  // q8 state dequantized, bf16 parameters and state widened: the one process's values.
-  so::OptimizerStateDict values = so::state_dict(*single);
-  for (so::GroupStateDict& g : values.param_groups) g.storage.reset();
-  REQUIRE(so::read_checkpoint(gathered) == values);
+  std::vector<so::StorageOptions> storages = {so::StorageOptions{}};
+  storages.insert(storages.end(), std::begin(kStorages), std::end(kStorages));
+  for (const so::StorageOptions& storage : storages) {
+    CAPTURE(static_cast<int>(storage.param), static_cast<int>(storage.state),
+            storage.master_weights);
+    auto full = build("adamw", so::default_isa(), storage);
+    auto reference = build("adamw", so::default_isa(), storage);
+    so::ShardedOptimizer sharded(*full, MPI_COMM_WORLD, {32});
+    sharded.load(stored);
+    so::load(*reference, stored);
+    sharded.save(gathered);
+    REQUIRE(same_file(gathered, *reference, MPI_COMM_WORLD));
+    if (storage.is_default()) {
+      // q8 state dequantized, bf16 parameters and state widened: the one process's values.
+      so::OptimizerStateDict values = so::state_dict(*single);
+      for (so::GroupStateDict& g : values.param_groups) g.storage.reset();
+      REQUIRE(so::read_checkpoint(gathered) == values);
+    }
+  }
   MPI_Barrier(MPI_COMM_WORLD);
+  if (rank_of(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
+}
+
+// A file that only some ranks' pieces find wrong (an unknown state array in one tensor) fails
+// every rank, and no rank's state changes.
+TEST_CASE("a sharded load that fails on some ranks changes no rank", "[sharded]") {
+  const std::string dir = shared_folder(MPI_COMM_WORLD);
+  const std::string bad = dir + "/bad.ckpt", before = dir + "/before.ckpt",
+                    after = dir + "/after.ckpt";
+  const int k = size_of(MPI_COMM_WORLD);
+  for (const so::StorageOptions& storage : kStorages) {
+    auto full = build("adam", so::default_isa(), storage);
+    auto reference = build("adam", so::default_isa(), storage);
+    so::ShardedOptimizer sharded(*full, MPI_COMM_WORLD, {32});
+    run(sharded, *reference, 0, 2, k);
+    sharded.save(before);
+    if (rank_of(MPI_COMM_WORLD) == 0) {
+      so::OptimizerStateDict state = so::state_dict(*reference, {true, true});
+      for (so::GroupStateDict& g : state.param_groups)
+        for (so::TensorStateDict& t : g.tensors) t.step += 5;  // what a partial load would show
+      state.param_groups[0].tensors[4].arrays[0].name = "no_such_state";
+      so::save(state, bad);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    REQUIRE_THROWS_AS(sharded.load(bad), so::CheckpointError);
+    sharded.save(after);
+    if (rank_of(MPI_COMM_WORLD) == 0) REQUIRE(file_bytes(after) == file_bytes(before));
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
   if (rank_of(MPI_COMM_WORLD) == 0) std::filesystem::remove_all(dir);
 }
 
