@@ -99,11 +99,13 @@ class ShardedOptimizer {
 
   /// Gathers the whole state on rank 0, which writes it to `path` (atomically) in the
   /// single-process checkpoint format (docs/checkpoint_format.md): a single-process optimizer
-  /// or a ShardedOptimizer of any rank count loads it. Parameters included.
+  /// or a ShardedOptimizer of any rank count loads it. Parameters included, arrays as the
+  /// groups store them: the file of a single process of the same storage.
   void save(const std::string& path);
   /// Rank 0 reads `path` (a checkpoint of this optimizer's parameters, from any rank count or a
-  /// single process) and every rank takes its shard of it, and the parameters and options.
-  /// Throws CheckpointError on every rank, nothing changed, when it does not match.
+  /// single process, of any storage: converted to the groups' as load() converts) and every rank
+  /// takes its shard of it, and the parameters and options. Throws CheckpointError on every
+  /// rank, nothing changed, when it does not match.
   void load(const std::string& path);
   /// Each rank writes its shard alone (its pieces' state and parameters, and the group options)
   /// to `prefix` + ".rank<r>-of-<K>", atomically, in the single-process format of

@@ -347,6 +347,10 @@ void ShardedOptimizer::load(const std::string& path) {
   if (!error.empty()) throw CheckpointError("ShardedOptimizer::load: " + error);
   std::uint64_t n = bytes.size();
   MPI_Bcast(&n, 1, MPI_UINT64_T, 0, s.comm);
+  if (n > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
+    throw CheckpointError(
+        "ShardedOptimizer::load: the file holds more than 2 GiB, more than one broadcast moves; "
+        "use save_shards and load_shards");
   bytes.resize(n);
   MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, s.comm);
   OptimizerStateDict state = decode_checkpoint(bytes);
