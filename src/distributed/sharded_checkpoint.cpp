@@ -196,13 +196,18 @@ void concatenate(const ShardLayout& layout, const std::deque<ParamGroup>& full,
             e.non_negative = a.non_negative;
           }
         }
+        // Matched by name: each piece's shard group lists its arrays in its own order.
         if (piece.arrays.size() != t.arrays.size())
           throw std::logic_error("the pieces of '" + t.name + "' hold other state arrays");
-        for (std::size_t k = 0; k < t.arrays.size(); ++k) {
-          append(t.arrays[k].data, piece.arrays[k].data);
-          append(t.arrays[k].bits16, piece.arrays[k].bits16);
-          append(t.arrays[k].codes, piece.arrays[k].codes);
-          append(t.arrays[k].scales, piece.arrays[k].scales);
+        for (StateArray& whole : t.arrays) {
+          const auto a = std::find_if(piece.arrays.begin(), piece.arrays.end(),
+                                      [&](const StateArray& x) { return x.name == whole.name; });
+          if (a == piece.arrays.end() || a->dtype != whole.dtype)
+            throw std::logic_error("the pieces of '" + t.name + "' hold other state arrays");
+          append(whole.data, a->data);
+          append(whole.bits16, a->bits16);
+          append(whole.codes, a->codes);
+          append(whole.scales, a->scales);
         }
         if (piece.param) append(t.param ? *t.param : t.param.emplace(), *piece.param);
         if (piece.param16) append(t.param16 ? *t.param16 : t.param16.emplace(), *piece.param16);
