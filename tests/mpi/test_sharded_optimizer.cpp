@@ -365,7 +365,7 @@ TEST_CASE("sharded checkpoints of 16-bit and q8 storage are the single-process f
   const int k = size_of(MPI_COMM_WORLD);
   const std::string dir = shared_folder(MPI_COMM_WORLD);
   for (const so::StorageOptions& storage : kStorages)
-    for (const char* name : {"adam", "adamw"}) {
+    for (const char* name : {"sgd", "adam", "adamw", "lion"}) {
       CAPTURE(static_cast<int>(storage.param), static_cast<int>(storage.state),
               storage.master_weights, name, k);
       const std::string path = dir + "/" + name + ".ckpt";
