@@ -75,17 +75,6 @@ V load16_until(const std::uint16_t* p, std::size_t i, std::size_t count) noexcep
   return load_as<V, S>(p, i);
 }
 
-// store_as into an array that holds `count` elements (an engine's buffer): nothing at or past it
-// is written.
-template <Storage S, class V>
-void store16_until(std::uint16_t* p, std::size_t i, std::size_t count, V v) noexcept {
-  constexpr std::size_t w = lanes<V>();
-  if (i + w <= count) return store_as<S>(p, i, v);
-  alignas(64) std::uint16_t staged[w];
-  store_as<S>(staged, 0, v);
-  for (std::size_t k = 0; k < w && i + k < count; ++k) p[i + k] = staged[k];
-}
-
 // v rounded to format S and widened back (to nearest-even).
 template <Storage S, class V>
 V round_as(V v) noexcept {
