@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/bf16_instructions.hpp"
 #include "kernels/half.hpp"
 #include "simdoptim/param_group.hpp"
 #if defined(__x86_64__)
@@ -58,6 +59,27 @@ class FlushDenormals {
 #else
   std::uint64_t saved_ = 0;
 #endif
+};
+
+// The settings of the AVX-512 kernels' bf16 conversions (kernels/bf16_instructions.hpp) this CPU
+// runs: on and off where it has the extensions, so that both paths meet the reference.
+inline std::vector<bool> bf16_instruction_settings() {
+  const bool was = simdoptim::detail::set_bf16_instructions(true);
+  const bool available = simdoptim::detail::bf16_instructions_on();
+  simdoptim::detail::set_bf16_instructions(was);
+  return available ? std::vector<bool>{true, false} : std::vector<bool>{false};
+}
+
+// Sets the bf16 conversions on or off for its lifetime.
+class Bf16Instructions {
+ public:
+  explicit Bf16Instructions(bool on) : saved_(simdoptim::detail::set_bf16_instructions(on)) {}
+  ~Bf16Instructions() { simdoptim::detail::set_bf16_instructions(saved_); }
+  Bf16Instructions(const Bf16Instructions&) = delete;
+  Bf16Instructions& operator=(const Bf16Instructions&) = delete;
+
+ private:
+  bool saved_;
 };
 
 // `n` values of N(0, 1) drawn in order from std::mt19937(seed): fixed test data.

@@ -23,6 +23,8 @@
 
 using namespace simdoptim;
 using detail::HalfConversion;
+using storage_checks::bf16_instruction_settings;
+using storage_checks::Bf16Instructions;
 using storage_checks::bits;
 using storage_checks::FlushDenormals;
 using storage_checks::from_bits;
@@ -222,9 +224,11 @@ TEST_CASE("every build's conversions equal the scalar reference's bit for bit", 
     const auto wide_ref = run_widen(Isa::scalar, *f, narrow_in);
     for (std::size_t i = 0; i < wide_in.size(); ++i)
       REQUIRE(narrow_ref[i] == f->narrow(wide_in[i]));
+    for (bool instructions : bf16_instruction_settings())
     for (Isa isa : supported_isas()) {
       if (isa == Isa::scalar) continue;
-      INFO(isa_name(isa) << " " << f->name);
+      const Bf16Instructions use(instructions);
+      INFO(isa_name(isa) << " " << f->name << ", bf16 instructions " << instructions);
       const auto narrowed = run_narrow(isa, *f, wide_in);
       const auto widened = run_widen(isa, *f, narrow_in);
       std::size_t bad = 0, first = 0;
@@ -252,11 +256,13 @@ TEST_CASE("every build's conversions ignore flush-to-zero and denormals-are-zero
     const auto narrow_in = every_pattern();
     const auto narrow_ref = run_narrow(Isa::scalar, *f, wide_in);
     const auto wide_ref = run_widen(Isa::scalar, *f, narrow_in);
+    for (bool instructions : bf16_instruction_settings())
     for (Isa isa : supported_isas()) {
-      INFO(isa_name(isa) << " " << f->name);
+      INFO(isa_name(isa) << " " << f->name << ", bf16 instructions " << instructions);
       std::vector<std::uint16_t> narrowed;
       std::vector<std::uint32_t> widened;
       {
+        const Bf16Instructions use(instructions);
         const FlushDenormals flush;
         narrowed = run_narrow(isa, *f, wide_in);
         widened = run_widen(isa, *f, narrow_in);

@@ -256,10 +256,12 @@ TEST_CASE("q8 state: every build and 1, 2 and 4 threads equal the scalar referen
     for (const Layout& layout : every_layout()) {
       INFO(c.name << ", " << layout.name());
       const auto want = run_optimizer(c, layout, Isa::scalar, 1, 4);
-      for (const auto& [isa, threads] : runs) {
-        INFO(isa_name(isa) << ", " << threads << " threads");
-        CHECK(run_optimizer(c, layout, isa, threads, 4) == want);
-      }
+      for (bool instructions : storage_checks::bf16_instruction_settings())
+        for (const auto& [isa, threads] : runs) {
+          const storage_checks::Bf16Instructions use(instructions);
+          INFO(isa_name(isa) << ", " << threads << " threads, bf16 instructions " << instructions);
+          CHECK(run_optimizer(c, layout, isa, threads, 4) == want);
+        }
     }
   const Layout plain{DType::f32, DType::bf16, false, false};
   for (const Case& c : kOthers) {

@@ -12,6 +12,7 @@
 
 #include "kernels/half.hpp"
 #include "simdoptim/simdoptim.hpp"
+#include "storage_checks.hpp"
 #include "thread_counts.hpp"
 
 using namespace simdoptim;
@@ -126,13 +127,16 @@ TEST_CASE("every elementwise optimizer steps 16-bit storage alike on every build
     for (const Layout& layout : kLayouts) {
       INFO(o.name << ", " << layout.label);
       const Run reference = run(o, layout.storage, {Isa::scalar, 1});
-      for (Isa isa : supported_isas()) {
-        const bool best = isa == supported_isas().back();
-        for (int threads : best ? thread_counts::up_to_cap({1, 2, 4}) : std::vector<int>{1}) {
-          INFO("isa " << isa_name(isa) << ", threads " << threads);
-          CHECK(run(o, layout.storage, {isa, threads}).bits == reference.bits);
+      for (bool instructions : storage_checks::bf16_instruction_settings())
+        for (Isa isa : supported_isas()) {
+          const bool best = isa == supported_isas().back();
+          const storage_checks::Bf16Instructions use(instructions);
+          for (int threads : best ? thread_counts::up_to_cap({1, 2, 4}) : std::vector<int>{1}) {
+            INFO("isa " << isa_name(isa) << ", threads " << threads << ", bf16 instructions "
+                        << instructions);
+            CHECK(run(o, layout.storage, {isa, threads}).bits == reference.bits);
+          }
         }
-      }
       // The parameters stay finite and within the layout's roundings of the fp32 run (whose
       // kernels are checked against torch).
       const Run fp32 = run(o, {}, {Isa::scalar, 1});

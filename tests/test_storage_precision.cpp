@@ -348,9 +348,11 @@ TEST_CASE("16-bit storage: every build and every split equal the scalar referenc
       // Pieces of 16 elements (every call smaller than a tile) and of 272 (tiles cut unevenly).
       CHECK(run(opt, layout, Isa::scalar, 16) == reference);
       CHECK(run(opt, layout, Isa::scalar, 272) == reference);
+      for (bool instructions : storage_checks::bf16_instruction_settings())
       for (Isa isa : supported_isas()) {
         if (isa == Isa::scalar) continue;
-        INFO(isa_name(isa));
+        const storage_checks::Bf16Instructions use(instructions);
+        INFO(isa_name(isa) << ", bf16 instructions " << instructions);
         CHECK(run(opt, layout, isa, kPadded) == reference);
         CHECK(run(opt, layout, isa, 272) == reference);
       }
@@ -371,10 +373,12 @@ TEST_CASE("16-bit storage through the optimizer: every build and 1, 2 and 4 thre
     for (const Layout& layout : every_layout()) {
       INFO(c.name << ", " << layout.name());
       const auto reference = run_optimizer(c, layout, Isa::scalar, 1);
-      for (const auto& [isa, threads] : runs) {
-        INFO(isa_name(isa) << ", " << threads << " threads");
-        CHECK(run_optimizer(c, layout, isa, threads) == reference);
-      }
+      for (bool instructions : storage_checks::bf16_instruction_settings())
+        for (const auto& [isa, threads] : runs) {
+          const storage_checks::Bf16Instructions use(instructions);
+          INFO(isa_name(isa) << ", " << threads << " threads, bf16 instructions " << instructions);
+          CHECK(run_optimizer(c, layout, isa, threads) == reference);
+        }
     }
 }
 

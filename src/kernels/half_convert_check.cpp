@@ -16,12 +16,16 @@ void convert_loop(const HalfConvertArgs& a, std::size_t begin, std::size_t end) 
 template <class V>
 void half_convert_loop(const HalfConvertArgs& a, std::size_t begin, std::size_t end) noexcept {
   switch (a.op) {
-    case HalfConversion::to_bf16:
-      return convert_loop<V, Storage::f32, Storage::bf16>(a, begin, end);
+    case HalfConversion::to_bf16:  // as the kernels narrow their tiles
+      return store_array_as<V, Storage::bf16>(static_cast<std::uint16_t*>(a.out) + begin,
+                                               static_cast<const float*>(a.in) + begin,
+                                               end - begin);
     case HalfConversion::to_f16:
       return convert_loop<V, Storage::f32, Storage::f16>(a, begin, end);
     case HalfConversion::from_bf16:
-      return convert_loop<V, Storage::bf16, Storage::f32>(a, begin, end);
+      return load_array_as<V, Storage::bf16>(static_cast<float*>(a.out) + begin,
+                                              static_cast<const std::uint16_t*>(a.in) + begin,
+                                              end - begin);
     case HalfConversion::from_f16:
       return convert_loop<V, Storage::f16, Storage::f32>(a, begin, end);
     case HalfConversion::to_bf16_stochastic:

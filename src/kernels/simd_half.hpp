@@ -3,9 +3,10 @@
 // IEEE fp16): the scalar reference's integer arithmetic (kernels/half.hpp) lane by lane, so
 // every build gives its bits; AVX-512F's fp16 conversion instructions, which give the same bits.
 // The widening load, the narrowing store, logical shifts and NaN tests are per instruction set.
-// (AVX-512 BF16's vcvtne2ps2bf16 would be one instruction but treats subnormal inputs as zero,
-// unlike the reference.)
+// Where the CPU has AVX-512 BF16, whole arrays narrow to bf16 with its instruction instead
+// (store_bf16_array).
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 
@@ -221,6 +222,62 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
   narrow_u16(p, f16_bits(x));
 #endif
 }
+
+#if defined(__AVX512F__)
+// n floats (a multiple of kWidth) stored as bf16, for CPUs with AVX-512 BF16 and BW
+// (kernels/bf16_instructions.hpp). vcvtne2ps2bf16 rounds to nearest-even and quiets NaNs as
+// bf16_bits does, whatever MXCSR says, but reads subnormal inputs as zero: two batches holding
+// one take bf16_bits. The test is on the bits: vfpclassps and comparisons obey DAZ. Not
+// inlined: the rest of the kernel runs on CPUs without the extension.
+[[gnu::target("avx512bf16,avx512bw"), gnu::noinline, maybe_unused]] void store_bf16_array(
+    std::uint16_t* dst, const float* src, std::size_t n) {
+  // Twice the bits, less one, is below 0xfffffe exactly for subnormals (zeros wrap around).
+  const auto subnormal = [](__m512 x) {
+    const __m512i u = _mm512_castps_si512(x);
+    return _mm512_cmplt_epu32_mask(_mm512_sub_epi32(_mm512_add_epi32(u, u), _mm512_set1_epi32(1)),
+                                   _mm512_set1_epi32(0xfffffe));
+  };
+  std::size_t j = 0;
+  for (; j + 2 * kWidth <= n; j += 2 * kWidth) {
+    const __m512 lo = _mm512_loadu_ps(src + j), hi = _mm512_loadu_ps(src + j + kWidth);
+    if ((subnormal(lo) | subnormal(hi)) == 0) [[likely]] {
+      _mm512_storeu_si512(dst + j, std::bit_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
+    } else {
+      store_bf16(dst + j, lo);
+      store_bf16(dst + j + kWidth, hi);
+    }
+  }
+  if (j < n) store_bf16(dst + j, _mm512_loadu_ps(src + j));
+}
+
+// n bf16 values (a multiple of kWidth) widened into floats, with AVX-512 BW: each value moves
+// into the high half of its lane by one word permutation. 32 values without a NaN among them
+// need nothing else; others take load_bf16, which quiets NaNs.
+[[gnu::target("avx512bw"), gnu::noinline, maybe_unused]] void load_bf16_array(
+    float* dst, const std::uint16_t* src, std::size_t n) {
+  static constexpr auto kWords = [] {
+    std::array<std::uint16_t, 2 * kWidth> w{};  // lane k's high word takes value k
+    for (std::size_t k = 0; k < kWidth; ++k) w[2 * k + 1] = static_cast<std::uint16_t>(k);
+    return w;
+  }();
+  const __m512i low = _mm512_loadu_si512(kWords.data());
+  const __m512i high = _mm512_add_epi16(low, _mm512_set1_epi16(kWidth));
+  const __m512i magnitude = _mm512_set1_epi16(0x7fff), inf = _mm512_set1_epi16(0x7f80);
+  constexpr __mmask32 kHighWords = 0xaaaaaaaa;
+  std::size_t j = 0;
+  for (; j + 2 * kWidth <= n; j += 2 * kWidth) {
+    const __m512i h = _mm512_loadu_si512(src + j);
+    if (_mm512_cmpgt_epu16_mask(_mm512_and_si512(h, magnitude), inf) == 0) [[likely]] {
+      _mm512_storeu_si512(dst + j, _mm512_maskz_permutexvar_epi16(kHighWords, low, h));
+      _mm512_storeu_si512(dst + j + kWidth, _mm512_maskz_permutexvar_epi16(kHighWords, high, h));
+    } else {
+      _mm512_storeu_ps(dst + j, load_bf16(src + j));
+      _mm512_storeu_ps(dst + j + kWidth, load_bf16(src + j + kWidth));
+    }
+  }
+  if (j < n) _mm512_storeu_ps(dst + j, load_bf16(src + j));
+}
+#endif
 
 // x rounded to bf16 or fp16 and widened back, in registers.
 [[maybe_unused]] Batch round_bf16(Batch x) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/bf16_instructions.hpp"
 #include "kernels/half.hpp"
 #include "kernels/kernel_source.hpp"
 #include "kernels/storage_format.hpp"
@@ -52,6 +53,28 @@ void store_as(void* base, std::size_t i, V v) noexcept {
 #endif
     }
   }
+}
+
+// Elements [0, n) of an array of format S (n a multiple of lanes<V>()) as floats in dst.
+template <class V, Storage S>
+void load_array_as(float* dst, const std::uint16_t* src, std::size_t n) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (S == Storage::bf16 && !std::is_same_v<V, float>)
+    if (bf16_instructions_on()) return SIMDOPTIM_ISA_NS::load_bf16_array(dst, src, n);
+#endif
+  for (std::size_t j = 0; j + lanes<V>() <= n; j += lanes<V>())
+    vstore(dst + j, load_as<V, S>(src, j));
+}
+
+// n floats (a multiple of lanes<V>()) stored as elements [0, n) of an array of format S.
+template <class V, Storage S>
+void store_array_as(std::uint16_t* dst, const float* src, std::size_t n) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (S == Storage::bf16 && !std::is_same_v<V, float>)
+    if (bf16_instructions_on()) return SIMDOPTIM_ISA_NS::store_bf16_array(dst, src, n);
+#endif
+  for (std::size_t j = 0; j + lanes<V>() <= n; j += lanes<V>())
+    store_as<S>(dst, j, vload<V>(src + j));
 }
 
 // The last, partial batch of load16_until, out of the loop's way.

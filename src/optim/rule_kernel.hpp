@@ -196,27 +196,19 @@ inline constexpr std::size_t kTile = 256;
 
 template <class V, class T>
 void widen_tile(Array16<T> src, std::size_t at, float* dst, std::size_t n) noexcept {
-  constexpr std::size_t w = lanes<V>();
-  if (src.format == Storage::bf16) {
-    for (std::size_t j = 0; j + w <= n; j += w)
-      vstore(dst + j, load_as<V, Storage::bf16>(src.data + at, j));
-  } else {
-    for (std::size_t j = 0; j + w <= n; j += w)
-      vstore(dst + j, load_as<V, Storage::f16>(src.data + at, j));
-  }
+  if (src.format == Storage::bf16)
+    load_array_as<V, Storage::bf16>(dst, src.data + at, n);
+  else
+    load_array_as<V, Storage::f16>(dst, src.data + at, n);
 }
 
 template <class V>
 void narrow_tile(const float* src, Array16<std::uint16_t> dst, std::size_t at,
                  std::size_t n) noexcept {
-  constexpr std::size_t w = lanes<V>();
-  if (dst.format == Storage::bf16) {
-    for (std::size_t j = 0; j + w <= n; j += w)
-      store_as<Storage::bf16>(dst.data + at, j, vload<V>(src + j));
-  } else {
-    for (std::size_t j = 0; j + w <= n; j += w)
-      store_as<Storage::f16>(dst.data + at, j, vload<V>(src + j));
-  }
+  if (dst.format == Storage::bf16)
+    store_array_as<V, Storage::bf16>(dst.data + at, src, n);
+  else
+    store_array_as<V, Storage::f16>(dst.data + at, src, n);
 }
 
 // The gradient tile of elements [t, t + n): a.grad16 from index t - grad_base, zero at and past
