@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/bf16_instructions.hpp"
+
 namespace simdoptim {
 inline namespace v1 {
 namespace {
@@ -79,6 +81,10 @@ Isa default_isa() {
     throw std::invalid_argument(std::string("SIMDOPTIM_ISA=") + env +
                                 " is not supported by this CPU or build");
   return isa;
+}
+
+bool avx512_bf16_conversions() noexcept {
+  return detail::bf16_instructions_on();
 }
 
 }  // namespace v1

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 #include "simdoptim/simdoptim.hpp"
 
@@ -38,6 +39,21 @@ TEST_CASE("SIMDOPTIM_ISA forces a supported set and refuses an unsupported one",
   CHECK_THROWS_WITH(default_isa(), Catch::Contains("bogus"));
   unsetenv("SIMDOPTIM_ISA");
   CHECK(default_isa() == best_isa());
+}
+
+TEST_CASE("the AVX-512 BF16 conversions are on exactly where the CPU has them", "[isa]") {
+  const char* env = std::getenv("SIMDOPTIM_AVX512_BF16");
+  if (env != nullptr && std::string(env) == "0") {
+    CHECK_FALSE(avx512_bf16_conversions());
+    return;
+  }
+#if defined(__x86_64__)
+  const bool cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512bf16");
+#else
+  const bool cpu = false;
+#endif
+  CHECK(avx512_bf16_conversions() == cpu);
 }
 
 TEST_CASE("thread count comes from the API, then SIMDOPTIM_NUM_THREADS", "[isa]") {

@@ -16,8 +16,9 @@ int main() {
       isas += std::string(" ") + simdoptim::isa_name(isa);
     std::printf(
         "simdoptim %s\nsupported instruction sets:%s\nselected instruction set: %s\n"
-        "threads: %d\n",
-        simdoptim::version(), isas.c_str(), simdoptim::isa_name(probe.isa()), probe.num_threads());
+        "threads: %d\nAVX-512 BF16 conversions: %s\n",
+        simdoptim::version(), isas.c_str(), simdoptim::isa_name(probe.isa()), probe.num_threads(),
+        simdoptim::avx512_bf16_conversions() ? "on" : "off");
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "simdoptim-info: %s\n", e.what());
