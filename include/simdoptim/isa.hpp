@@ -28,7 +28,7 @@ Isa best_isa() noexcept;
 /// Throws std::invalid_argument when SIMDOPTIM_ISA names an unknown or unsupported set.
 Isa default_isa();
 
-/// True when the avx512 kernels convert bf16 arrays with the AVX-512 BF16 and BW extensions:
+/// True when the avx512 kernels narrow bf16 arrays with the AVX-512 BF16 and BW extensions:
 /// the CPU has them and SIMDOPTIM_AVX512_BF16 was not 0 when the library loaded. The results are
 /// the same bits either way (docs/precision.md).
 bool avx512_bf16_conversions() noexcept;

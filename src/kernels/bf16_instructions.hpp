@@ -1,7 +1,6 @@
 #pragma once
-// Whether the AVX-512 kernels convert bf16 arrays with the AVX-512 BF16 and BW extensions
-// (kernels/simd_half.hpp: store_bf16_array, load_bf16_array), which give the scalar reference's
-// bits. On where the CPU has both, unless SIMDOPTIM_AVX512_BF16=0 was set when the library loaded.
+// Whether the AVX-512 kernels narrow bf16 arrays with the AVX-512 BF16 and BW extensions
+// (kernels/simd_half.hpp: store_bf16_array), which give the scalar reference's bits. On where the CPU has both, unless SIMDOPTIM_AVX512_BF16=0 was set when the library loaded.
 
 namespace simdoptim::detail {
 

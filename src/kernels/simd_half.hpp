@@ -249,34 +249,6 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
   }
   if (j < n) store_bf16(dst + j, _mm512_loadu_ps(src + j));
 }
-
-// n bf16 values (a multiple of kWidth) widened into floats, with AVX-512 BW: each value moves
-// into the high half of its lane by one word permutation. 32 values without a NaN among them
-// need nothing else; others take load_bf16, which quiets NaNs.
-[[gnu::target("avx512bw"), gnu::noinline, maybe_unused]] void load_bf16_array(
-    float* dst, const std::uint16_t* src, std::size_t n) {
-  static constexpr auto kWords = [] {
-    std::array<std::uint16_t, 2 * kWidth> w{};  // lane k's high word takes value k
-    for (std::size_t k = 0; k < kWidth; ++k) w[2 * k + 1] = static_cast<std::uint16_t>(k);
-    return w;
-  }();
-  const __m512i low = _mm512_loadu_si512(kWords.data());
-  const __m512i high = _mm512_add_epi16(low, _mm512_set1_epi16(kWidth));
-  const __m512i magnitude = _mm512_set1_epi16(0x7fff), inf = _mm512_set1_epi16(0x7f80);
-  constexpr __mmask32 kHighWords = 0xaaaaaaaa;
-  std::size_t j = 0;
-  for (; j + 2 * kWidth <= n; j += 2 * kWidth) {
-    const __m512i h = _mm512_loadu_si512(src + j);
-    if (_mm512_cmpgt_epu16_mask(_mm512_and_si512(h, magnitude), inf) == 0) [[likely]] {
-      _mm512_storeu_si512(dst + j, _mm512_maskz_permutexvar_epi16(kHighWords, low, h));
-      _mm512_storeu_si512(dst + j + kWidth, _mm512_maskz_permutexvar_epi16(kHighWords, high, h));
-    } else {
-      _mm512_storeu_ps(dst + j, load_bf16(src + j));
-      _mm512_storeu_ps(dst + j + kWidth, load_bf16(src + j + kWidth));
-    }
-  }
-  if (j < n) _mm512_storeu_ps(dst + j, load_bf16(src + j));
-}
 #endif
 
 // x rounded to bf16 or fp16 and widened back, in registers.

@@ -56,12 +56,9 @@ void store_as(void* base, std::size_t i, V v) noexcept {
 }
 
 // Elements [0, n) of an array of format S (n a multiple of lanes<V>()) as floats in dst.
+// (Widening with AVX-512 BW's vpermw instead was no faster.)
 template <class V, Storage S>
 void load_array_as(float* dst, const std::uint16_t* src, std::size_t n) noexcept {
-#if defined(__AVX512F__)
-  if constexpr (S == Storage::bf16 && !std::is_same_v<V, float>)
-    if (bf16_instructions_on()) return SIMDOPTIM_ISA_NS::load_bf16_array(dst, src, n);
-#endif
   for (std::size_t j = 0; j + lanes<V>() <= n; j += lanes<V>())
     vstore(dst + j, load_as<V, S>(src, j));
 }
