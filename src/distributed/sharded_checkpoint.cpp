@@ -2,10 +2,10 @@
 // a checkpoint of any rank count cut into this rank count's shards.
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <exception>
-#include <limits>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -28,6 +28,53 @@ std::string broadcast_error(const std::string& error, MPI_Comm comm) {
   std::string out(n, '\0');
   MPI_Bcast(out.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
   return out;
+}
+
+// The most bytes one MPI call of save or load moves (MPI counts are ints): 1 GiB, or
+// SIMDOPTIM_MPI_MESSAGE_BYTES (at least 1) as rank 0 sees it, the same on every rank.
+std::size_t message_bytes(MPI_Comm comm) {
+  std::uint64_t n = std::uint64_t{1} << 30;
+  if (const char* e = std::getenv("SIMDOPTIM_MPI_MESSAGE_BYTES"); e != nullptr && *e != '\0') {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(e, &end, 10);
+    if (*end == '\0' && v >= 1) n = std::min<std::uint64_t>(n, v);
+  }
+  MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
+  return static_cast<std::size_t>(n);
+}
+
+// bytes[0, n) of rank 0 on every rank, in broadcasts of at most `chunk` bytes.
+void broadcast_bytes(std::byte* bytes, std::size_t n, std::size_t chunk, MPI_Comm comm) {
+  for (std::size_t at = 0; at < n; at += chunk)
+    MPI_Bcast(bytes + at, static_cast<int>(std::min(chunk, n - at)), MPI_BYTE, 0, comm);
+}
+
+// Every rank's `mine` concatenated in rank order on rank 0 (empty elsewhere), in messages of at
+// most `chunk` bytes; sizes[r] is rank r's size on every rank.
+std::vector<std::byte> gather_bytes(const std::vector<std::byte>& mine,
+                                    const std::vector<std::uint64_t>& sizes, std::size_t chunk,
+                                    int rank, MPI_Comm comm) {
+  constexpr int kTag = 7201;
+  std::vector<std::byte> all;
+  if (rank != 0) {
+    for (std::size_t at = 0; at < mine.size(); at += chunk)
+      MPI_Send(mine.data() + at, static_cast<int>(std::min(chunk, mine.size() - at)), MPI_BYTE, 0,
+               kTag, comm);
+    return all;
+  }
+  std::uint64_t total = 0;
+  for (std::uint64_t n : sizes) total += n;
+  all.resize(total);
+  std::memcpy(all.data(), mine.data(), mine.size());
+  std::size_t offset = mine.size();
+  for (std::size_t r = 1; r < sizes.size(); ++r) {
+    for (std::size_t at = 0; at < sizes[r]; at += chunk)
+      MPI_Recv(all.data() + offset + at,
+               static_cast<int>(std::min<std::uint64_t>(chunk, sizes[r] - at)), MPI_BYTE,
+               static_cast<int>(r), kTag, comm, MPI_STATUS_IGNORE);
+    offset += sizes[r];
+  }
+  return all;
 }
 
 std::size_t blocks_of(std::size_t n) {
@@ -269,27 +316,17 @@ void ShardedOptimizer::save(const std::string& path) {
   std::vector<std::uint64_t> sizes(static_cast<std::size_t>(s.size));
   const std::uint64_t my_size = mine.size();
   MPI_Allgather(&my_size, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, s.comm);
-  std::vector<int> counts, displs;
-  std::uint64_t total = 0;
-  for (std::uint64_t n : sizes) {
-    displs.push_back(static_cast<int>(total));
-    counts.push_back(static_cast<int>(n));
-    total += n;
-  }
-  if (total > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
-    throw std::runtime_error(
-        "ShardedOptimizer::save: the shards hold more than 2 GiB, more than one gather moves; "
-        "use save_shards");
-  std::vector<std::byte> all(s.rank == 0 ? total : 0);
-  MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_BYTE, all.data(), counts.data(),
-              displs.data(), MPI_BYTE, 0, s.comm);
+  std::vector<std::byte> all =
+      detail::gather_bytes(mine, sizes, detail::message_bytes(s.comm), s.rank, s.comm);
 
   std::string error;
   if (s.rank == 0) try {
       std::vector<OptimizerStateDict> shards;
-      for (std::size_t r = 0; r < sizes.size(); ++r)
-        shards.push_back(decode_checkpoint(std::span<const std::byte>(all).subspan(
-            static_cast<std::size_t>(displs[r]), sizes[r])));
+      std::size_t from = 0;
+      for (std::uint64_t n : sizes) {
+        shards.push_back(decode_checkpoint(std::span<const std::byte>(all).subspan(from, n)));
+        from += n;
+      }
       all = {};
       OptimizerStateDict state;
       state.optimizer = std::string(full.name());
@@ -352,12 +389,8 @@ void ShardedOptimizer::load(const std::string& path) {
   if (!error.empty()) throw CheckpointError("ShardedOptimizer::load: " + error);
   std::uint64_t n = bytes.size();
   MPI_Bcast(&n, 1, MPI_UINT64_T, 0, s.comm);
-  if (n > static_cast<std::uint64_t>(std::numeric_limits<int>::max()))
-    throw CheckpointError(
-        "ShardedOptimizer::load: the file holds more than 2 GiB, more than one broadcast moves; "
-        "use save_shards and load_shards");
   bytes.resize(n);
-  MPI_Bcast(bytes.data(), static_cast<int>(n), MPI_BYTE, 0, s.comm);
+  detail::broadcast_bytes(bytes.data(), n, detail::message_bytes(s.comm), s.comm);
   OptimizerStateDict state = decode_checkpoint(bytes);
   detail::check_matches(full, state);
   // Arrays are sliced as stored and the shard's load converts each piece to its storage, as a
