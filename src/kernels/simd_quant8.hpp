@@ -52,6 +52,24 @@ namespace {
 #endif
 }
 
+// The largest lane, by a tree of maxima rather than a chain through every lane.
+[[maybe_unused]] std::int32_t max_lane(IntBatch v) {
+#if defined(__AVX512F__)
+  return _mm512_reduce_max_epi32(v);
+#elif defined(__AVX2__)
+  __m256i m = _mm256_max_epi32(v, _mm256_permute2x128_si256(v, v, 1));
+  m = _mm256_max_epi32(m, _mm256_shuffle_epi32(m, 0x4e));
+  m = _mm256_max_epi32(m, _mm256_shuffle_epi32(m, 0xb1));
+  return _mm256_cvtsi256_si32(m);
+#elif defined(__SSE2__)
+  alignas(16) std::array<std::int32_t, 4> l{};
+  v.store_aligned(l.data());
+  return std::max(std::max(l[0], l[1]), std::max(l[2], l[3]));
+#elif defined(__aarch64__)
+  return vmaxvq_s32(v);
+#endif
+}
+
 // rne_shift of each lane; lanes hold x < 2^31 - 2^s.
 [[maybe_unused]] IntBatch rne_shift(IntBatch x, int s) {
   return (x + IntBatch((1 << (s - 1)) - 1) + ((x >> s) & IntBatch(1))) >> s;
@@ -161,19 +179,24 @@ class BlockEncoder {
 // quant8_encode_block, n a multiple of kWidth.
 [[maybe_unused]] float encode_block(const float* x, std::uint8_t* codes, std::size_t n,
                                     bool non_negative) {
-  // Four maxima, so that no chain of dependent maxima spans the block.
-  std::array<IntBatch, 4> amax{IntBatch(0), IntBatch(0), IntBatch(0), IntBatch(0)};
+  // Signed lanes: non-negative states' negative values are below the maxima's start, 0.
   const IntBatch magnitude_mask(non_negative ? -1 : 0x7fffffff);
-  for (std::size_t j = 0; j + kWidth <= n; j += kWidth) {
-    // Signed lanes: non-negative states' negative values are below amax's start, 0.
-    const IntBatch a = bits_of(load(x + j)) & magnitude_mask;
-    IntBatch& m = amax[(j / kWidth) % 4];
-    m = xsimd::max(m, xsimd::select(a < IntBatch(0x7f800000), a, IntBatch(0)));
+  const auto finite = [&](std::size_t at) {
+    const IntBatch a = bits_of(load(x + at)) & magnitude_mask;
+    return xsimd::select(a < IntBatch(0x7f800000), a, IntBatch(0));
+  };
+  // Four maxima in registers, so that no chain of dependent maxima spans the block.
+  IntBatch m0(0), m1(0), m2(0), m3(0);
+  std::size_t i = 0;
+  for (; i + 4 * kWidth <= n; i += 4 * kWidth) {
+    m0 = xsimd::max(m0, finite(i));
+    m1 = xsimd::max(m1, finite(i + kWidth));
+    m2 = xsimd::max(m2, finite(i + 2 * kWidth));
+    m3 = xsimd::max(m3, finite(i + 3 * kWidth));
   }
-  alignas(64) std::array<std::int32_t, kWidth> lanes{};
-  xsimd::max(xsimd::max(amax[0], amax[1]), xsimd::max(amax[2], amax[3]))
-      .store_aligned(lanes.data());
-  const auto largest = static_cast<std::uint32_t>(*std::max_element(lanes.begin(), lanes.end()));
+  for (; i + kWidth <= n; i += kWidth) m0 = xsimd::max(m0, finite(i));
+  const auto largest =
+      static_cast<std::uint32_t>(max_lane(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3))));
   const std::int32_t e = quant8_scale_exponent(largest, non_negative);
   if (non_negative) {
     const BlockEncoder<4> encoder(e);
