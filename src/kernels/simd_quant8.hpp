@@ -148,28 +148,28 @@ Batch decode_magnitude(IntBatch c) {
   return float_of(r);
 }
 
-// The codes of a block whose scale has biased exponent es (the root's for non-negative states),
-// with a shortcut for the common batch: every lane either has a normal code (exponent field at
-// least 1), which is the float's bits re-biased and rounded to M mantissa bits, or certainly
-// code 0 (at most half the smallest subnormal code, zero, or a subnormal input). Other batches
-// (subnormal codes, NaN, Inf) take the general encoding.
+// The codes of a finite block whose scale has biased exponent es (the root's for non-negative
+// states), es >= 15 + M. The common batch takes a shortcut: every lane either has a normal code
+// (exponent field at least 1), which is the float's bits re-biased and rounded to M mantissa
+// bits, or is at most half the smallest subnormal code, whose re-biased bits are below
+// -M * 2^23 and round to a negative number, clamped to code 0. Batches with a subnormal code
+// take the general encoding.
 template <int M>
 class BlockEncoder {
  public:
   explicit BlockEncoder(std::int32_t es)
       : bias_(14 - es),
         rebias_((es - 14) * (1 << 23)),
-        normal_(std::max(es - 13, 1) * (1 << 23)),
-        zero_(es - 14 - M >= 1 ? (es - 14 - M) * (1 << 23) : 0x7fffff) {}
+        normal_((es - 13) * (1 << 23)),
+        zero_((es - 14 - M) * (1 << 23)) {}
 
-  // a: the magnitude bits (of the root for non-negative states); zero: lanes known to be code 0;
+  // a: the magnitude bits (of the root for non-negative states), at most the block's largest;
   // slow(bias): the general encoding.
   template <class Slow>
-  IntBatch operator()(IntBatch a, xsimd::batch_bool<std::int32_t, Arch> zero, Slow slow) const {
-    zero = zero | (a <= zero_);
-    if (!xsimd::all(zero | ((a >= normal_) & (a < IntBatch(0x7f800000))))) return slow(bias_);
-    const IntBatch c = xsimd::min(rne_shift(a - rebias_, 23 - M), IntBatch(Quant8Codes<M>::kMax));
-    return xsimd::select(zero, IntBatch(0), c);
+  IntBatch operator()(IntBatch a, Slow slow) const {
+    if (xsimd::any((a > zero_) & (a < normal_))) return slow(bias_);
+    const IntBatch c = rne_shift(a - rebias_, 23 - M);
+    return xsimd::min(xsimd::max(c, IntBatch(0)), IntBatch(Quant8Codes<M>::kMax));
   }
 
  private:
@@ -177,53 +177,64 @@ class BlockEncoder {
 };
 
 // quant8_encode_block, n a multiple of kWidth.
-[[maybe_unused]] float encode_block(const float* x, std::uint8_t* codes, std::size_t n,
-                                    bool non_negative) {
-  // Signed lanes: non-negative states' negative values are below the maxima's start, 0.
-  const IntBatch magnitude_mask(non_negative ? -1 : 0x7fffffff);
-  const auto finite = [&](std::size_t at) {
-    const IntBatch a = bits_of(load(x + at)) & magnitude_mask;
-    return xsimd::select(a < IntBatch(0x7f800000), a, IntBatch(0));
+template <bool NonNegative>
+float encode_block_of(const float* x, std::uint8_t* codes, std::size_t n) {
+  // The largest magnitude (NaN and Inf above every finite one) and, for non-negative states, the
+  // largest value (negative values' bits are negative lanes), by four maxima in registers so
+  // that no chain of dependent maxima spans the block.
+  IntBatch magnitude[4] = {IntBatch(0), IntBatch(0), IntBatch(0), IntBatch(0)};
+  IntBatch value[4] = {IntBatch(0), IntBatch(0), IntBatch(0), IntBatch(0)};
+  const auto take = [&](std::size_t at, int k) {
+    const IntBatch u = bits_of(load(x + at));
+    magnitude[k] = xsimd::max(magnitude[k], u & IntBatch(0x7fffffff));
+    if constexpr (NonNegative) value[k] = xsimd::max(value[k], u);
   };
-  // Four maxima in registers, so that no chain of dependent maxima spans the block.
-  IntBatch m0(0), m1(0), m2(0), m3(0);
   std::size_t i = 0;
-  for (; i + 4 * kWidth <= n; i += 4 * kWidth) {
-    m0 = xsimd::max(m0, finite(i));
-    m1 = xsimd::max(m1, finite(i + kWidth));
-    m2 = xsimd::max(m2, finite(i + 2 * kWidth));
-    m3 = xsimd::max(m3, finite(i + 3 * kWidth));
-  }
-  for (; i + kWidth <= n; i += kWidth) m0 = xsimd::max(m0, finite(i));
-  const auto largest =
-      static_cast<std::uint32_t>(max_lane(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3))));
-  const std::int32_t e = quant8_scale_exponent(largest, non_negative);
-  if (non_negative) {
-    const BlockEncoder<4> encoder(e);
+  for (; i + 4 * kWidth <= n; i += 4 * kWidth)
+    for (int k = 0; k < 4; ++k) take(i + static_cast<std::size_t>(k) * kWidth, k);
+  for (; i + kWidth <= n; i += kWidth) take(i, 0);
+  const auto largest = [](const IntBatch (&m)[4]) {
+    return static_cast<std::uint32_t>(
+        max_lane(xsimd::max(xsimd::max(m[0], m[1]), xsimd::max(m[2], m[3]))));
+  };
+  const bool finite = largest(magnitude) < 0x7f800000U;
+  // With NaN or Inf the largest finite value is the reference's search.
+  const std::uint32_t amax = !finite     ? quant8_max_bits(x, n, NonNegative)
+                             : NonNegative ? largest(value)
+                                           : largest(magnitude);
+  constexpr int M = NonNegative ? 4 : 3;
+  const std::int32_t e = quant8_scale_exponent(amax, NonNegative);
+  if (finite && e >= 15 + M) {
+    const BlockEncoder<M> encoder(e);
     for (std::size_t j = 0; j + kWidth <= n; j += kWidth) {
       const Batch v = load(x + j);
       const IntBatch u = bits_of(v);
-      // Negative values (but -NaN) and subnormals are code 0, whatever their roots; NaN and
-      // Inf have roots the shortcut refuses.
-      const IntBatch root = bits_of(sqrt(v)) & IntBatch(0x7fffffff);
-      const auto zero =
-          (u < IntBatch(0x00800000)) & ((u & IntBatch(0x7fffffff)) <= IntBatch(0x7f800000));
-      narrow_u8(codes + j,
-                encoder(root, zero, [&](IntBatch bias) { return encode_unsigned(v, bias); }));
+      if constexpr (NonNegative) {
+        // Negative values and subnormals are code 0, whatever their roots: a root of 0 is.
+        const IntBatch root =
+            xsimd::select(u < IntBatch(0x00800000), IntBatch(0), bits_of(sqrt(v)));
+        narrow_u8(codes + j,
+                  encoder(root, [&](IntBatch bias) { return encode_unsigned(v, bias); }));
+      } else {
+        const IntBatch sign = shift_right<24>(u) & IntBatch(0x80);
+        narrow_u8(codes + j, encoder(u & IntBatch(0x7fffffff), [&](IntBatch bias) {
+                               return encode_signed(v, bias) & IntBatch(0x7f);
+                             }) | sign);
+      }
     }
   } else {
-    const BlockEncoder<3> encoder(e);
+    const IntBatch bias(14 - e);
     for (std::size_t j = 0; j + kWidth <= n; j += kWidth) {
       const Batch v = load(x + j);
-      const IntBatch u = bits_of(v);
-      const IntBatch sign = shift_right<24>(u) & IntBatch(0x80);
-      const IntBatch a = u & IntBatch(0x7fffffff);
-      narrow_u8(codes + j, encoder(a, a < IntBatch(0), [&](IntBatch bias) {
-                             return encode_signed(v, bias) & IntBatch(0x7f);
-                           }) | sign);
+      narrow_u8(codes + j, NonNegative ? encode_unsigned(v, bias) : encode_signed(v, bias));
     }
   }
-  return quant8_scale(e, non_negative);
+  return quant8_scale(e, NonNegative);
+}
+
+[[maybe_unused]] float encode_block(const float* x, std::uint8_t* codes, std::size_t n,
+                                    bool non_negative) {
+  return non_negative ? encode_block_of<true>(x, codes, n) : encode_block_of<false>(x, codes, n);
 }
 
 // quant8_decode_block, n a multiple of kWidth. A batch with only zero codes and normal codes
