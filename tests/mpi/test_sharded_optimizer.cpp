@@ -297,7 +297,8 @@ TEST_CASE("sharded shards are balanced and hold 1/K of the state", "[sharded]") 
   CHECK(total <= single + 2 * 4 * 64 * 2 * ku);
 }
 
-TEST_CASE("sharded checkpoints resume exactly, re-shard and load in one process", "[sharded[checkpoint]") {
+TEST_CASE("sharded checkpoints resume exactly, re-shard and load in one process",
+          "[sharded][checkpoint]") {
   const int k = size_of(MPI_COMM_WORLD);
   const std::string dir = shared_folder(MPI_COMM_WORLD);
   for (const char* name : kOptimizers) {
@@ -424,7 +425,8 @@ TEST_CASE("sharded checkpoints of 16-bit and q8 storage are the single-process f
 // A file of other storage (q8 state in one group, bf16 parameters and state in the other) loads
 // converted to the sharded optimizer's storage, as into one process of that storage; into fp32
 // as its values.
-TEST_CASE("a one-process checkpoint of other storage loads sharded converted", "[sharded[checkpoint]") {
+TEST_CASE("a one-process checkpoint of other storage loads sharded converted",
+          "[sharded][checkpoint]") {
   const std::string dir = shared_folder(MPI_COMM_WORLD);
   const std::string stored = dir + "/stored.ckpt", gathered = dir + "/gathered.ckpt";
   auto single = so::make_optimizer("adamw", so::RuntimeOptions{so::default_isa(), 1});
@@ -462,7 +464,7 @@ TEST_CASE("a one-process checkpoint of other storage loads sharded converted", "
 
 // A file that only some ranks' pieces find wrong (an unknown state array in one tensor) fails
 // every rank, and no rank's state changes.
-TEST_CASE("a sharded load that fails on some ranks changes no rank", "[sharded[checkpoint]") {
+TEST_CASE("a sharded load that fails on some ranks changes no rank", "[sharded][checkpoint]") {
   const std::string dir = shared_folder(MPI_COMM_WORLD);
   const std::string bad = dir + "/bad.ckpt", before = dir + "/before.ckpt",
                     after = dir + "/after.ckpt";
