@@ -238,46 +238,29 @@ float encode_block_of(const float* x, std::uint8_t* codes, std::size_t n) {
 }
 
 // Whether every code of p[0, n), masked by `mask`, is 0 or in [lo, hi]: one check of a block's
-// bytes, 32 or 16 at a time, instead of one per batch of decoded lanes.
+// bytes, a vector of 32 (AVX2) or 16 at a time, instead of one per batch of decoded lanes.
 [[maybe_unused]] bool codes_within(const std::uint8_t* p, std::size_t n, std::uint8_t mask,
                                    std::uint8_t lo, std::uint8_t hi) {
-  std::size_t j = 0;
-  bool ok = true;
 #if defined(__AVX2__)
-  const __m256i m = _mm256_set1_epi8(static_cast<char>(mask));
-  const __m256i low = _mm256_set1_epi8(static_cast<char>(lo));
-  const __m256i span = _mm256_set1_epi8(static_cast<char>(hi - lo));
-  __m256i good = _mm256_set1_epi8(-1);
-  for (; j + 32 <= n; j += 32) {
-    const __m256i c =
-        _mm256_and_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + j)), m);
-    // c - lo wraps below lo: in range exactly when at most hi - lo, unsigned.
-    const __m256i d = _mm256_sub_epi8(c, low);
-    const __m256i in = _mm256_cmpeq_epi8(_mm256_max_epu8(d, span), span);
-    good =
-        _mm256_and_si256(good, _mm256_or_si256(in, _mm256_cmpeq_epi8(c, _mm256_setzero_si256())));
-  }
-  ok = _mm256_movemask_epi8(good) == -1;
-#elif defined(__SSE2__)
-  const __m128i m = _mm_set1_epi8(static_cast<char>(mask));
-  const __m128i low = _mm_set1_epi8(static_cast<char>(lo));
-  const __m128i span = _mm_set1_epi8(static_cast<char>(hi - lo));
-  __m128i good = _mm_set1_epi8(-1);
-  for (; j + 16 <= n; j += 16) {
-    const __m128i c = _mm_and_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + j)), m);
-    const __m128i in = _mm_cmpeq_epi8(_mm_max_epu8(_mm_sub_epi8(c, low), span), span);
-    good = _mm_and_si128(good, _mm_or_si128(in, _mm_cmpeq_epi8(c, _mm_setzero_si128())));
-  }
-  ok = _mm_movemask_epi8(good) == 0xffff;
-#elif defined(__aarch64__)
-  uint8x16_t good = vdupq_n_u8(0xff);
-  for (; j + 16 <= n; j += 16) {
-    const uint8x16_t c = vandq_u8(vld1q_u8(p + j), vdupq_n_u8(mask));
-    const uint8x16_t in = vcleq_u8(vsubq_u8(c, vdupq_n_u8(lo)), vdupq_n_u8(hi - lo));
-    good = vandq_u8(good, vorrq_u8(in, vceqzq_u8(c)));
-  }
-  ok = vminvq_u8(good) == 0xff;
+  constexpr std::size_t kBytes = 32;
+#else
+  constexpr std::size_t kBytes = 16;
 #endif
+  using Bytes [[gnu::vector_size(kBytes)]] = std::uint8_t;
+  const auto span = static_cast<std::uint8_t>(hi - lo);
+  Bytes good = ~Bytes{};
+  std::size_t j = 0;
+  for (; j + kBytes <= n; j += kBytes) {
+    Bytes c;
+    std::memcpy(&c, p + j, kBytes);
+    c &= mask;
+    // c - lo wraps below lo: in range exactly when at most hi - lo.
+    good &= reinterpret_cast<Bytes>((c - lo <= span) | (c == 0));
+  }
+  std::array<std::uint64_t, kBytes / 8> words;
+  std::memcpy(words.data(), &good, kBytes);
+  bool ok = true;
+  for (std::uint64_t w : words) ok = ok && w == ~std::uint64_t{0};
   for (; j < n; ++j) {
     const unsigned c = p[j] & mask;
     ok = ok && (c == 0 || (c >= lo && c <= hi));
