@@ -100,7 +100,8 @@ class ShardedOptimizer {
   /// Gathers the whole state on rank 0, which writes it to `path` (atomically) in the
   /// single-process checkpoint format (docs/checkpoint_format.md): a single-process optimizer
   /// or a ShardedOptimizer of any rank count loads it. Parameters included, arrays as the
-  /// groups store them: the file of a single process of the same storage.
+  /// groups store them: the file of a single process of the same storage. The bytes move in
+  /// messages of at most 1 GiB (SIMDOPTIM_MPI_MESSAGE_BYTES lowers it), so any size goes.
   void save(const std::string& path);
   /// Rank 0 reads `path` (a checkpoint of this optimizer's parameters, from any rank count or a
   /// single process, of any storage: converted to the groups' as load() converts) and every rank
