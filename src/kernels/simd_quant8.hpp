@@ -197,11 +197,12 @@ float encode_block_of(const float* x, std::uint8_t* codes, std::size_t n) {
     return static_cast<std::uint32_t>(
         max_lane(xsimd::max(xsimd::max(m[0], m[1]), xsimd::max(m[2], m[3]))));
   };
-  const bool finite = largest(magnitude) < 0x7f800000U;
+  const std::uint32_t top = largest(magnitude);
+  const bool finite = top < 0x7f800000U;
   // With NaN or Inf the largest finite value is the reference's search.
   const std::uint32_t amax = !finite       ? quant8_max_bits(x, n, NonNegative)
                              : NonNegative ? largest(value)
-                                           : largest(magnitude);
+                                           : top;
   constexpr int M = NonNegative ? 4 : 3;
   const std::int32_t e = quant8_scale_exponent(amax, NonNegative);
   if (finite && e >= 15 + M) {
