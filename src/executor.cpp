@@ -5,9 +5,10 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
+
+#include "environment.hpp"
 
 #ifdef SIMDOPTIM_TSAN_ANNOTATIONS
 #include <sanitizer/tsan_interface.h>
@@ -44,14 +45,7 @@ int resolve_threads(int requested) {
   if (requested < 0)
     throw std::invalid_argument("num_threads must be >= 0, got " + std::to_string(requested));
   if (requested > 0) return requested;
-  if (const char* env = std::getenv("SIMDOPTIM_NUM_THREADS"); env != nullptr && *env != '\0') {
-    char* end = nullptr;
-    const long n = std::strtol(env, &end, 10);
-    if (*end != '\0' || n < 1 || n > 4096)
-      throw std::invalid_argument(
-          std::string("SIMDOPTIM_NUM_THREADS must be a positive integer, got '") + env + "'");
-    return static_cast<int>(n);
-  }
+  if (const auto n = positive_from_env("SIMDOPTIM_NUM_THREADS", 4096)) return static_cast<int>(*n);
   return tbb::this_task_arena::max_concurrency();
 }
 

@@ -2,7 +2,6 @@
 // a checkpoint of any rank count cut into this rank count's shards.
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <exception>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "distributed/sharded_state.hpp"
+#include "environment.hpp"
 #include "kernels/quant8.hpp"
 #include "simdoptim/checkpoint.hpp"
 #include "simdoptim/optimizer_registry.hpp"
@@ -25,20 +25,26 @@ namespace {
 std::string broadcast_error(const std::string& error, MPI_Comm comm) {
   std::uint64_t n = error.size();
   MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
-  std::string out(n, '\0');
+  std::string out = error;  // rank 0 sends it, the others receive into it
+  out.resize(n);
   MPI_Bcast(out.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
   return out;
 }
 
 // The most bytes one MPI call of save or load moves (MPI counts are ints): 1 GiB, or
-// SIMDOPTIM_MPI_MESSAGE_BYTES (at least 1) as rank 0 sees it, the same on every rank.
-std::size_t message_bytes(MPI_Comm comm) {
-  std::uint64_t n = std::uint64_t{1} << 30;
-  if (const char* e = std::getenv("SIMDOPTIM_MPI_MESSAGE_BYTES"); e != nullptr && *e != '\0') {
-    char* end = nullptr;
-    const unsigned long long v = std::strtoull(e, &end, 10);
-    if (*end == '\0' && v >= 1) n = std::min<std::uint64_t>(n, v);
-  }
+// SIMDOPTIM_MPI_MESSAGE_BYTES as rank 0 reads it, the same on every rank; a bad value throws
+// on every rank.
+std::size_t message_bytes(MPI_Comm comm, int rank) {
+  constexpr std::uint64_t kMost = std::uint64_t{1} << 30;
+  std::uint64_t n = kMost;
+  std::string error;
+  if (rank == 0) try {
+      n = positive_from_env("SIMDOPTIM_MPI_MESSAGE_BYTES", kMost).value_or(kMost);
+    } catch (const std::invalid_argument& e) {
+      error = e.what();
+    }
+  error = broadcast_error(error, comm);
+  if (!error.empty()) throw std::invalid_argument(error);
   MPI_Bcast(&n, 1, MPI_UINT64_T, 0, comm);
   return static_cast<std::size_t>(n);
 }
@@ -317,7 +323,7 @@ void ShardedOptimizer::save(const std::string& path) {
   const std::uint64_t my_size = mine.size();
   MPI_Allgather(&my_size, 1, MPI_UINT64_T, sizes.data(), 1, MPI_UINT64_T, s.comm);
   std::vector<std::byte> all =
-      detail::gather_bytes(mine, sizes, detail::message_bytes(s.comm), s.rank, s.comm);
+      detail::gather_bytes(mine, sizes, detail::message_bytes(s.comm, s.rank), s.rank, s.comm);
 
   std::string error;
   if (s.rank == 0) try {
@@ -390,7 +396,7 @@ void ShardedOptimizer::load(const std::string& path) {
   std::uint64_t n = bytes.size();
   MPI_Bcast(&n, 1, MPI_UINT64_T, 0, s.comm);
   bytes.resize(n);
-  detail::broadcast_bytes(bytes.data(), n, detail::message_bytes(s.comm), s.comm);
+  detail::broadcast_bytes(bytes.data(), n, detail::message_bytes(s.comm, s.rank), s.comm);
   OptimizerStateDict state = decode_checkpoint(bytes);
   detail::check_matches(full, state);
   // Arrays are sliced as stored and the shard's load converts each piece to its storage, as a

@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -517,6 +518,25 @@ TEST_CASE("sharded refusals reach every rank", "[sharded]") {
                               Contains("rank " + std::to_string(k - 1) + " (9 tensors)"));
     else
       CHECK(message.empty());
+  }
+  SECTION("a bad message bound, set on rank 0 only") {
+    const std::string path = shared_folder(MPI_COMM_WORLD) + "/bound.ckpt";
+    auto full = build("adam", so::default_isa());
+    so::ShardedOptimizer sharded(*full, MPI_COMM_WORLD);
+    sharded.save(path);
+    const char* before = std::getenv("SIMDOPTIM_MPI_MESSAGE_BYTES");
+    const std::string kept = before != nullptr ? before : "";
+    if (rank == 0) setenv("SIMDOPTIM_MPI_MESSAGE_BYTES", "0", 1);
+    CHECK_THAT(invalid_argument_message([&] { sharded.save(path); }),
+               Contains("SIMDOPTIM_MPI_MESSAGE_BYTES must be an integer from 1 to"));
+    CHECK_THAT(invalid_argument_message([&] { sharded.load(path); }),
+               Contains("SIMDOPTIM_MPI_MESSAGE_BYTES"));
+    // Rank 0's own error reaches every rank with its words.
+    CHECK_THROWS_WITH(sharded.load(path + ".missing"), Contains("bound.ckpt.missing"));
+    if (before != nullptr)
+      setenv("SIMDOPTIM_MPI_MESSAGE_BYTES", kept.c_str(), 1);
+    else
+      unsetenv("SIMDOPTIM_MPI_MESSAGE_BYTES");
   }
   SECTION("a rank with another lr, or another gradient present") {
     auto full = build("adam", so::default_isa());
