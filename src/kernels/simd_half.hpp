@@ -4,7 +4,8 @@
 // every build gives its bits; AVX-512F's fp16 conversion instructions, which give the same bits.
 // The widening load, the narrowing store, logical shifts and NaN tests are per instruction set.
 // Where the CPU has AVX-512 BF16, whole arrays narrow to bf16 with its instruction instead
-// (store_bf16_array).
+// (store_bf16_array), and loops that convert in registers narrow by its instruction one batch at a
+// time (store_bf16_by_instruction).
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -201,6 +202,13 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
 [[maybe_unused]] Batch load_bf16(const std::uint16_t* p) {
   return from_bf16_bits(widen_u16(p));
 }
+// load_bf16 with signalling NaNs left signalling, for loops whose every result is narrowed to
+// bf16: x86 arithmetic returns a NaN operand's payload made quiet whether it was signalling or
+// not, and narrowing makes quiet any NaN passed through unchanged, so the stored bits are those
+// of load_bf16.
+[[maybe_unused]] Batch load_bf16_signalling(const std::uint16_t* p) {
+  return float_of(widen_u16(p) << 16);
+}
 [[maybe_unused]] void store_bf16(std::uint16_t* p, Batch x) {
   narrow_u16(p, bf16_bits(x));
 }
@@ -229,18 +237,25 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
 // bf16_bits does, whatever MXCSR says, but reads subnormal inputs as zero: two batches holding
 // one take bf16_bits. The test is on the bits: vfpclassps and comparisons obey DAZ. Not
 // inlined: the rest of the kernel runs on CPUs without the extension.
+// The lanes of x that hold a subnormal: twice the bits, less one, is below 0xfffffe exactly for
+// them (zeros wrap around).
+[[maybe_unused]] __m512i subnormal_key(__m512 x) {
+  const __m512i u = _mm512_castps_si512(x);
+  return _mm512_sub_epi32(_mm512_add_epi32(u, u), _mm512_set1_epi32(1));
+}
+[[maybe_unused]] __mmask16 subnormal_key_lanes(__m512i key) {
+  return _mm512_cmplt_epu32_mask(key, _mm512_set1_epi32(0xfffffe));
+}
+[[maybe_unused]] __mmask16 subnormal_lanes(__m512 x) {
+  return subnormal_key_lanes(subnormal_key(x));
+}
+
 [[gnu::target("avx512bf16,avx512bw"), gnu::noinline, maybe_unused]] void store_bf16_array(
     std::uint16_t* dst, const float* src, std::size_t n) {
-  // Twice the bits, less one, is below 0xfffffe exactly for subnormals (zeros wrap around).
-  const auto subnormal = [](__m512 x) {
-    const __m512i u = _mm512_castps_si512(x);
-    return _mm512_cmplt_epu32_mask(_mm512_sub_epi32(_mm512_add_epi32(u, u), _mm512_set1_epi32(1)),
-                                   _mm512_set1_epi32(0xfffffe));
-  };
   std::size_t j = 0;
   for (; j + 2 * kWidth <= n; j += 2 * kWidth) {
     const __m512 lo = _mm512_loadu_ps(src + j), hi = _mm512_loadu_ps(src + j + kWidth);
-    if ((subnormal(lo) | subnormal(hi)) == 0) [[likely]] {
+    if ((subnormal_lanes(lo) | subnormal_lanes(hi)) == 0) [[likely]] {
       _mm512_storeu_si512(dst + j, std::bit_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
     } else {
       store_bf16(dst + j, lo);
@@ -248,6 +263,26 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
     }
   }
   if (j < n) store_bf16(dst + j, _mm512_loadu_ps(src + j));
+}
+
+// Loops that convert in registers narrow by vcvtneps2bf16, only where the CPU has AVX-512 BF16.
+// Inline assembly, not the intrinsic: the intrinsic needs the extension enabled in every function
+// it is inlined through, and the loop around it runs the rule's own code.
+// store_bf16 of x with subnormal lanes flushed to zeros of their sign: that is what the
+// instruction reads them as.
+[[maybe_unused]] void store_bf16_flushed(std::uint16_t* p, Batch x) {
+  __m256i h;
+  asm("vcvtneps2bf16 %1, %0" : "=v"(h) : "v"(static_cast<__m512>(x)));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), h);
+}
+[[gnu::noinline, gnu::cold, maybe_unused]] void store_bf16_out_of_line(std::uint16_t* p, Batch x) {
+  store_bf16(p, x);
+}
+// store_bf16 of x.
+[[maybe_unused]] void store_bf16_by_instruction(std::uint16_t* p, Batch x) {
+  if (subnormal_lanes(x) != 0) [[unlikely]]
+    return store_bf16_out_of_line(p, x);
+  store_bf16_flushed(p, x);
 }
 #endif
 

@@ -37,7 +37,7 @@ struct AdadeltaRule {
   }
 
   template <Flags F, class V>
-  static void update(const Coefs<V>& c, const Element<V>& x) {
+  static void update(const Coefs<V>& c, const auto& x) {
     const V p = x.param();
     V g = x.grad();
     if constexpr (F.maximize) g = ops::neg(g);

@@ -55,7 +55,7 @@ struct AdamRule {
   }
 
   template <Flags F, class V>
-  static void update(const Coefs<V>& c, const Element<V>& x) {
+  static void update(const Coefs<V>& c, const auto& x) {
     V p = x.param();
     V g = x.grad();
     if constexpr (F.maximize) g = ops::neg(g);

@@ -50,7 +50,7 @@ void prepare_adam_moments(const GroupOptions& o, Coefs& c, Flags& f) {
 // Decays p (decoupled) or g (L2), then m = beta1 m + (1 - beta1) g and
 // v = beta2 v + (1 - beta2) g g, stored; returns them through m and v.
 template <auto F, class V, class Coefs, class State>
-void adam_moments(const Coefs& c, const Element<V>& x, V& p, V& g, V& m, V& v, State exp_avg,
+void adam_moments(const Coefs& c, const auto& x, V& p, V& g, V& m, V& v, State exp_avg,
                   State exp_avg_sq) {
   if constexpr (F.decoupled) p = p * c.decay_factor;
   if constexpr (F.l2) g = g + c.weight_decay * p;

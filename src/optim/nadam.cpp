@@ -40,7 +40,7 @@ struct NadamRule {
   }
 
   template <Flags F, class V>
-  static void update(const Coefs<V>& c, const Element<V>& x) {
+  static void update(const Coefs<V>& c, const auto& x) {
     V p = x.param(), g = x.grad(), m, v;
     adam_moments<F>(c, x, p, g, m, v, exp_avg, exp_avg_sq);
     const V denom = ops::sqrt(ops::div(v, c.bias_correction2)) + c.eps;

@@ -41,7 +41,7 @@ struct RadamRule {
   }
 
   template <Flags F, class V>
-  static void update(const Coefs<V>& c, const Element<V>& x) {
+  static void update(const Coefs<V>& c, const auto& x) {
     V p = x.param(), g = x.grad(), m, v;
     adam_moments<F>(c, x, p, g, m, v, exp_avg, exp_avg_sq);
     if constexpr (F.rectified)

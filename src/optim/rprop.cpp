@@ -45,7 +45,7 @@ struct RpropRule {
 
   // Branch-free sign logic; a NaN falls through every comparison.
   template <Flags F, class V>
-  static void update(const Coefs<V>& c, const Element<V>& x) {
+  static void update(const Coefs<V>& c, const auto& x) {
     const V zero(0.0f), one(1.0f);
     V g = x.grad();
     if constexpr (F.maximize) g = ops::neg(g);

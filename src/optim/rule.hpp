@@ -19,9 +19,9 @@
 //   Coefs<V>           a struct whose members are all V: the per-call scalars, computed on the
 //                      host in double, rounded to float once, broadcast to V in the kernel
 //   prepare(options, step, scalars) -> Call{Flags, Coefs<float>}: the host side of one call
-//   update<Flags F>(const Coefs<V>&, const Element<V>&): the element update, written once
-//   over V (float: the scalar reference; an xsimd batch: the kernel of one instruction set),
-//   on fp32 values whatever the arrays' storage formats
+//   update<Flags F>(const Coefs<V>&, const auto& x): the element update, written once over V
+//   (float: the scalar reference; an xsimd batch: the kernel of one instruction set), on fp32
+//   values whatever the arrays' storage formats; x is an Element<V, Layout> (rule_kernel.hpp)
 // optim/rule_kernel.hpp turns update() into kernels, optim/elementwise_optimizer.cpp runs them.
 #include <cmath>
 #include <cstddef>

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 #include <utility>
 
@@ -119,77 +120,6 @@ void pack_coefs(const typename Rule::template Coefs<float>& c, ElementwiseArgs& 
   std::memcpy(a.coef.data(), &c, sizeof c);
 }
 
-// One position of the fp32 arrays, as V. Loads and stores of the arenas are aligned: every
-// call's range starts on a tensor boundary (64 bytes) and covers whole padded tensors. The
-// gradient may be an engine's buffer instead (load_until).
-template <class V>
-class Element {
- public:
-  Element(const ElementwiseArgs& a, std::size_t i, V state_floor, V grad_scale) noexcept
-      : a_(a), i_(i), state_floor_(state_floor), grad_scale_(grad_scale) {}
-  V param() const noexcept { return vload<V>(a_.param + i_); }
-  V grad() const noexcept {
-    return load_until<V>(a_.grad, i_ - a_.grad_base, a_.grad_count) * grad_scale_;
-  }
-  V state(std::size_t k) const noexcept { return vload<V>(a_.state[k] + i_); }
-  void set_param(V v) const noexcept { vstore(a_.param + i_, v); }
-  void set_state(std::size_t k, V v) const noexcept {
-    vstore(a_.state[k] + i_, ops::flush_below(v, state_floor_));
-  }
-
- private:
-  const ElementwiseArgs& a_;
-  std::size_t i_;
-  V state_floor_;
-  V grad_scale_;
-};
-
-template <class Rule, auto F, AverageKind A, class V>
-void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
-  using C = typename Rule::template Coefs<V>;
-  // Broadcast once per call, not per element.
-  const C c = [&]<std::size_t... I>(std::index_sequence<I...>) {
-    return C{V(a.coef[I])...};
-  }
-  (std::make_index_sequence<kCoefCount<Rule>>{});
-  constexpr std::size_t w = lanes<V>();
-  assert((end - begin) % w == 0);  // calls cover whole padded tensors: no remainder to drop
-  const V state_floor(a.state_floor);
-  const V grad_scale(a.grad_scale);
-  [[maybe_unused]] const V w0(a.average_w0), w1(a.average_w1);
-  for (std::size_t i = begin; i + w <= end; i += w) {
-    Rule::template update<F>(c, Element<V>(a, i, state_floor, grad_scale));
-    // The parameter just stored is still in L1: averaging it here saves a pass over memory.
-    if constexpr (A != AverageKind::none) average_element<A>(a.param + i, a.averaged + i, w0, w1);
-  }
-}
-
-template <class Rule, auto F, class V>
-void run_rule_averaged(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
-  switch (static_cast<AverageKind>(a.averaging)) {
-    case AverageKind::ema:
-      return run_rule_loop<Rule, F, AverageKind::ema, V>(a, begin, end);
-    case AverageKind::swa:
-      return run_rule_loop<Rule, F, AverageKind::swa, V>(a, begin, end);
-    case AverageKind::lookahead:
-      return run_rule_loop<Rule, F, AverageKind::lookahead, V>(a, begin, end);
-    default:
-      return run_rule_loop<Rule, F, AverageKind::none, V>(a, begin, end);
-  }
-}
-
-// Runs the loop instantiated for a.flags and a.averaging, on fp32 arrays.
-template <class Rule, class V>
-void run_rule_f32(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
-  using Flags = typename Rule::Flags;
-  [&]<std::uint32_t... Bits>(std::integer_sequence<std::uint32_t, Bits...>) {
-    ((a.flags == Bits ? run_rule_averaged<Rule, flags_from_bits<Flags, Bits>(), V>(a, begin, end)
-                      : void()),
-     ...);
-  }
-  (std::make_integer_sequence<std::uint32_t, 1U << kFlagCount<Flags>>{});
-}
-
 // Elements a 16-bit array is converted in: small enough that a tile of every array stays in
 // L1, and the block of the block-wise quantized state.
 inline constexpr std::size_t kTile = 256;
@@ -209,6 +139,173 @@ void narrow_tile(const float* src, Array16<std::uint16_t> dst, std::size_t at,
     store_array_as<V, Storage::bf16>(dst.data + at, src, n);
   else
     store_array_as<V, Storage::f16>(dst.data + at, src, n);
+}
+
+// The parameters of elements [t, t + n), from a tile of floats into a.param16: rounded
+// stochastically, or to nearest-even.
+template <class V>
+void narrow_param_tile(const ElementwiseArgs& a, const float* param, std::size_t t,
+                       std::size_t n) noexcept {
+  if (!a.stochastic_rounding) return narrow_tile<V>(param, a.param16, t, n);
+  for (std::size_t j = 0; j + lanes<V>() <= n; j += lanes<V>())
+    store_bf16_stochastic(a.param16.data, t + j, vload<V>(param + j), a.rounding_key);
+}
+
+// Which arrays a loop converts from and to bf16 in registers; the others are fp32. Every state
+// in use is of one kind.
+struct Bf16Layout {
+  bool param = false, grad = false, state = false;
+  friend constexpr bool operator==(const Bf16Layout&, const Bf16Layout&) = default;
+};
+inline constexpr Bf16Layout kAllF32{};
+
+// One position of the arrays, as V: fp32, or bf16 where layout L says (AVX-512 builds on CPUs
+// with AVX-512 BF16 only: run_rule). Loads and stores of fp32 arenas are aligned: every call's
+// range starts on a tensor boundary (64 bytes) and covers whole padded tensors. The gradient may
+// be an engine's buffer instead (load_until). A bf16 gradient is scaled and rounded as
+// widen_grad_tile does, bf16 parameters rounded as run_rule_staged does.
+template <class V, Bf16Layout L = kAllF32>
+class Element {
+  // Where every result is narrowed to bf16, signalling NaNs may stay signalling until then
+  // (load_bf16_signalling).
+  static constexpr bool kSignalling = L.param && L.grad && L.state;
+
+ public:
+  // `param_tile`: where bf16 parameters are also stored as floats, element i at
+  // param_tile[i - tile_start], for run_rule_loop to narrow again where `probe` found a
+  // subnormal, or to round stochastically.
+  Element(const ElementwiseArgs& a, std::size_t i, V state_floor, V grad_scale,
+          float* param_tile = nullptr, std::size_t tile_start = 0,
+          SubnormalProbe* probe = nullptr, V grad_scale_one = V(1.0f)) noexcept
+      : a_(a),
+        i_(i),
+        state_floor_(state_floor),
+        grad_scale_(grad_scale),
+        grad_scale_one_(grad_scale_one),
+        param_tile_(param_tile),
+        tile_start_(tile_start),
+        probe_(probe) {}
+  V param() const noexcept {
+    if constexpr (L.param) return load16(a_.param16.data);
+    return vload<V>(a_.param + i_);
+  }
+  V grad() const noexcept {
+    if constexpr (L.grad) {
+      const V g = load16_until<V, Storage::bf16, kSignalling>(a_.grad16.data, i_ - a_.grad_base,
+                                                              a_.grad_count);
+      // Then read as a tile is, times 1: under DAZ that flushes a subnormal.
+      return a_.grad_scale == 1.0f ? g * grad_scale_
+                                   : round_as<Storage::bf16>(g * grad_scale_) * grad_scale_one_;
+    }
+    return load_until<V>(a_.grad, i_ - a_.grad_base, a_.grad_count) * grad_scale_;
+  }
+  V state(std::size_t k) const noexcept {
+    if constexpr (L.state) return load16(a_.state16[k]);
+    return vload<V>(a_.state[k] + i_);
+  }
+  void set_param(V v) const noexcept {
+    if constexpr (L.param) {
+      vstore(param_tile_ + (i_ - tile_start_), v);
+      if (!a_.stochastic_rounding) store_bf16_probed(a_.param16.data, i_, v, *probe_);
+    } else {
+      vstore(a_.param + i_, v);
+    }
+  }
+  void set_state(std::size_t k, V v) const noexcept {
+    if constexpr (L.state) {
+      // Flushing subnormals (the usual floor) is what the instruction does to them anyway.
+      if (a_.state_floor == std::numeric_limits<float>::min())
+        store_bf16_by_instruction<true>(a_.state16[k], i_, v);
+      else
+        store_bf16_by_instruction(a_.state16[k], i_, ops::flush_below(v, state_floor_));
+    } else {
+      vstore(a_.state[k] + i_, ops::flush_below(v, state_floor_));
+    }
+  }
+
+ private:
+  V load16(const std::uint16_t* p) const noexcept {
+    if constexpr (kSignalling) return load_bf16_signalling<V>(p, i_);
+    return load_as<V, Storage::bf16>(p, i_);
+  }
+
+  const ElementwiseArgs& a_;
+  std::size_t i_;
+  V state_floor_;
+  V grad_scale_;
+  V grad_scale_one_;  // 1, unknown to the compiler: x * 1 is not x under DAZ
+  float* param_tile_;
+  std::size_t tile_start_;
+  SubnormalProbe* probe_;
+};
+
+// Flattened: GCC would keep a layout's element update and conversions as calls.
+template <class Rule, auto F, AverageKind A, class V, Bf16Layout L = kAllF32>
+[[gnu::flatten]] void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+  using C = typename Rule::template Coefs<V>;
+  // Broadcast once per call, not per element.
+  const C c = [&]<std::size_t... I>(std::index_sequence<I...>) {
+    return C{V(a.coef[I])...};
+  }
+  (std::make_index_sequence<kCoefCount<Rule>>{});
+  constexpr std::size_t w = lanes<V>();
+  assert((end - begin) % w == 0);  // calls cover whole padded tensors: no remainder to drop
+  const V state_floor(a.state_floor);
+  const V grad_scale(a.grad_scale);
+  [[maybe_unused]] const V w0(a.average_w0), w1(a.average_w1);
+  // A copy the stores cannot alias, so its pointers stay in registers.
+  const ElementwiseArgs args = a;
+  volatile float one = 1.0f;
+  const V grad_scale_one(one);
+  if constexpr (L.param) {
+    alignas(64) float param[kTile];
+    for (std::size_t t = begin; t < end; t += kTile) {
+      const std::size_t n = std::min(kTile, end - t);
+      SubnormalProbe probe = no_subnormal_probe();
+      for (std::size_t i = t; i + w <= t + n; i += w)
+        Rule::template update<F>(
+            c, Element<V, L>(args, i, state_floor, grad_scale, param, t, &probe, grad_scale_one));
+      if (args.stochastic_rounding || probe_found_subnormal(probe)) [[unlikely]]
+        narrow_param_tile<V>(args, param, t, n);
+    }
+    return;
+  }
+  for (std::size_t i = begin; i + w <= end; i += w) {
+    Rule::template update<F>(
+        c, Element<V, L>(args, i, state_floor, grad_scale, nullptr, 0, nullptr, grad_scale_one));
+    // The parameter just stored is still in L1: averaging it here saves a pass over memory.
+    if constexpr (A != AverageKind::none) average_element<A>(a.param + i, a.averaged + i, w0, w1);
+  }
+}
+
+template <class Rule, auto F, class V, Bf16Layout L>
+void run_rule_averaged(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+  // Only fp32 parameters are averaged in the step (run_rule_staged).
+  if constexpr (L != kAllF32) return run_rule_loop<Rule, F, AverageKind::none, V, L>(a, begin, end);
+  switch (static_cast<AverageKind>(a.averaging)) {
+    case AverageKind::ema:
+      return run_rule_loop<Rule, F, AverageKind::ema, V>(a, begin, end);
+    case AverageKind::swa:
+      return run_rule_loop<Rule, F, AverageKind::swa, V>(a, begin, end);
+    case AverageKind::lookahead:
+      return run_rule_loop<Rule, F, AverageKind::lookahead, V>(a, begin, end);
+    default:
+      return run_rule_loop<Rule, F, AverageKind::none, V>(a, begin, end);
+  }
+}
+
+// Runs the loop instantiated for a.flags and a.averaging, on fp32 arrays, or on the bf16 arrays
+// of layout L in registers.
+template <class Rule, class V, Bf16Layout L = kAllF32>
+void run_rule_f32(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+  using Flags = typename Rule::Flags;
+  [&]<std::uint32_t... Bits>(std::integer_sequence<std::uint32_t, Bits...>) {
+    ((a.flags == Bits
+          ? run_rule_averaged<Rule, flags_from_bits<Flags, Bits>(), V, L>(a, begin, end)
+          : void()),
+     ...);
+  }
+  (std::make_integer_sequence<std::uint32_t, 1U << kFlagCount<Flags>>{});
 }
 
 // The gradient tile of elements [t, t + n): a.grad16 from index t - grad_base, zero at and past
@@ -279,7 +376,6 @@ void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t en
   float* const grad = tiles + kStride;
   float* state[kMaxStates];
   for (std::size_t k = 0; k < kMaxStates; ++k) state[k] = tiles + (2 + k) * kStride;
-  constexpr std::size_t w = lanes<V>();
   for (std::size_t t = begin; t < end; t += kTile) {
     const std::size_t n = std::min(kTile, end - t);
     ElementwiseArgs tile = a;
@@ -315,14 +411,7 @@ void run_rule_staged(const ElementwiseArgs& a, std::size_t begin, std::size_t en
       }
     }
     run_rule_f32<Rule, V>(tile, 0, n);
-    if (a.param16.data != nullptr) {
-      if (a.stochastic_rounding) {
-        for (std::size_t j = 0; j + w <= n; j += w)
-          store_bf16_stochastic(a.param16.data, t + j, vload<V>(param + j), a.rounding_key);
-      } else {
-        narrow_tile<V>(param, a.param16, t, n);
-      }
-    }
+    if (a.param16.data != nullptr) narrow_param_tile<V>(a, param, t, n);
     if (a.param_copy.data != nullptr) narrow_copy_tile<V>(a, tile.param, t, n);
     for (std::size_t k = 0; k < kMaxStates; ++k)
       if (a.state16[k] != nullptr)
@@ -339,11 +428,39 @@ inline bool converts(const ElementwiseArgs& a) noexcept {
   return any;
 }
 
-// Calls with 16-bit or 8-bit arrays take the tiles.
+// The layout of a call whose converted arrays are all bf16 parameters, gradients or states, with
+// no master weights' copy, 8-bit state or averaging: the calls a loop in registers may take.
+inline Bf16Layout bf16_layout(const ElementwiseArgs& a) noexcept {
+  Bf16Layout l{.param = a.param16.data != nullptr, .grad = a.grad16.data != nullptr};
+  bool any_f32_state = false, fits = a.param_copy.data == nullptr &&
+                                     static_cast<AverageKind>(a.averaging) == AverageKind::none &&
+                                     (!l.param || a.param16.format == Storage::bf16) &&
+                                     (!l.grad || a.grad16.format == Storage::bf16);
+  for (std::size_t k = 0; k < kMaxStates; ++k) {
+    fits = fits && a.state8[k] == nullptr;
+    l.state = l.state || a.state16[k] != nullptr;
+    any_f32_state = any_f32_state || a.state[k] != nullptr;
+  }
+  if (!fits || (l.state && (any_f32_state || a.state16_format != Storage::bf16))) return kAllF32;
+  return l;
+}
+
+// Calls with 16-bit or 8-bit arrays take the tiles, except the common bf16 layouts on CPUs with
+// AVX-512 BF16, which convert in registers: there one instruction narrows a batch, and all-bf16
+// AdamW took 0.6x the time of the tiles at 2^26 on Zen 5 (docs/benchmarks.md).
 template <class Rule, class V>
 void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
-  if (converts(a)) return run_rule_staged<Rule, V>(a, begin, end);
-  run_rule_f32<Rule, V>(a, begin, end);
+  if (!converts(a)) return run_rule_f32<Rule, V>(a, begin, end);
+#if defined(__AVX512F__)
+  if (bf16_instructions_on()) {
+    constexpr Bf16Layout kAll{true, true, true}, kParamGrad{true, true, false}, kState{.state = true};
+    const Bf16Layout l = bf16_layout(a);
+    if (l == kAll) return run_rule_f32<Rule, V, kAll>(a, begin, end);
+    if (l == kParamGrad) return run_rule_f32<Rule, V, kParamGrad>(a, begin, end);
+    if (l == kState) return run_rule_f32<Rule, V, kState>(a, begin, end);
+  }
+#endif
+  run_rule_staged<Rule, V>(a, begin, end);
 }
 
 }  // namespace

@@ -52,7 +52,7 @@ struct SgdRule {
   }
 
   template <Flags F, class V>
-  static void update(const Coefs<V>& c, const Element<V>& x) {
+  static void update(const Coefs<V>& c, const auto& x) {
     const V p = x.param();
     V d = x.grad();
     if constexpr (F.maximize) d = ops::neg(d);
