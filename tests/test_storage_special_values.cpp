@@ -33,9 +33,9 @@ constexpr int kSteps = 3;
 // Options that switch on every state array and flag a description has.
 GroupOptions options_of(const detail::Registration& r) {
   GroupOptions o = detail::defaults_of(r.options);
-  const std::pair<const char*, double> extra[] = {
-      {"momentum", 0.9}, {"nesterov", 1.0}, {"centered", 1.0}, {"amsgrad", 1.0},
-      {"weight_decay", 0.01}, {"lr_decay", 0.01}};
+  const std::pair<const char*, double> extra[] = {{"momentum", 0.9},      {"nesterov", 1.0},
+                                                  {"centered", 1.0},      {"amsgrad", 1.0},
+                                                  {"weight_decay", 0.01}, {"lr_decay", 0.01}};
   for (const auto& [name, value] : extra)
     for (const detail::OptionSpec& s : r.options)
       if (s.name == name) o.set(name, value);
@@ -82,8 +82,8 @@ const Layout kLayouts[] = {
 
 struct Setting {
   float state_floor;
-  float grad_scale;     // bf16-exact
-  bool engine_buffer;   // the gradient in a buffer of kNumel elements
+  float grad_scale;    // bf16-exact
+  bool engine_buffer;  // the gradient in a buffer of kNumel elements
 };
 
 // The bits a run leaves in every array.
@@ -194,7 +194,8 @@ TEST_CASE("bf16 arrays with special values: every build equals the scalar refere
           const auto reference = run(*r, l, s, Isa::scalar, kPadded);
           if (l.param16 && !l.stochastic)
             for (std::uint32_t b : reference) subnormal_params += b == 0x00050000U ? 1 : 0;
-          for (std::uint32_t b : reference) REQUIRE(((b & 0x7fffffffU) <= 0x7f800000U || quiet_nan(b)));
+          for (std::uint32_t b : reference)
+            REQUIRE(((b & 0x7fffffffU) <= 0x7f800000U || quiet_nan(b)));
           for (bool instructions : storage_checks::bf16_instruction_settings())
             for (Isa isa : supported_isas()) {
               if (isa == Isa::scalar) continue;

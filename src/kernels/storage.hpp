@@ -87,7 +87,8 @@ void store_bf16_by_instruction(std::uint16_t* base, std::size_t i, V v) noexcept
     return SIMDOPTIM_ISA_NS::store_bf16_by_instruction(base + i, v);
   }
 #endif
-  store_as<Storage::bf16>(base, i, Flushed ? ops::flush_below(v, V(std::numeric_limits<float>::min())) : v);
+  store_as<Storage::bf16>(base, i,
+                          Flushed ? ops::flush_below(v, V(std::numeric_limits<float>::min())) : v);
 }
 // store_bf16_by_instruction<true> that also folds v into `probe`, for stores whose subnormals
 // must not be flushed: probe_found_subnormal(probe) says whether any was (then the caller stores

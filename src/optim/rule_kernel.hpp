@@ -175,8 +175,8 @@ class Element {
   // param_tile[i - tile_start], for run_rule_loop to narrow again where `probe` found a
   // subnormal, or to round stochastically.
   Element(const ElementwiseArgs& a, std::size_t i, V state_floor, V grad_scale,
-          float* param_tile = nullptr, std::size_t tile_start = 0,
-          SubnormalProbe* probe = nullptr, V grad_scale_one = V(1.0f)) noexcept
+          float* param_tile = nullptr, std::size_t tile_start = 0, SubnormalProbe* probe = nullptr,
+          V grad_scale_one = V(1.0f)) noexcept
       : a_(a),
         i_(i),
         state_floor_(state_floor),
@@ -241,7 +241,8 @@ class Element {
 
 // Flattened: GCC would keep a layout's element update and conversions as calls.
 template <class Rule, auto F, AverageKind A, class V, Bf16Layout L = kAllF32>
-[[gnu::flatten]] void run_rule_loop(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
+[[gnu::flatten]] void run_rule_loop(const ElementwiseArgs& a, std::size_t begin,
+                                    std::size_t end) noexcept {
   using C = typename Rule::template Coefs<V>;
   // Broadcast once per call, not per element.
   const C c = [&]<std::size_t... I>(std::index_sequence<I...>) {
@@ -253,7 +254,16 @@ template <class Rule, auto F, AverageKind A, class V, Bf16Layout L = kAllF32>
   const V state_floor(a.state_floor);
   const V grad_scale(a.grad_scale);
   [[maybe_unused]] const V w0(a.average_w0), w1(a.average_w1);
-  // A copy the stores cannot alias, so its pointers stay in registers.
+  if constexpr (L == kAllF32) {
+    for (std::size_t i = begin; i + w <= end; i += w) {
+      Rule::template update<F>(c, Element<V>(a, i, state_floor, grad_scale));
+      // The parameter just stored is still in L1: averaging it here saves a pass over memory.
+      if constexpr (A != AverageKind::none) average_element<A>(a.param + i, a.averaged + i, w0, w1);
+    }
+    return;
+  }
+  // The layouts in registers read a copy their stores cannot alias, so that its pointers stay
+  // in registers.
   const ElementwiseArgs args = a;
   volatile float one = 1.0f;
   const V grad_scale_one(one);
@@ -270,12 +280,9 @@ template <class Rule, auto F, AverageKind A, class V, Bf16Layout L = kAllF32>
     }
     return;
   }
-  for (std::size_t i = begin; i + w <= end; i += w) {
+  for (std::size_t i = begin; i + w <= end; i += w)
     Rule::template update<F>(
         c, Element<V, L>(args, i, state_floor, grad_scale, nullptr, 0, nullptr, grad_scale_one));
-    // The parameter just stored is still in L1: averaging it here saves a pass over memory.
-    if constexpr (A != AverageKind::none) average_element<A>(a.param + i, a.averaged + i, w0, w1);
-  }
 }
 
 template <class Rule, auto F, class V, Bf16Layout L>
@@ -300,9 +307,8 @@ template <class Rule, class V, Bf16Layout L = kAllF32>
 void run_rule_f32(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noexcept {
   using Flags = typename Rule::Flags;
   [&]<std::uint32_t... Bits>(std::integer_sequence<std::uint32_t, Bits...>) {
-    ((a.flags == Bits
-          ? run_rule_averaged<Rule, flags_from_bits<Flags, Bits>(), V, L>(a, begin, end)
-          : void()),
+    ((a.flags == Bits ? run_rule_averaged<Rule, flags_from_bits<Flags, Bits>(), V, L>(a, begin, end)
+                      : void()),
      ...);
   }
   (std::make_integer_sequence<std::uint32_t, 1U << kFlagCount<Flags>>{});
@@ -453,7 +459,8 @@ void run_rule(const ElementwiseArgs& a, std::size_t begin, std::size_t end) noex
   if (!converts(a)) return run_rule_f32<Rule, V>(a, begin, end);
 #if defined(__AVX512F__)
   if (bf16_instructions_on()) {
-    constexpr Bf16Layout kAll{true, true, true}, kParamGrad{true, true, false}, kState{.state = true};
+    constexpr Bf16Layout kAll{true, true, true}, kParamGrad{true, true, false},
+        kState{.state = true};
     const Bf16Layout l = bf16_layout(a);
     if (l == kAll) return run_rule_f32<Rule, V, kAll>(a, begin, end);
     if (l == kParamGrad) return run_rule_f32<Rule, V, kParamGrad>(a, begin, end);
