@@ -232,11 +232,6 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
 }
 
 #if defined(__AVX512F__)
-// n floats (a multiple of kWidth) stored as bf16, for CPUs with AVX-512 BF16 and BW
-// (kernels/bf16_instructions.hpp). vcvtne2ps2bf16 rounds to nearest-even and quiets NaNs as
-// bf16_bits does, whatever MXCSR says, but reads subnormal inputs as zero: two batches holding
-// one take bf16_bits. The test is on the bits: vfpclassps and comparisons obey DAZ. Not
-// inlined: the rest of the kernel runs on CPUs without the extension.
 // The lanes of x that hold a subnormal: twice the bits, less one, is below 0xfffffe exactly for
 // them (zeros wrap around).
 [[maybe_unused]] __m512i subnormal_key(__m512 x) {
@@ -250,6 +245,11 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
   return subnormal_key_lanes(subnormal_key(x));
 }
 
+// n floats (a multiple of kWidth) stored as bf16, for CPUs with AVX-512 BF16 and BW
+// (kernels/bf16_instructions.hpp). vcvtne2ps2bf16 rounds to nearest-even and quiets NaNs as
+// bf16_bits does, whatever MXCSR says, but reads subnormal inputs as zero: two batches holding
+// one take bf16_bits. The test is on the bits: vfpclassps and comparisons obey DAZ. Not
+// inlined: the rest of the kernel runs on CPUs without the extension.
 [[gnu::target("avx512bf16,avx512bw"), gnu::noinline, maybe_unused]] void store_bf16_array(
     std::uint16_t* dst, const float* src, std::size_t n) {
   std::size_t j = 0;

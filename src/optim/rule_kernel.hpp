@@ -193,9 +193,10 @@ class Element {
     if constexpr (L.grad) {
       const V g = load16_until<V, Storage::bf16, kSignalling>(a_.grad16.data, i_ - a_.grad_base,
                                                               a_.grad_count);
-      // Then read as a tile is, times 1: under DAZ that flushes a subnormal.
-      return a_.grad_scale == 1.0f ? g * grad_scale_
-                                   : round_as<Storage::bf16>(g * grad_scale_) * grad_scale_one_;
+      // Scaled as widen_grad_tile does, then read as a tile is, times 1: under DAZ that flushes
+      // a subnormal.
+      const V scaled = a_.grad_scale == 1.0f ? g : round_as<Storage::bf16>(g * grad_scale_);
+      return scaled * grad_scale_one_;
     }
     return load_until<V>(a_.grad, i_ - a_.grad_base, a_.grad_count) * grad_scale_;
   }
