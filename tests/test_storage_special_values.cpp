@@ -2,7 +2,8 @@
 // and signalling with payloads, infinities, zeros, subnormals, the largest and smallest normals,
 // and parameters that stay subnormal. On CPUs with AVX-512 BF16 the AVX-512 kernels convert the
 // common bf16 layouts in registers (optim/rule_kernel.hpp: signalling NaNs loaded as they are,
-// states narrowed by the instruction, parameters probed for subnormals a tile at a time); every
+// states narrowed by the instruction, parameters probed for subnormals a tile at a time); the
+// others (an offload engine's master weights and bf16 copy, q8 state) take the tiles. Every
 // build, with the instruction on and off, must give the scalar reference's bits, whatever the
 // state floor, the gradient scale, the split of the range into calls and the denormal modes.
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@
 
 #include "aligned_buffer.hpp"
 #include "kernels/half.hpp"
+#include "kernels/quant8.hpp"
 #include "optim/elementwise_rule.hpp"
 #include "optim/registration.hpp"
 #include "simdoptim/simdoptim.hpp"
@@ -68,16 +70,26 @@ std::vector<std::uint16_t> values(std::uint32_t seed, bool non_negative) {
   return v;
 }
 
+enum class State { f32, bf16, q8 };
+
 struct Layout {
   const char* name;
-  bool param16, grad16, state16, stochastic;
+  bool param16, grad16;
+  State state;
+  bool stochastic = false;
+  bool copy = false;  // fp32 master weights write a bf16 copy (into the engine's buffer)
 };
 
 const Layout kLayouts[] = {
-    {"all bf16", true, true, true, false},
-    {"all bf16, stochastic rounding", true, true, true, true},
-    {"bf16 params and grads, fp32 state", true, true, false, false},
-    {"bf16 state, fp32 params and grads", false, false, true, false},
+    {"all bf16", true, true, State::bf16},
+    {"all bf16, stochastic rounding", true, true, State::bf16, true},
+    {"bf16 params and grads, fp32 state", true, true, State::f32},
+    {"bf16 state, fp32 params and grads", false, false, State::bf16},
+    {"offload: bf16 grads, fp32 master weights and state, bf16 copy", false, true, State::f32,
+     false, true},
+    {"offload with bf16 state", false, true, State::bf16, false, true},
+    {"bf16 params and grads, q8 state", true, true, State::q8},
+    {"offload with q8 state", false, true, State::q8, false, true},
 };
 
 struct Setting {
@@ -86,7 +98,14 @@ struct Setting {
   bool engine_buffer;  // the gradient in a buffer of kNumel elements
 };
 
-// The bits a run leaves in every array.
+// Whether an 8-bit code is NaN (of either sign in a signed state: the sign of a NaN is as free
+// as its payload, below).
+bool q8_nan(std::uint8_t code, bool non_negative) {
+  return non_negative ? code == detail::UnsignedCodes::kNaN
+                      : (code & 0x7fU) == detail::SignedCodes::kNaN;
+}
+
+// The bits a run leaves in every array (a NaN code as a quiet NaN).
 std::vector<std::uint32_t> run(const detail::Registration& r, const Layout& l, const Setting& s,
                                Isa isa, std::size_t piece) {
   const detail::ElementwiseRule& rule = *r.rule;
@@ -99,9 +118,13 @@ std::vector<std::uint32_t> run(const detail::Registration& r, const Layout& l, c
   float* const p32 = p32_buffer.data();
   float* const g32 = g32_buffer.data();
   for (std::size_t i = 0; i < kPadded; ++i) p32[i] = detail::f32_from_bf16(p16[i]);
+  // The master weights' copy, in an engine's buffer of kNumel elements or the arena's kPadded.
+  std::vector<std::uint16_t> copy(kPadded, 0x1234);
   std::vector<std::vector<std::uint16_t>> s16;
   std::vector<std::unique_ptr<detail::AlignedBuffer>> s32_buffers;
   std::vector<float*> s32;
+  std::vector<std::vector<std::uint8_t>> s8;
+  std::vector<std::vector<float>> s8_scales;
   std::vector<std::size_t> used;
   for (std::size_t k = 0; k < rule.states.size(); ++k) {
     const detail::StateSpec& spec = rule.states[k];
@@ -109,6 +132,11 @@ std::vector<std::uint32_t> run(const detail::Registration& r, const Layout& l, c
     s32_buffers.push_back(std::make_unique<detail::AlignedBuffer>(kPadded, 0));
     s32.push_back(s32_buffers.back()->data());
     for (std::size_t i = 0; i < kPadded; ++i) s32[k][i] = detail::f32_from_bf16(s16[k][i]);
+    s8.emplace_back(kPadded);
+    s8_scales.emplace_back(kPadded / detail::kQuantBlock);
+    for (std::size_t b = 0; b < kPadded; b += detail::kQuantBlock)
+      s8_scales[k][b / detail::kQuantBlock] = detail::quant8_encode_block(
+          s32[k] + b, s8[k].data() + b, detail::kQuantBlock, spec.non_negative);
     if (spec.when.empty() || options.get(std::string(spec.when)) != 0.0) used.push_back(k);
   }
   std::vector<double> scalars;
@@ -134,22 +162,43 @@ std::vector<std::uint32_t> run(const detail::Registration& r, const Layout& l, c
     else
       a.grad = g32;
     if (s.engine_buffer) a.grad_count = kNumel;
+    if (l.copy) {
+      a.param_copy = {copy.data(), detail::Storage::bf16};
+      if (s.engine_buffer) a.param_copy_count = kNumel;
+    }
     for (std::size_t k : used) {
-      if (l.state16)
+      if (l.state == State::bf16) {
         a.state16[k] = s16[k].data();
-      else
+      } else if (l.state == State::q8) {
+        a.state8[k] = s8[k].data();
+        a.state8_scales[k] = s8_scales[k].data();
+        if (rule.states[k].non_negative) a.state8_non_negative |= 1U << k;
+      } else {
         a.state[k] = s32[k];
+      }
     }
     a.state16_format = detail::Storage::bf16;
     for (std::size_t b = 0; b < kPadded; b += piece) kernel(a, b, std::min(b + piece, kPadded));
   }
   // As fp32 bits (bf16 widened exactly).
   std::vector<std::uint32_t> out;
-  for (std::size_t i = 0; i < kNumel; ++i) {
-    out.push_back(l.param16 ? std::uint32_t{p16[i]} << 16 : storage_checks::bits(p32[i]));
-    for (std::size_t k : used)
-      out.push_back(l.state16 ? std::uint32_t{s16[k][i]} << 16 : storage_checks::bits(s32[k][i]));
+  for (std::size_t i = 0; i < kPadded; ++i) {
+    if (i < kNumel)
+      out.push_back(l.param16 ? std::uint32_t{p16[i]} << 16 : storage_checks::bits(p32[i]));
+    // Past an engine's buffer the copy must be untouched.
+    if (l.copy) out.push_back(std::uint32_t{copy[i]} << 16);
+    for (std::size_t k : used) {
+      if (i >= kNumel) continue;
+      if (l.state == State::bf16)
+        out.push_back(std::uint32_t{s16[k][i]} << 16);
+      else if (l.state == State::q8)
+        out.push_back(q8_nan(s8[k][i], rule.states[k].non_negative) ? 0x7fc00000U : s8[k][i]);
+      else
+        out.push_back(storage_checks::bits(s32[k][i]));
+    }
   }
+  for (std::size_t k : used)
+    for (float scale : s8_scales[k]) out.push_back(storage_checks::bits(scale));
   return out;
 }
 
@@ -192,7 +241,7 @@ TEST_CASE("bf16 arrays with special values: every build equals the scalar refere
           std::optional<storage_checks::FlushDenormals> denormals;
           if (flush) denormals.emplace();
           const auto reference = run(*r, l, s, Isa::scalar, kPadded);
-          if (l.param16 && !l.stochastic)
+          if (!l.stochastic)
             for (std::uint32_t b : reference) subnormal_params += b == 0x00050000U ? 1 : 0;
           for (std::uint32_t b : reference)
             REQUIRE(((b & 0x7fffffffU) <= 0x7f800000U || quiet_nan(b)));
@@ -202,7 +251,9 @@ TEST_CASE("bf16 arrays with special values: every build equals the scalar refere
               const storage_checks::Bf16Instructions use(instructions);
               INFO(isa_name(isa) << ", bf16 instructions " << instructions);
               CHECK(first_difference(run(*r, l, s, isa, kPadded), reference) == "");
-              CHECK(first_difference(run(*r, l, s, isa, 272), reference) == "");
+              // Calls start on a q8 block.
+              const std::size_t piece = l.state == State::q8 ? detail::kQuantBlock : 272;
+              CHECK(first_difference(run(*r, l, s, isa, piece), reference) == "");
             }
         }
   }
