@@ -2,7 +2,7 @@
 // and signalling with payloads, infinities, zeros, subnormals, the largest and smallest normals,
 // and parameters that stay subnormal. On CPUs with AVX-512 BF16 the AVX-512 kernels convert the
 // common bf16 layouts in registers (optim/rule_kernel.hpp: signalling NaNs loaded as they are,
-// states narrowed by the instruction, parameters probed for subnormals a tile at a time); the
+// states and parameters narrowed by the instruction, subnormals raised into its range); the
 // others (an offload engine's master weights and bf16 copy, q8 state) take the tiles. Every
 // build, with the instruction on and off, must give the scalar reference's bits, whatever the
 // state floor, the gradient scale, the split of the range into calls and the denormal modes.
@@ -111,7 +111,7 @@ std::vector<std::uint32_t> run(const detail::Registration& r, const Layout& l, c
   const detail::ElementwiseRule& rule = *r.rule;
   const GroupOptions options = options_of(r);
   std::vector<std::uint16_t> p16 = values(1, false);
-  // Parameters that a zero gradient leaves subnormal (the probe's case) next to normal ones.
+  // Parameters that a zero gradient leaves subnormal next to normal ones.
   for (std::size_t i = 5; i < kNumel; i += 97) p16[i] = 0x0005;
   // fp32 arrays are aligned as arenas are.
   detail::AlignedBuffer p32_buffer(kPadded, 0), g32_buffer(kPadded, 0);

@@ -234,15 +234,10 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
 #if defined(__AVX512F__)
 // The lanes of x that hold a subnormal: twice the bits, less one, is below 0xfffffe exactly for
 // them (zeros wrap around).
-[[maybe_unused]] __m512i subnormal_key(__m512 x) {
-  const __m512i u = _mm512_castps_si512(x);
-  return _mm512_sub_epi32(_mm512_add_epi32(u, u), _mm512_set1_epi32(1));
-}
-[[maybe_unused]] __mmask16 subnormal_key_lanes(__m512i key) {
-  return _mm512_cmplt_epu32_mask(key, _mm512_set1_epi32(0xfffffe));
-}
 [[maybe_unused]] __mmask16 subnormal_lanes(__m512 x) {
-  return subnormal_key_lanes(subnormal_key(x));
+  const __m512i u = _mm512_castps_si512(x);
+  return _mm512_cmplt_epu32_mask(_mm512_sub_epi32(_mm512_add_epi32(u, u), _mm512_set1_epi32(1)),
+                                 _mm512_set1_epi32(0xfffffe));
 }
 
 // n floats (a multiple of kWidth) stored as bf16, for CPUs with AVX-512 BF16 and BW
@@ -275,14 +270,20 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
   asm("vcvtneps2bf16 %1, %0" : "=v"(h) : "v"(static_cast<__m512>(x)));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), h);
 }
-[[gnu::noinline, gnu::cold, maybe_unused]] void store_bf16_out_of_line(std::uint16_t* p, Batch x) {
-  store_bf16(p, x);
-}
-// store_bf16 of x.
+// store_bf16 of x, without a branch: lanes with a zero exponent field (zeros and subnormals) are
+// raised by FLT_MIN's bits into [FLT_MIN, 2 FLT_MIN), whose step is theirs, so the instruction
+// rounds them at their bit; FLT_MIN's bf16 bits are then taken off again. Integer operations
+// throughout, so DAZ changes nothing.
 [[maybe_unused]] void store_bf16_by_instruction(std::uint16_t* p, Batch x) {
-  if (subnormal_lanes(x) != 0) [[unlikely]]
-    return store_bf16_out_of_line(p, x);
-  store_bf16_flushed(p, x);
+  const __m512i u = _mm512_castps_si512(x);
+  const __mmask16 low = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x7f800000));
+  const __m512 raised =
+      _mm512_castsi512_ps(_mm512_mask_add_epi32(u, low, u, _mm512_set1_epi32(0x00800000)));
+  __m512i h;  // the 16 results in its low half
+  asm("vcvtneps2bf16 %1, %t0" : "=v"(h) : "v"(raised));
+  // AVX-512 BW, which the CPUs with AVX-512 BF16 that run these loops have.
+  asm("vpsubw %1, %0, %0%{%2%}" : "+v"(h) : "v"(_mm512_set1_epi16(0x80)), "Yk"(low));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_castsi512_si256(h));
 }
 #endif
 

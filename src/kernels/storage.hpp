@@ -90,38 +90,6 @@ void store_bf16_by_instruction(std::uint16_t* base, std::size_t i, V v) noexcept
   store_as<Storage::bf16>(base, i,
                           Flushed ? ops::flush_below(v, V(std::numeric_limits<float>::min())) : v);
 }
-// store_bf16_by_instruction<true> that also folds v into `probe`, for stores whose subnormals
-// must not be flushed: probe_found_subnormal(probe) says whether any was (then the caller stores
-// those batches again by store_as). A check per batch instead made all-bf16 AdamW 1.3x slower on
-// Zen 5: the parameter's store waits for the division, and so did the check.
-#if defined(__AVX512F__)
-using SubnormalProbe = __m512i;
-#else
-using SubnormalProbe = int;
-#endif
-inline SubnormalProbe no_subnormal_probe() noexcept {
-#if defined(__AVX512F__)
-  return _mm512_set1_epi32(-1);
-#else
-  return 0;
-#endif
-}
-template <class V>
-void store_bf16_probed(std::uint16_t* base, std::size_t i, V v, SubnormalProbe& probe) noexcept {
-#if defined(__AVX512F__)
-  if constexpr (!std::is_same_v<V, float>)
-    probe = _mm512_min_epu32(probe, SIMDOPTIM_ISA_NS::subnormal_key(v));
-#endif
-  store_bf16_by_instruction<true>(base, i, v);
-}
-[[maybe_unused]] inline bool probe_found_subnormal(SubnormalProbe probe) noexcept {
-#if defined(__AVX512F__)
-  return SIMDOPTIM_ISA_NS::subnormal_key_lanes(probe) != 0;
-#else
-  return probe != 0;
-#endif
-}
-
 // load_as<V, Storage::bf16> whose signalling NaNs stay signalling (simd_half.hpp says when that
 // gives the same results).
 template <class V>

@@ -171,11 +171,10 @@ class Element {
   static constexpr bool kSignalling = L.param && L.grad && L.state;
 
  public:
-  // `param_tile`: where bf16 parameters are also stored as floats, element i at
-  // param_tile[i - tile_start], for run_rule_loop to narrow again where `probe` found a
-  // subnormal, or to round stochastically.
+  // `param_tile`: for bf16 parameters rounded stochastically, where they are stored as floats
+  // instead, element i at param_tile[i - tile_start], for run_rule_loop to round.
   Element(const ElementwiseArgs& a, std::size_t i, V state_floor, V grad_scale,
-          float* param_tile = nullptr, std::size_t tile_start = 0, SubnormalProbe* probe = nullptr,
+          float* param_tile = nullptr, std::size_t tile_start = 0,
           V grad_scale_one = V(1.0f)) noexcept
       : a_(a),
         i_(i),
@@ -183,8 +182,7 @@ class Element {
         grad_scale_(grad_scale),
         grad_scale_one_(grad_scale_one),
         param_tile_(param_tile),
-        tile_start_(tile_start),
-        probe_(probe) {}
+        tile_start_(tile_start) {}
   V param() const noexcept {
     if constexpr (L.param) return load16(a_.param16.data);
     return vload<V>(a_.param + i_);
@@ -206,8 +204,10 @@ class Element {
   }
   void set_param(V v) const noexcept {
     if constexpr (L.param) {
-      vstore(param_tile_ + (i_ - tile_start_), v);
-      if (!a_.stochastic_rounding) store_bf16_probed(a_.param16.data, i_, v, *probe_);
+      if (param_tile_ != nullptr)
+        vstore(param_tile_ + (i_ - tile_start_), v);
+      else
+        store_bf16_by_instruction(a_.param16.data, i_, v);
     } else {
       vstore(a_.param + i_, v);
     }
@@ -237,7 +237,6 @@ class Element {
   V grad_scale_one_;  // 1, unknown to the compiler: x * 1 is not x under DAZ
   float* param_tile_;
   std::size_t tile_start_;
-  SubnormalProbe* probe_;
 };
 
 // Flattened: GCC would keep a layout's element update and conversions as calls.
@@ -268,22 +267,20 @@ template <class Rule, auto F, AverageKind A, class V, Bf16Layout L = kAllF32>
   const ElementwiseArgs args = a;
   volatile float one = 1.0f;
   const V grad_scale_one(one);
-  if constexpr (L.param) {
+  if (L.param && args.stochastic_rounding) {
     alignas(64) float param[kTile];
     for (std::size_t t = begin; t < end; t += kTile) {
       const std::size_t n = std::min(kTile, end - t);
-      SubnormalProbe probe = no_subnormal_probe();
       for (std::size_t i = t; i + w <= t + n; i += w)
         Rule::template update<F>(
-            c, Element<V, L>(args, i, state_floor, grad_scale, param, t, &probe, grad_scale_one));
-      if (args.stochastic_rounding || probe_found_subnormal(probe)) [[unlikely]]
-        narrow_param_tile<V>(args, param, t, n);
+            c, Element<V, L>(args, i, state_floor, grad_scale, param, t, grad_scale_one));
+      narrow_param_tile<V>(args, param, t, n);
     }
     return;
   }
   for (std::size_t i = begin; i + w <= end; i += w)
     Rule::template update<F>(
-        c, Element<V, L>(args, i, state_floor, grad_scale, nullptr, 0, nullptr, grad_scale_one));
+        c, Element<V, L>(args, i, state_floor, grad_scale, nullptr, 0, grad_scale_one));
 }
 
 template <class Rule, auto F, class V, Bf16Layout L>
