@@ -232,30 +232,31 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
 }
 
 #if defined(__AVX512F__)
-// The lanes of x that hold a subnormal: twice the bits, less one, is below 0xfffffe exactly for
-// them (zeros wrap around).
-[[maybe_unused]] __mmask16 subnormal_lanes(__m512 x) {
+// vcvtneps2bf16 and vcvtne2ps2bf16 round to nearest-even and quiet NaNs as bf16_bits does,
+// whatever MXCSR says, but read subnormal inputs as zero. So lanes with a zero exponent field
+// (zeros and subnormals) are raised by FLT_MIN's bits into [FLT_MIN, 2 FLT_MIN), a binade whose
+// step is theirs, where the instruction rounds them at their own bit; a masked subtraction takes
+// FLT_MIN's bf16 bits (0x80) off the results again. Integer operations only, so DAZ changes
+// nothing, and no branch. `low` receives the raised lanes.
+[[maybe_unused]] __m512 raise_zero_exponents(__m512 x, __mmask16& low) {
   const __m512i u = _mm512_castps_si512(x);
-  return _mm512_cmplt_epu32_mask(_mm512_sub_epi32(_mm512_add_epi32(u, u), _mm512_set1_epi32(1)),
-                                 _mm512_set1_epi32(0xfffffe));
+  low = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x7f800000));
+  return _mm512_castsi512_ps(_mm512_mask_add_epi32(u, low, u, _mm512_set1_epi32(0x00800000)));
 }
 
 // n floats (a multiple of kWidth) stored as bf16, for CPUs with AVX-512 BF16 and BW
-// (kernels/bf16_instructions.hpp). vcvtne2ps2bf16 rounds to nearest-even and quiets NaNs as
-// bf16_bits does, whatever MXCSR says, but reads subnormal inputs as zero: two batches holding
-// one take bf16_bits. The test is on the bits: vfpclassps and comparisons obey DAZ. Not
-// inlined: the rest of the kernel runs on CPUs without the extension.
+// (kernels/bf16_instructions.hpp). Not inlined: the rest of the kernel runs on CPUs without the
+// extension.
 [[gnu::target("avx512bf16,avx512bw"), gnu::noinline, maybe_unused]] void store_bf16_array(
     std::uint16_t* dst, const float* src, std::size_t n) {
   std::size_t j = 0;
   for (; j + 2 * kWidth <= n; j += 2 * kWidth) {
-    const __m512 lo = _mm512_loadu_ps(src + j), hi = _mm512_loadu_ps(src + j + kWidth);
-    if ((subnormal_lanes(lo) | subnormal_lanes(hi)) == 0) [[likely]] {
-      _mm512_storeu_si512(dst + j, std::bit_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo)));
-    } else {
-      store_bf16(dst + j, lo);
-      store_bf16(dst + j + kWidth, hi);
-    }
+    __mmask16 low_lo, low_hi;
+    const __m512 lo = raise_zero_exponents(_mm512_loadu_ps(src + j), low_lo);
+    const __m512 hi = raise_zero_exponents(_mm512_loadu_ps(src + j + kWidth), low_hi);
+    const __m512i h = std::bit_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+    _mm512_storeu_si512(dst + j, _mm512_mask_sub_epi16(h, _mm512_kunpackw(low_hi, low_lo), h,
+                                                       _mm512_set1_epi16(0x80)));
   }
   if (j < n) store_bf16(dst + j, _mm512_loadu_ps(src + j));
 }
@@ -270,15 +271,10 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
   asm("vcvtneps2bf16 %1, %0" : "=v"(h) : "v"(static_cast<__m512>(x)));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), h);
 }
-// store_bf16 of x, without a branch: lanes with a zero exponent field (zeros and subnormals) are
-// raised by FLT_MIN's bits into [FLT_MIN, 2 FLT_MIN), whose step is theirs, so the instruction
-// rounds them at their bit; FLT_MIN's bf16 bits are then taken off again. Integer operations
-// throughout, so DAZ changes nothing.
+// store_bf16 of x (raise_zero_exponents).
 [[maybe_unused]] void store_bf16_by_instruction(std::uint16_t* p, Batch x) {
-  const __m512i u = _mm512_castps_si512(x);
-  const __mmask16 low = _mm512_testn_epi32_mask(u, _mm512_set1_epi32(0x7f800000));
-  const __m512 raised =
-      _mm512_castsi512_ps(_mm512_mask_add_epi32(u, low, u, _mm512_set1_epi32(0x00800000)));
+  __mmask16 low;
+  const __m512 raised = raise_zero_exponents(x, low);
   __m512i h;  // the 16 results in its low half
   asm("vcvtneps2bf16 %1, %t0" : "=v"(h) : "v"(raised));
   // AVX-512 BW, which the CPUs with AVX-512 BF16 that run these loops have.
