@@ -264,19 +264,21 @@ using UintBatch = xsimd::batch<std::uint32_t, Arch>;
 // Loops that convert in registers narrow by vcvtneps2bf16, only where the CPU has AVX-512 BF16.
 // Inline assembly, not the intrinsic: the intrinsic needs the extension enabled in every function
 // it is inlined through, and the loop around it runs the rule's own code.
-// store_bf16 of x with subnormal lanes flushed to zeros of their sign: that is what the
-// instruction reads them as.
+// The bf16 bits of x, subnormal lanes read as zeros of their sign, in the low half.
+[[maybe_unused]] __m512i bf16_by_instruction(__m512 x) {
+  __m512i h;
+  asm("vcvtneps2bf16 %1, %t0" : "=v"(h) : "v"(x));
+  return h;
+}
+// store_bf16 of x with subnormal lanes flushed to zeros of their sign.
 [[maybe_unused]] void store_bf16_flushed(std::uint16_t* p, Batch x) {
-  __m256i h;
-  asm("vcvtneps2bf16 %1, %0" : "=v"(h) : "v"(static_cast<__m512>(x)));
-  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), h);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(p),
+                      _mm512_castsi512_si256(bf16_by_instruction(x)));
 }
 // store_bf16 of x (raise_zero_exponents).
 [[maybe_unused]] void store_bf16_by_instruction(std::uint16_t* p, Batch x) {
   __mmask16 low;
-  const __m512 raised = raise_zero_exponents(x, low);
-  __m512i h;  // the 16 results in its low half
-  asm("vcvtneps2bf16 %1, %t0" : "=v"(h) : "v"(raised));
+  __m512i h = bf16_by_instruction(raise_zero_exponents(x, low));
   // AVX-512 BW, which the CPUs with AVX-512 BF16 that run these loops have.
   asm("vpsubw %1, %0, %0%{%2%}" : "+v"(h) : "v"(_mm512_set1_epi16(0x80)), "Yk"(low));
   _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_castsi512_si256(h));

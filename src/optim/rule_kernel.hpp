@@ -267,16 +267,18 @@ template <class Rule, auto F, AverageKind A, class V, Bf16Layout L = kAllF32>
   const ElementwiseArgs args = a;
   volatile float one = 1.0f;
   const V grad_scale_one(one);
-  if (L.param && args.stochastic_rounding) {
-    alignas(64) float param[kTile];
-    for (std::size_t t = begin; t < end; t += kTile) {
-      const std::size_t n = std::min(kTile, end - t);
-      for (std::size_t i = t; i + w <= t + n; i += w)
-        Rule::template update<F>(
-            c, Element<V, L>(args, i, state_floor, grad_scale, param, t, grad_scale_one));
-      narrow_param_tile<V>(args, param, t, n);
+  if constexpr (L.param) {
+    if (args.stochastic_rounding) {
+      alignas(64) float param[kTile];
+      for (std::size_t t = begin; t < end; t += kTile) {
+        const std::size_t n = std::min(kTile, end - t);
+        for (std::size_t i = t; i + w <= t + n; i += w)
+          Rule::template update<F>(
+              c, Element<V, L>(args, i, state_floor, grad_scale, param, t, grad_scale_one));
+        narrow_param_tile<V>(args, param, t, n);
+      }
+      return;
     }
-    return;
   }
   for (std::size_t i = begin; i + w <= end; i += w)
     Rule::template update<F>(
